@@ -1,0 +1,146 @@
+//! Relais storage: one storage API over two backends, embedded SQLite (default) and PostgreSQL.
+//!
+//! Both backends go through sqlx's `Any` driver with the same SQL (`$N` placeholders, `RETURNING`,
+//! `ON CONFLICT`, which both dialects accept); each backend has its own migration directory with
+//! the same version numbers (`migrations/sqlite`, `migrations/postgres`). Where the dialects
+//! differ, a method matches on [`Backend`]. This crate is the only place that contains SQL.
+//!
+//! Timestamps are stored as UTC milliseconds since the Unix epoch (`i64`), identifiers as `i64`.
+//! The store does no authorisation: the service layer (relais-app) checks the workspace and the
+//! member's role before calling it, and every query that reads or writes workspace data takes the
+//! workspace id and filters on it, so a wrong id finds nothing instead of another tenant's row.
+
+pub mod audit;
+pub mod channels;
+mod migrate;
+pub mod media;
+pub mod posts;
+pub mod testing;
+pub mod users;
+pub mod workspaces;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (one file, one writer).
+    Sqlite,
+    /// PostgreSQL (scale-out, several workers).
+    Postgres,
+}
+
+/// What went wrong in the store, by kind (not by dependency).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist (or belongs to another workspace).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database URL is not one Relais can use.
+    #[error("unsupported database URL (use sqlite:… or postgres://…)")]
+    UnsupportedUrl,
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage handle: a connection pool and the backend it talks to. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`).
+    /// Does not migrate: call [`Store::migrate`].
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = match backend {
+            // One writer at a time on SQLite: WAL lets readers go on while it writes.
+            Backend::Sqlite => AnyPoolOptions::new().max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;")
+                        .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        };
+        let pool = options.connect(url).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        migrate::migrator(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The backend behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers (used by `/healthz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Starts a transaction: everything written through it lands together or not at all.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(Tx(self.pool.begin().await?))
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// An open transaction (see [`Store::begin`]); dropped without [`Tx::commit`], it rolls back.
+pub struct Tx(sqlx::Transaction<'static, sqlx::Any>);
+
+impl Tx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> StoreResult<()> {
+        self.0.commit().await?;
+        Ok(())
+    }
+}
+
+/// Converts a 0/1 integer column into a bool (the portable boolean of both backends).
+pub(crate) fn flag(v: i64) -> bool {
+    v != 0
+}

@@ -1,0 +1,36 @@
+//! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database per test so
+//! tests run in parallel without sharing state.
+
+use crate::{Store, StoreResult};
+
+/// The environment variable naming the PostgreSQL server used by tests
+/// (e.g. `postgres://postgres@127.0.0.1:5432/test`).
+pub const PG_ENV: &str = "RELAIS_TEST_DATABASE_URL";
+
+/// Creates a new, empty PostgreSQL database next to the one `admin_url` points at and returns
+/// its URL. The name is random, so parallel tests never collide.
+pub async fn fresh_postgres_url(admin_url: &str) -> StoreResult<String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("relais_test_{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+    conn.close().await?;
+    let base = match admin_url.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => &admin_url[..slash],
+        _ => admin_url,
+    };
+    let query = admin_url.find('?').map(|q| &admin_url[q..]).unwrap_or("");
+    Ok(format!("{base}/{name}{query}"))
+}
+
+/// A migrated store on a fresh database: PostgreSQL when `postgres` is true, else SQLite in `dir`.
+pub async fn fresh_store(postgres: Option<&str>, dir: &std::path::Path) -> StoreResult<Store> {
+    let url = match postgres {
+        Some(admin) => fresh_postgres_url(admin).await?,
+        None => format!("sqlite://{}?mode=rwc", dir.join("relais.db").display()),
+    };
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    Ok(store)
+}

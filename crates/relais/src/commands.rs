@@ -1,0 +1,266 @@
+//! What each subcommand does. The CLI prints to standard output on purpose.
+#![allow(clippy::print_stdout)]
+
+use crate::cli::{ChannelCommand, CheckArgs, Cli, Command, DocsCommand, ImportArgs, PostCommand, ServeArgs, UserCommand, WorkspaceCommand};
+use crate::config::{StorageConfig, redact_url};
+use anyhow::{Context, bail};
+use relais_app::channels::ChannelInput;
+use relais_app::posts::{PostInput, ScheduleInput, TargetInput};
+use relais_app::{Actor, App};
+use relais_domain::Network;
+use relais_domain::compose::{self, Draft};
+use relais_domain::ids::{UserId, WorkspaceId};
+use relais_domain::post::PostBody;
+use relais_store::Store;
+use relais_store::posts::PostFilter;
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Runs one subcommand.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Post(PostCommand::Check(args)) => return check(args),
+        Command::Docs(DocsCommand::Permissions) => {
+            print!("{}", relais_domain::permissions::matrix_markdown());
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let app = open(&cli.storage).await?;
+    match cli.command {
+        Command::Serve(args) => serve(app, args).await?,
+        Command::Migrate => println!("database is up to date ({})", redact_url(&cli.storage.url())),
+        Command::User(cmd) => user(&app, cmd).await?,
+        Command::Workspace(cmd) => workspace(&app, cmd).await?,
+        Command::Channel(cmd) => channel(&app, cmd).await?,
+        Command::Post(cmd) => post(&app, cmd).await?,
+        Command::Import(args) => return import(&app, args).await,
+        Command::Docs(_) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens (creating and migrating when needed) the store and builds the application.
+pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
+    std::fs::create_dir_all(&storage.data_dir).with_context(|| format!("cannot create {}", storage.data_dir.display()))?;
+    let url = storage.url();
+    let store = Store::connect(&url).await.with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
+    store.migrate().await.context("cannot migrate the database")?;
+    let secrets = match &storage.secret_key {
+        Some(key) => relais_app::crypto::SecretBox::from_base64(key)?,
+        None => relais_app::crypto::SecretBox::from_key_file(&storage.data_dir.join("secret.key"))?,
+    };
+    Ok(App { store, secrets: Arc::new(secrets), media_dir: storage.data_dir.join("media"), clock: relais_app::system_clock() })
+}
+
+async fn actor(app: &App, email: &str) -> anyhow::Result<Actor> {
+    let email = relais_app::accounts::normalize_email(email)?;
+    let user = app.store.user_by_email(&email).await?.with_context(|| format!("no account with the e-mail {email}"))?;
+    Ok(Actor { user: UserId(user.id), ip: Some("cli".into()) })
+}
+
+async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
+    first_start(&app, &args.admin_email).await?;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?app.store.backend(), "Relais is listening.");
+    println!("Relais listens on http://{addr} (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)");
+    let jobs = tokio::spawn(background(app.clone()));
+    let state = relais_web::WebState { app: app.clone(), metrics };
+    relais_web::serve(listener, state, shutdown_signal()).await?;
+    jobs.abort();
+    app.store.close().await;
+    Ok(())
+}
+
+/// Background jobs of the `serve` role: for now, expiring posts not approved in time.
+async fn background(app: App) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        match app.expire_overdue_approvals().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "Posts not approved in time expired."),
+            Err(e) => tracing::warn!(error = %e, "Expiring overdue approvals failed."),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}
+
+/// On an empty database: creates the owner account and a first workspace, and prints how to log
+/// in, once.
+async fn first_start(app: &App, email: &str) -> anyhow::Result<()> {
+    if app.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let password = relais_app::crypto::new_token("");
+    let user = app.create_user(email, "Owner", &password, "fr").await?;
+    let actor = Actor { user: UserId(user.id), ip: Some("first-start".into()) };
+    app.create_workspace(&actor, "Mon espace", "Europe/Paris").await?;
+    println!("First start: created the owner account. Log in once with / Premier démarrage : compte propriétaire créé. Connectez-vous avec :");
+    println!("  e-mail:   {}", user.email);
+    println!("  password: {password}");
+    println!("  curl -s -X POST http://<address>/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"…\"}}'", user.email);
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("RELAIS_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn user(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Create { email, name, locale } => {
+            let u = app.create_user(&email, &name, &read_password()?, &locale).await?;
+            println!("created user {} <{}>", u.id, u.email);
+        }
+        UserCommand::Token { email, name } => {
+            let a = actor(app, &email).await?;
+            let t = app.issue_token(&a, &name, None).await?;
+            println!("{}", t.token);
+        }
+    }
+    Ok(())
+}
+
+async fn workspace(app: &App, cmd: WorkspaceCommand) -> anyhow::Result<()> {
+    match cmd {
+        WorkspaceCommand::Create { name, timezone, owner } => {
+            let w = app.create_workspace(&actor(app, &owner).await?, &name, &timezone).await?;
+            println!("created workspace {} \"{}\" ({})", w.id, w.name, w.timezone);
+        }
+        WorkspaceCommand::List { user } => {
+            for (w, role) in app.my_workspaces(&actor(app, &user).await?).await? {
+                println!("{}\t{}\t{}\t{}{}", w.id, w.name, w.timezone, role, if w.paused { "\tpaused" } else { "" });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn channel(app: &App, cmd: ChannelCommand) -> anyhow::Result<()> {
+    match cmd {
+        ChannelCommand::Add { workspace, network, handle, instance_url, user } => {
+            let credentials = match std::env::var("RELAIS_CHANNEL_CREDENTIALS") {
+                Ok(json) => Some(serde_json::from_str(&json).context("RELAIS_CHANNEL_CREDENTIALS must be a JSON object")?),
+                Err(_) => None,
+            };
+            let input = ChannelInput { network, handle, instance_url, credentials, ..Default::default() };
+            let c = app.create_channel(&actor(app, &user).await?, WorkspaceId(workspace), input).await?;
+            println!("created channel {} ({} {})", c.id, c.network, c.handle);
+        }
+        ChannelCommand::List { workspace, user } => {
+            for c in app.channels(&actor(app, &user).await?, WorkspaceId(workspace)).await? {
+                println!("{}\t{}\t{}\t{}", c.id, c.network, c.handle, c.display_name);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn post(app: &App, cmd: PostCommand) -> anyhow::Result<()> {
+    match cmd {
+        PostCommand::Check(_) => {}
+        PostCommand::Create { workspace, channel, text, at, timezone, draft, user } => {
+            let schedule = at.map(|local| ScheduleInput::At { local, timezone, dst: Default::default() });
+            if schedule.is_none() && !draft {
+                bail!("give --at or --draft / indiquez --at ou --draft");
+            }
+            let input = PostInput {
+                body: PostBody { text, ..Default::default() },
+                channels: channel.into_iter().map(|channel_id| TargetInput { channel_id, variant: None }).collect(),
+                media: Vec::new(),
+                schedule,
+                draft,
+                evergreen_secs: None,
+            };
+            let p = app.create_post(&actor(app, &user).await?, WorkspaceId(workspace), input).await?;
+            println!("created post {} ({}{})", p.id, p.status, p.due_at.map(|d| format!(", due {d}")).unwrap_or_default());
+            for w in p.warnings {
+                println!("warning: {w}");
+            }
+        }
+        PostCommand::List { workspace, user } => {
+            let filter = PostFilter { include_undated: true, limit: 1000, ..Default::default() };
+            for p in app.calendar(&actor(app, &user).await?, WorkspaceId(workspace), filter).await? {
+                let first_line = p.body.text.lines().next().unwrap_or("");
+                println!("{}\t{}\t{}\t{}", p.id, p.status, p.due_at.unwrap_or_else(|| "-".into()), first_line);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `relais post check`: the same functions as the API and the composer, no database.
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let networks = args.network.iter().map(|n| n.parse::<Network>().map_err(|m| anyhow::anyhow!("{}", m.in_locale(&args.lang)))).collect::<anyhow::Result<Vec<_>>>()?;
+    let text = match args.text {
+        Some(t) => t,
+        None => {
+            let mut t = String::new();
+            std::io::stdin().read_to_string(&mut t).context("cannot read the text from standard input")?;
+            t.strip_suffix('\n').map(str::to_owned).unwrap_or(t)
+        }
+    };
+    let draft = Draft { text: &text, ..Default::default() };
+    let reports = compose::check_all(&networks, &draft, &Default::default());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for r in &reports {
+            println!("{:<10} {:>6} / {:<6} {}  {}", r.network.as_str(), r.counted, r.limit, r.unit, if r.ok() { "ok" } else { "PROBLEM" });
+            for p in &r.problems {
+                println!("    - [{}] {}", p.code, p.message.in_locale(&args.lang));
+            }
+        }
+    }
+    Ok(if reports.iter().all(|r| r.ok()) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let a = actor(app, &args.user).await?;
+    match app.import_csv(&a, WorkspaceId(args.workspace), &bytes, Default::default(), args.dry_run).await {
+        Ok(report) => {
+            println!("{} rows, encoding {}, separator `{}`", report.rows, report.encoding, report.delimiter);
+            for p in &report.problems {
+                println!("line {}{}: {}", p.line, p.column.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(), p.message);
+            }
+            if args.dry_run {
+                println!("dry run: nothing imported ({} problems)", report.problems.len());
+                return Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            }
+            println!("imported {} posts", report.created.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            for p in &e.problems {
+                println!("{p}");
+            }
+            bail!("{e}")
+        }
+    }
+}

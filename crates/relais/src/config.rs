@@ -1,0 +1,63 @@
+//! Configuration: one typed tree read from flags and environment variables (flags win), with
+//! secrets redacted from `Debug`.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// Where Relais keeps its data and how it reaches its database.
+#[derive(Args, Clone)]
+pub struct StorageConfig {
+    /// Data directory: the SQLite database, media files and the secret key file live here.
+    #[arg(long, env = "RELAIS_DATA_DIR", default_value = "relais-data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `postgres://…` to run on PostgreSQL; the embedded SQLite database in the
+    /// data directory when absent.
+    #[arg(long, env = "RELAIS_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// The 32-byte key (base64) that encrypts channel credentials at rest. When absent, the key
+    /// file `secret.key` in the data directory is used, created with 0600 permissions.
+    #[arg(long, env = "RELAIS_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|u| redact_url(u)))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Hides the password of a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl StorageConfig {
+    /// The database URL to use.
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("relais.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(redact_url("postgres://relais:s3cret@db:5432/relais"), "postgres://relais:***@db:5432/relais");
+        assert_eq!(redact_url("sqlite://relais-data/relais.db"), "sqlite://relais-data/relais.db");
+    }
+}
