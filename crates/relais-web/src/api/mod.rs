@@ -22,7 +22,7 @@ use relais_app::{Actor, AppError};
 use relais_domain::Msg;
 use relais_domain::ids::UserId;
 use std::net::SocketAddr;
-use tower_http::limit::RequestBodyLimitLayer;
+use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
@@ -57,7 +57,7 @@ fn api() -> OpenApiRouter<WebState> {
         .merge(posts::routes())
         .merge(calendar::routes())
         .merge(compose::routes())
-        .layer(RequestBodyLimitLayer::new(JSON_LIMIT * 4))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT * 4))
         .merge(media::routes())
 }
 
@@ -70,8 +70,33 @@ pub fn router(state: WebState) -> Router {
         .fallback(|headers: HeaderMap| async move {
             Problem::new(AppError::new(ErrorKind::NotFound, "route_not_found", Msg::new("no such route", "cette route n'existe pas")), &headers)
         })
+        .layer(axum::middleware::from_fn(plain_errors_as_problems))
         .layer(axum::middleware::from_fn(system::track))
         .with_state(state)
+}
+
+/// Rewrites the plain-text client errors that axum's own extractors and routing produce (body
+/// too large, method not allowed, unreadable body…) as problem+json, so every error of the API
+/// has one shape.
+async fn plain_errors_as_problems(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).into_owned();
+    let (code, en, fr) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the body is too large", "le corps est trop volumineux"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here", "cette méthode n'est pas permise ici"),
+        _ => ("bad_request", "the request is not valid", "la requête n'est pas valide"),
+    };
+    let msg = if detail.is_empty() { Msg::new(en, fr) } else { Msg::new(format!("{en}: {detail}"), format!("{fr} : {detail}")) };
+    let mut problem = Problem::new(AppError::invalid(code, msg), &headers);
+    problem.status = Some(status);
+    axum::response::IntoResponse::into_response(problem)
 }
 
 /// The authenticated member making the request (from `Authorization: Bearer …`).

@@ -1,0 +1,681 @@
+//! One conformance suite for the storage API, run against both backends: embedded SQLite (always)
+//! and PostgreSQL (when `RELAIS_TEST_DATABASE_URL` is set; required when `CI` is set).
+//!
+//! Each check is an `async fn check(store: &Store)`; the `conformance!` macro turns it into one
+//! `#[tokio::test]` per backend, each on a fresh database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use relais_domain::ids::{ChannelId, MediaId, PostId, TokenId, UserId, WorkspaceId};
+use relais_store::audit::AuditEntry;
+use relais_store::channels::NewChannel;
+use relais_store::media::MediaRecord;
+use relais_store::posts::{PostFilter, PostMediaRecord, PostRecord, PostWrite, TargetRecord};
+use relais_store::testing::{PG_ENV, fresh_store};
+use relais_store::{Backend, Store, StoreError};
+
+/// The PostgreSQL admin URL, or None (with a loud message) when the suite must skip PostgreSQL.
+/// Under CI, a missing URL fails the test instead: the PostgreSQL backend must not go untested.
+fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{test}: {PG_ENV} is not set but CI is: the PostgreSQL conformance tests must run in CI")
+        }
+        _ => {
+            eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): {test} did not run against PostgreSQL");
+            None
+        }
+    }
+}
+
+macro_rules! conformance {
+    ($($check:ident => $sqlite:ident, $postgres:ident;)*) => {$(
+        #[tokio::test]
+        async fn $sqlite() {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let store = fresh_store(None, dir.path()).await.expect("fresh SQLite store");
+            assert_eq!(store.backend(), Backend::Sqlite);
+            $check(&store).await;
+            store.close().await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            let Some(url) = postgres_url(stringify!($postgres)) else { return };
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let store = fresh_store(Some(&url), dir.path()).await.expect("fresh PostgreSQL database");
+            assert_eq!(store.backend(), Backend::Postgres);
+            $check(&store).await;
+            store.close().await;
+        }
+    )*};
+}
+
+conformance! {
+    users_unique_email => users_unique_email_sqlite, users_unique_email_postgres;
+    tokens_authenticate_revoke_expire => tokens_authenticate_revoke_expire_sqlite, tokens_authenticate_revoke_expire_postgres;
+    workspace_creator_is_owner => workspace_creator_is_owner_sqlite, workspace_creator_is_owner_postgres;
+    tenant_isolation => tenant_isolation_sqlite, tenant_isolation_postgres;
+    create_posts_cross_tenant_writes_nothing => create_posts_cross_tenant_writes_nothing_sqlite, create_posts_cross_tenant_writes_nothing_postgres;
+    create_posts_is_atomic => create_posts_is_atomic_sqlite, create_posts_is_atomic_postgres;
+    transition_post_conflicts => transition_post_conflicts_sqlite, transition_post_conflicts_postgres;
+    expire_pending_only_due_pending => expire_pending_only_due_pending_sqlite, expire_pending_only_due_pending_postgres;
+    taken_times_of_a_channel => taken_times_of_a_channel_sqlite, taken_times_of_a_channel_postgres;
+    posts_filters_and_order => posts_filters_and_order_sqlite, posts_filters_and_order_postgres;
+    queue_slots_replace => queue_slots_replace_sqlite, queue_slots_replace_postgres;
+    audit_newest_first => audit_newest_first_sqlite, audit_newest_first_postgres;
+    membership_changes => membership_changes_sqlite, membership_changes_postgres;
+    credentials_bytes_round_trip => credentials_bytes_round_trip_sqlite, credentials_bytes_round_trip_postgres;
+    replace_post_children => replace_post_children_sqlite, replace_post_children_postgres;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const NOW: i64 = 1_700_000_000_000;
+
+async fn user(store: &Store, email: &str) -> UserId {
+    UserId(store.create_user(email, "Someone", "$argon2id$fake", "fr", NOW).await.expect("create user").id)
+}
+
+async fn workspace(store: &Store, owner: UserId, name: &str) -> WorkspaceId {
+    WorkspaceId(store.create_workspace(name, "Europe/Paris", owner, NOW).await.expect("create workspace").id)
+}
+
+async fn channel(store: &Store, ws: WorkspaceId, handle: &str) -> ChannelId {
+    let c = NewChannel {
+        workspace: ws,
+        network: "bluesky",
+        handle,
+        display_name: handle,
+        instance_url: None,
+        credentials: None,
+        limits: None,
+        now: NOW,
+    };
+    ChannelId(store.create_channel(c).await.expect("create channel").id)
+}
+
+async fn media(store: &Store, ws: WorkspaceId) -> MediaId {
+    let m = MediaRecord {
+        id: 0,
+        workspace_id: ws.0,
+        file_name: "photo.png".into(),
+        stored_path: "ab/cd.png".into(),
+        mime: "image/png".into(),
+        kind: "image".into(),
+        bytes: 1234,
+        width: Some(10),
+        height: Some(20),
+        sha256: "00".repeat(32),
+        created_at: NOW,
+    };
+    MediaId(store.create_media(&m).await.expect("create media").id)
+}
+
+fn write(ws: WorkspaceId, author: UserId, channels: &[ChannelId], status: &str, due_at: Option<i64>) -> PostWrite {
+    PostWrite {
+        workspace: ws,
+        author,
+        status: status.into(),
+        body: format!(r#"{{"text":"due {due_at:?}"}}"#),
+        due_at,
+        local_time: due_at.map(|_| "2027-03-28T09:30".into()),
+        timezone: "Europe/Paris".into(),
+        queue_channel: None,
+        evergreen_secs: None,
+        targets: channels.iter().map(|c| TargetRecord { channel_id: c.0, variant: None }).collect(),
+        media: Vec::new(),
+        now: NOW,
+    }
+}
+
+async fn create_one(store: &Store, p: PostWrite) -> PostId {
+    let ids = store.create_posts(&[p]).await.expect("create post");
+    assert_eq!(ids.len(), 1);
+    ids[0]
+}
+
+fn everything() -> PostFilter {
+    PostFilter { include_undated: true, limit: 10_000, ..Default::default() }
+}
+
+async fn all_posts(store: &Store, ws: WorkspaceId) -> Vec<PostRecord> {
+    store.posts(ws, &everything()).await.expect("list posts")
+}
+
+fn ids(posts: &[PostRecord]) -> Vec<i64> {
+    posts.iter().map(|p| p.id).collect()
+}
+
+#[track_caller]
+fn assert_not_found<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) {
+    match r {
+        Err(StoreError::NotFound) => {}
+        other => panic!("{what}: expected NotFound, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) {
+    match r {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("{what}: expected Conflict, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+async fn users_unique_email(store: &Store) {
+    let a = store.create_user("a@example.fr", "A", "hash-a", "fr", NOW).await.unwrap();
+    assert_eq!(a.email, "a@example.fr");
+    assert_eq!(a.name, "A");
+    assert_eq!(a.password_hash, "hash-a");
+    assert_eq!(a.locale, "fr");
+    assert_eq!(a.created_at, NOW);
+    assert_conflict(store.create_user("a@example.fr", "Other", "hash-b", "en", NOW).await, "same e-mail twice");
+    assert_eq!(store.count_users().await.unwrap(), 1, "the refused user must not be written");
+    let b = store.create_user("b@example.fr", "B", "hash-b", "en", NOW).await.unwrap();
+    assert_ne!(a.id, b.id);
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    assert_eq!(store.user_by_email("a@example.fr").await.unwrap(), Some(a.clone()));
+    assert_eq!(store.user_by_email("nobody@example.fr").await.unwrap(), None);
+    assert_eq!(store.user(UserId(a.id)).await.unwrap(), a);
+    assert_not_found(store.user(UserId(a.id + 1000)).await, "unknown user");
+    store.set_password_hash(UserId(a.id), "hash-new").await.unwrap();
+    assert_eq!(store.user(UserId(a.id)).await.unwrap().password_hash, "hash-new");
+    assert_not_found(store.set_password_hash(UserId(a.id + 1000), "x").await, "password of unknown user");
+}
+
+async fn tokens_authenticate_revoke_expire(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let b = user(store, "b@example.fr").await;
+    let expiring = store.create_token(a, "expiring", "hash-expiring", NOW, Some(NOW + 1000)).await.unwrap();
+    let forever = store.create_token(a, "forever", "hash-forever", NOW, None).await.unwrap();
+    assert_eq!(expiring.user_id, a.0);
+    assert_eq!(expiring.expires_at, Some(NOW + 1000));
+    assert_eq!(forever.expires_at, None);
+    assert_eq!(forever.revoked_at, None);
+    assert_conflict(store.create_token(b, "dup", "hash-forever", NOW, None).await, "same token hash twice");
+
+    // Live before expiry, and the use is recorded.
+    let (u, t) = store.authenticate_token("hash-expiring", NOW + 500).await.unwrap().expect("live token");
+    assert_eq!(u.id, a.0);
+    assert_eq!(t, TokenId(expiring.id));
+    let listed = store.tokens(a).await.unwrap();
+    assert_eq!(listed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![forever.id, expiring.id], "newest first");
+    assert_eq!(listed[1].last_used_at, Some(NOW + 500));
+    // Dead at and after its expiry.
+    assert!(store.authenticate_token("hash-expiring", NOW + 1000).await.unwrap().is_none(), "expired at expires_at");
+    assert!(store.authenticate_token("hash-expiring", NOW + 5000).await.unwrap().is_none(), "expired after");
+    // Unknown hash.
+    assert!(store.authenticate_token("hash-unknown", NOW).await.unwrap().is_none());
+
+    // Revocation: another user cannot revoke it; the owner can, once.
+    assert!(store.authenticate_token("hash-forever", NOW + 10).await.unwrap().is_some());
+    assert_not_found(store.revoke_token(b, TokenId(forever.id), NOW + 20).await, "revoke another user's token");
+    assert!(store.authenticate_token("hash-forever", NOW + 30).await.unwrap().is_some(), "still live");
+    store.revoke_token(a, TokenId(forever.id), NOW + 40).await.unwrap();
+    assert!(store.authenticate_token("hash-forever", NOW + 50).await.unwrap().is_none(), "revoked");
+    assert_not_found(store.revoke_token(a, TokenId(forever.id), NOW + 60).await, "revoke twice");
+    let listed = store.tokens(a).await.unwrap();
+    assert_eq!(listed[0].revoked_at, Some(NOW + 40));
+    assert!(store.tokens(b).await.unwrap().is_empty());
+}
+
+async fn workspace_creator_is_owner(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let b = user(store, "b@example.fr").await;
+    let w = store.create_workspace("Brand", "America/Montreal", a, NOW).await.unwrap();
+    assert_eq!(w.name, "Brand");
+    assert_eq!(w.timezone, "America/Montreal");
+    assert!(!w.paused);
+    assert!(!w.calendar_feed);
+    let ws = WorkspaceId(w.id);
+    assert_eq!(store.workspace(ws).await.unwrap(), w);
+    assert_eq!(store.role_of(ws, a).await.unwrap().as_deref(), Some("owner"));
+    assert_eq!(store.role_of(ws, b).await.unwrap(), None);
+    assert_eq!(store.owner_count(ws).await.unwrap(), 1);
+    let mine = store.workspaces_of(a).await.unwrap();
+    assert_eq!(mine, vec![(w.clone(), "owner".to_owned())]);
+    assert!(store.workspaces_of(b).await.unwrap().is_empty());
+    let members = store.members(ws).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!((members[0].user_id, members[0].role.as_str()), (a.0, "owner"));
+    assert_not_found(store.workspace(WorkspaceId(w.id + 1000)).await, "unknown workspace");
+
+    store.set_paused(ws, true, NOW + 1).await.unwrap();
+    assert!(store.workspace(ws).await.unwrap().paused);
+    store.set_ical_token_hash(ws, Some("ical-hash"), NOW + 2).await.unwrap();
+    assert!(store.workspace(ws).await.unwrap().calendar_feed);
+    assert_eq!(store.workspace_by_ical_hash("ical-hash").await.unwrap().map(|w| w.id), Some(ws.0));
+    assert_not_found(store.set_paused(WorkspaceId(w.id + 1000), true, NOW).await, "pause unknown workspace");
+    store.delete_workspace(ws).await.unwrap();
+    assert_not_found(store.workspace(ws).await, "deleted workspace");
+    assert_eq!(store.role_of(ws, a).await.unwrap(), None, "memberships go with the workspace");
+}
+
+async fn tenant_isolation(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let b = user(store, "b@example.fr").await;
+    let ws_a = workspace(store, a, "A").await;
+    let ws_b = workspace(store, b, "B").await;
+    let ch = channel(store, ws_a, "a.example").await;
+    let m = media(store, ws_a).await;
+    let mut p = write(ws_a, a, &[ch], "scheduled", Some(NOW + 10_000));
+    p.media = vec![PostMediaRecord { media_id: m.0, alt: "alt".into() }];
+    let post = create_one(store, p.clone()).await;
+    store.set_queue_slots(ws_a, ch, &[(1, 540)]).await.unwrap();
+
+    // Reads from workspace B find nothing.
+    assert_not_found(store.channel(ws_b, ch).await, "channel() of another workspace");
+    assert_not_found(store.post(ws_b, post).await, "post() of another workspace");
+    assert_not_found(store.media(ws_b, m).await, "media() of another workspace");
+    assert!(store.channels(ws_b).await.unwrap().is_empty());
+    assert!(all_posts(store, ws_b).await.is_empty());
+    assert!(store.queue_slots(ws_b, ch).await.unwrap().is_empty(), "queue_slots() of another workspace");
+    assert!(store.taken_times(ws_b, ch, 0).await.unwrap().is_empty(), "taken_times() of another workspace");
+    let filtered = PostFilter { channel: Some(ch), ..everything() };
+    assert!(store.posts(ws_b, &filtered).await.unwrap().is_empty());
+
+    // Writes from workspace B change nothing.
+    assert_not_found(store.set_queue_slots(ws_b, ch, &[(2, 600)]).await, "set_queue_slots() of another workspace");
+    assert_not_found(store.delete_channel(ws_b, ch).await, "delete_channel() of another workspace");
+    assert_not_found(store.delete_post(ws_b, post).await, "delete_post() of another workspace");
+    assert_conflict(
+        store.transition_post(ws_b, post, "scheduled", "draft", None, NOW).await,
+        "transition_post() of another workspace",
+    );
+    let mut hijack = write(ws_b, b, &[], "draft", None);
+    hijack.body = r#"{"text":"hijacked"}"#.into();
+    assert!(store.replace_post(post, "scheduled", &hijack).await.is_err(), "replace_post() from another workspace");
+
+    // Workspace A's data is intact.
+    let c = store.channel(ws_a, ch).await.unwrap();
+    assert_eq!(c.workspace_id, ws_a.0);
+    assert_eq!(store.queue_slots(ws_a, ch).await.unwrap(), vec![(1, 540)]);
+    let got = store.post(ws_a, post).await.unwrap();
+    assert_eq!(got.status, "scheduled");
+    assert_eq!(got.body, p.body);
+    assert_eq!(got.workspace_id, ws_a.0);
+    assert_eq!(got.targets, vec![TargetRecord { channel_id: ch.0, variant: None }]);
+    assert_eq!(got.media, vec![PostMediaRecord { media_id: m.0, alt: "alt".into() }]);
+    assert_eq!(store.media(ws_a, m).await.unwrap().workspace_id, ws_a.0);
+
+    // And the owner can delete them.
+    store.delete_post(ws_a, post).await.unwrap();
+    assert_not_found(store.post(ws_a, post).await, "deleted post");
+    store.delete_channel(ws_a, ch).await.unwrap();
+    assert_not_found(store.channel(ws_a, ch).await, "deleted channel");
+}
+
+async fn create_posts_cross_tenant_writes_nothing(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let b = user(store, "b@example.fr").await;
+    let ws_a = workspace(store, a, "A").await;
+    let ws_b = workspace(store, b, "B").await;
+    let ch_a = channel(store, ws_a, "a.example").await;
+    let ch_b = channel(store, ws_b, "b.example").await;
+    let m_a = media(store, ws_a).await;
+    create_one(store, write(ws_b, b, &[ch_b], "scheduled", Some(NOW + 1))).await;
+    let before_a = ids(&all_posts(store, ws_a).await);
+    let before_b = ids(&all_posts(store, ws_b).await);
+
+    // A post of B aimed at A's channel.
+    assert_not_found(
+        store.create_posts(&[write(ws_b, b, &[ch_a], "scheduled", Some(NOW + 2))]).await,
+        "create_posts() with another workspace's channel",
+    );
+    // A valid post of B followed by one aimed at A's channel, and one with both channels.
+    let batch = [
+        write(ws_b, b, &[ch_b], "scheduled", Some(NOW + 3)),
+        write(ws_b, b, &[ch_b, ch_a], "scheduled", Some(NOW + 4)),
+    ];
+    assert_not_found(store.create_posts(&batch).await, "create_posts() mixing workspaces");
+    // A post of B with A's media.
+    let mut with_media = write(ws_b, b, &[ch_b], "scheduled", Some(NOW + 5));
+    with_media.media = vec![PostMediaRecord { media_id: m_a.0, alt: String::new() }];
+    assert_not_found(store.create_posts(&[with_media]).await, "create_posts() with another workspace's media");
+
+    assert_eq!(ids(&all_posts(store, ws_a).await), before_a, "nothing written in A");
+    assert_eq!(ids(&all_posts(store, ws_b).await), before_b, "nothing written in B");
+    assert!(store.taken_times(ws_b, ch_b, 0).await.unwrap().len() == 1);
+}
+
+async fn create_posts_is_atomic(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let ch = channel(store, ws, "a.example").await;
+    let batch = [
+        write(ws, a, &[ch], "scheduled", Some(NOW + 1)),
+        write(ws, a, &[ch], "draft", None),
+        write(ws, a, &[ch, ChannelId(ch.0 + 999)], "scheduled", Some(NOW + 3)),
+    ];
+    assert_not_found(store.create_posts(&batch).await, "third post names an unknown channel");
+    assert!(all_posts(store, ws).await.is_empty(), "an atomic batch writes none of its posts");
+    assert!(store.taken_times(ws, ch, 0).await.unwrap().is_empty(), "nor any target");
+
+    let good = [
+        write(ws, a, &[ch], "scheduled", Some(NOW + 1)),
+        write(ws, a, &[ch], "draft", None),
+        write(ws, a, &[ch], "scheduled", Some(NOW + 3)),
+    ];
+    let created = store.create_posts(&good).await.unwrap();
+    assert_eq!(created.len(), 3);
+    assert!(created.windows(2).all(|w| w[0].0 < w[1].0), "ids in order: {created:?}");
+    for (id, w) in created.iter().zip(&good) {
+        let p = store.post(ws, *id).await.unwrap();
+        assert_eq!((p.status.as_str(), p.due_at, p.body.as_str()), (w.status.as_str(), w.due_at, w.body.as_str()));
+    }
+    assert_eq!(all_posts(store, ws).await.len(), 3);
+    assert!(store.create_posts(&[]).await.unwrap().is_empty());
+}
+
+async fn transition_post_conflicts(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let reviewer = user(store, "r@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let ch = channel(store, ws, "a.example").await;
+    let post = create_one(store, write(ws, a, &[ch], "pending_approval", Some(NOW + 10_000))).await;
+
+    assert_conflict(
+        store.transition_post(ws, post, "draft", "scheduled", None, NOW + 1).await,
+        "transition from a status the post is not in",
+    );
+    assert_eq!(store.post(ws, post).await.unwrap().status, "pending_approval", "unchanged after a conflict");
+
+    store.transition_post(ws, post, "pending_approval", "scheduled", Some((reviewer, Some("looks good"))), NOW + 2).await.unwrap();
+    let p = store.post(ws, post).await.unwrap();
+    assert_eq!(p.status, "scheduled");
+    assert_eq!(p.reviewed_by, Some(reviewer.0));
+    assert_eq!(p.review_note.as_deref(), Some("looks good"));
+    assert_eq!(p.updated_at, NOW + 2);
+
+    // Someone else already acted: the same transition again is a conflict.
+    assert_conflict(
+        store.transition_post(ws, post, "pending_approval", "rejected", Some((reviewer, None)), NOW + 3).await,
+        "second reviewer",
+    );
+    assert_eq!(store.post(ws, post).await.unwrap().status, "scheduled");
+    // A transition without reviewer keeps the recorded review.
+    store.transition_post(ws, post, "scheduled", "draft", None, NOW + 4).await.unwrap();
+    let p = store.post(ws, post).await.unwrap();
+    assert_eq!((p.status.as_str(), p.reviewed_by), ("draft", Some(reviewer.0)));
+    assert_conflict(
+        store.transition_post(ws, PostId(post.0 + 999), "draft", "scheduled", None, NOW).await,
+        "unknown post",
+    );
+}
+
+async fn expire_pending_only_due_pending(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let b = user(store, "b@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let ws_b = workspace(store, b, "B").await;
+    let ch = channel(store, ws, "a.example").await;
+    let ch_b = channel(store, ws_b, "b.example").await;
+    let now = NOW + 1_000;
+    let past = create_one(store, write(ws, a, &[ch], "pending_approval", Some(now - 500))).await;
+    let exactly = create_one(store, write(ws, a, &[ch], "pending_approval", Some(now))).await;
+    let future = create_one(store, write(ws, a, &[ch], "pending_approval", Some(now + 1))).await;
+    let scheduled = create_one(store, write(ws, a, &[ch], "scheduled", Some(now - 500))).await;
+    let draft = create_one(store, write(ws, a, &[ch], "draft", Some(now - 500))).await;
+    let undated = create_one(store, write(ws, a, &[ch], "pending_approval", None)).await;
+    let other_ws = create_one(store, write(ws_b, b, &[ch_b], "pending_approval", Some(now - 1))).await;
+
+    let mut expired = store.expire_pending(now).await.unwrap();
+    expired.sort();
+    let mut expected = vec![(ws, past), (ws, exactly), (ws_b, other_ws)];
+    expected.sort();
+    assert_eq!(expired, expected);
+
+    let status = async |w: WorkspaceId, p: PostId| store.post(w, p).await.unwrap().status;
+    assert_eq!(status(ws, past).await, "expired");
+    assert_eq!(status(ws, exactly).await, "expired");
+    assert_eq!(status(ws_b, other_ws).await, "expired");
+    assert_eq!(status(ws, future).await, "pending_approval");
+    assert_eq!(status(ws, scheduled).await, "scheduled");
+    assert_eq!(status(ws, draft).await, "draft");
+    assert_eq!(status(ws, undated).await, "pending_approval");
+    assert_eq!(store.post(ws, past).await.unwrap().updated_at, now);
+
+    assert!(store.expire_pending(now).await.unwrap().is_empty(), "nothing left to expire");
+    assert_eq!(store.expire_pending(now + 1).await.unwrap(), vec![(ws, future)]);
+}
+
+async fn taken_times_of_a_channel(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let c1 = channel(store, ws, "one.example").await;
+    let c2 = channel(store, ws, "two.example").await;
+    let t = NOW;
+    create_one(store, write(ws, a, &[c1], "scheduled", Some(t + 1000))).await;
+    create_one(store, write(ws, a, &[c1, c2], "pending_approval", Some(t + 2000))).await;
+    create_one(store, write(ws, a, &[c1], "draft", Some(t + 3000))).await;
+    create_one(store, write(ws, a, &[c1], "expired", Some(t + 4000))).await;
+    create_one(store, write(ws, a, &[c1], "rejected", Some(t + 4500))).await;
+    create_one(store, write(ws, a, &[c1], "scheduled", Some(t + 500))).await;
+    create_one(store, write(ws, a, &[c2], "scheduled", Some(t + 1500))).await;
+    create_one(store, write(ws, a, &[c1], "draft", None)).await;
+
+    let mut got = store.taken_times(ws, c1, t + 1000).await.unwrap();
+    got.sort_unstable();
+    assert_eq!(got, vec![t + 1000, t + 2000]);
+    let mut got = store.taken_times(ws, c2, 0).await.unwrap();
+    got.sort_unstable();
+    assert_eq!(got, vec![t + 1500, t + 2000]);
+    assert!(store.taken_times(ws, c1, t + 2001).await.unwrap().is_empty());
+}
+
+async fn posts_filters_and_order(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let c1 = channel(store, ws, "one.example").await;
+    let c2 = channel(store, ws, "two.example").await;
+    let t = NOW;
+    // Created out of order on purpose.
+    let p300 = create_one(store, write(ws, a, &[c1], "scheduled", Some(t + 300))).await;
+    let undated = create_one(store, write(ws, a, &[c1], "draft", None)).await;
+    let p100 = create_one(store, write(ws, a, &[c2], "pending_approval", Some(t + 100))).await;
+    let p200 = create_one(store, write(ws, a, &[c1, c2], "scheduled", Some(t + 200))).await;
+    let negative = create_one(store, write(ws, a, &[c2], "draft", Some(-5))).await;
+    let list = async |f: PostFilter| ids(&store.posts(ws, &f).await.unwrap());
+
+    let all = PostFilter { limit: 100, ..Default::default() };
+    assert_eq!(list(all.clone()).await, vec![negative.0, p100.0, p200.0, p300.0], "by due time, undated left out");
+    assert_eq!(
+        list(PostFilter { include_undated: true, ..all.clone() }).await,
+        vec![negative.0, p100.0, p200.0, p300.0, undated.0],
+        "undated last"
+    );
+    assert_eq!(list(PostFilter { from: Some(t + 100), to: Some(t + 300), ..all.clone() }).await, vec![p100.0, p200.0], "[from, to)");
+    assert_eq!(list(PostFilter { from: Some(t + 101), ..all.clone() }).await, vec![p200.0, p300.0]);
+    assert_eq!(list(PostFilter { to: Some(t + 200), ..all.clone() }).await, vec![negative.0, p100.0]);
+    assert_eq!(
+        list(PostFilter { from: Some(t + 250), include_undated: true, ..all.clone() }).await,
+        vec![p300.0, undated.0],
+        "undated posts are kept by include_undated whatever the range"
+    );
+    assert_eq!(list(PostFilter { channel: Some(c1), ..all.clone() }).await, vec![p200.0, p300.0]);
+    assert_eq!(
+        list(PostFilter { channel: Some(c1), include_undated: true, ..all.clone() }).await,
+        vec![p200.0, p300.0, undated.0]
+    );
+    assert_eq!(list(PostFilter { channel: Some(c2), ..all.clone() }).await, vec![negative.0, p100.0, p200.0]);
+    assert_eq!(list(PostFilter { status: Some("scheduled".into()), ..all.clone() }).await, vec![p200.0, p300.0]);
+    assert_eq!(
+        list(PostFilter { status: Some("draft".into()), include_undated: true, ..all.clone() }).await,
+        vec![negative.0, undated.0]
+    );
+    assert_eq!(
+        list(PostFilter { status: Some("scheduled".into()), channel: Some(c2), ..all.clone() }).await,
+        vec![p200.0]
+    );
+    assert_eq!(list(PostFilter { limit: 2, include_undated: true, ..all.clone() }).await, vec![negative.0, p100.0], "limit");
+    assert!(list(PostFilter { status: Some("expired".into()), include_undated: true, ..all.clone() }).await.is_empty());
+    let hydrated = store.posts(ws, &PostFilter { channel: Some(c2), status: Some("scheduled".into()), ..all }).await.unwrap();
+    assert_eq!(
+        hydrated[0].targets,
+        vec![TargetRecord { channel_id: c1.0, variant: None }, TargetRecord { channel_id: c2.0, variant: None }],
+        "listed posts carry all their targets"
+    );
+}
+
+async fn queue_slots_replace(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let c1 = channel(store, ws, "one.example").await;
+    let c2 = channel(store, ws, "two.example").await;
+    assert!(store.queue_slots(ws, c1).await.unwrap().is_empty());
+    store.set_queue_slots(ws, c1, &[(3, 600), (1, 540), (1, 480), (1, 540)]).await.unwrap();
+    store.set_queue_slots(ws, c2, &[(7, 1439)]).await.unwrap();
+    assert_eq!(store.queue_slots(ws, c1).await.unwrap(), vec![(1, 480), (1, 540), (3, 600)], "ordered, duplicates once");
+    store.set_queue_slots(ws, c1, &[(5, 0)]).await.unwrap();
+    assert_eq!(store.queue_slots(ws, c1).await.unwrap(), vec![(5, 0)], "replaced, not added");
+    assert_eq!(store.queue_slots(ws, c2).await.unwrap(), vec![(7, 1439)], "other channel untouched");
+    store.set_queue_slots(ws, c1, &[]).await.unwrap();
+    assert!(store.queue_slots(ws, c1).await.unwrap().is_empty());
+    assert_not_found(store.set_queue_slots(ws, ChannelId(c2.0 + 999), &[(1, 1)]).await, "unknown channel");
+    store.delete_channel(ws, c2).await.unwrap();
+    assert!(store.queue_slots(ws, c2).await.unwrap().is_empty(), "slots go with their channel");
+}
+
+async fn audit_newest_first(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let ws_b = workspace(store, a, "B").await;
+    let entry = |ws: Option<WorkspaceId>, action: &'static str, at: i64| AuditEntry {
+        workspace: ws,
+        actor: Some(a),
+        action,
+        target: format!("post:{at}"),
+        detail: serde_json::json!({ "n": at, "text": "é\"'" }),
+        ip: Some("203.0.113.7"),
+        at,
+    };
+    store.audit(entry(Some(ws), "post.create", 1)).await.unwrap();
+    store.audit(entry(Some(ws_b), "channel.create", 2)).await.unwrap();
+    store.audit(entry(Some(ws), "post.update", 3)).await.unwrap();
+    store.audit(entry(None, "user.login", 4)).await.unwrap();
+    store
+        .audit(AuditEntry {
+            workspace: Some(ws),
+            actor: None,
+            action: "post.expire",
+            target: "post:5".into(),
+            detail: serde_json::json!({}),
+            ip: None,
+            at: 5,
+        })
+        .await
+        .unwrap();
+
+    let log = store.audit_log(ws, 10).await.unwrap();
+    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), vec!["post.expire", "post.update", "post.create"]);
+    assert!(log.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    let newest = &log[0];
+    assert_eq!((newest.actor_id, newest.ip.as_deref(), newest.workspace_id), (None, None, Some(ws.0)));
+    let oldest = &log[2];
+    assert_eq!(oldest.actor_id, Some(a.0));
+    assert_eq!(oldest.target, "post:1");
+    assert_eq!(oldest.ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(oldest.at, 1);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&oldest.detail).unwrap(), serde_json::json!({ "n": 1, "text": "é\"'" }));
+    assert_eq!(store.audit_log(ws, 2).await.unwrap().iter().map(|r| r.at).collect::<Vec<_>>(), vec![5, 3], "limit keeps the newest");
+    assert_eq!(store.audit_log(ws_b, 10).await.unwrap().len(), 1);
+}
+
+async fn membership_changes(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let b = user(store, "b@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    store.upsert_member(ws, b, "editor", NOW).await.unwrap();
+    assert_eq!(store.role_of(ws, b).await.unwrap().as_deref(), Some("editor"));
+    let members = store.members(ws).await.unwrap();
+    assert_eq!(members.iter().map(|m| (m.user_id, m.role.as_str())).collect::<Vec<_>>(), vec![(a.0, "owner"), (b.0, "editor")]);
+    assert_eq!(members[1].email, "b@example.fr");
+    assert_eq!(store.owner_count(ws).await.unwrap(), 1);
+
+    store.upsert_member(ws, b, "owner", NOW + 1).await.unwrap();
+    assert_eq!(store.role_of(ws, b).await.unwrap().as_deref(), Some("owner"));
+    assert_eq!(store.owner_count(ws).await.unwrap(), 2);
+    assert_eq!(store.members(ws).await.unwrap().len(), 2, "upsert changes the role, adds no row");
+
+    store.upsert_member(ws, a, "viewer", NOW + 2).await.unwrap();
+    assert_eq!(store.owner_count(ws).await.unwrap(), 1);
+    assert_eq!(store.workspaces_of(a).await.unwrap()[0].1, "viewer");
+
+    store.remove_member(ws, b).await.unwrap();
+    assert_eq!(store.role_of(ws, b).await.unwrap(), None);
+    assert_eq!(store.owner_count(ws).await.unwrap(), 0);
+    assert_not_found(store.remove_member(ws, b).await, "remove twice");
+    assert!(store.workspaces_of(b).await.unwrap().is_empty());
+}
+
+async fn credentials_bytes_round_trip(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let mut bytes: Vec<u8> = vec![0x00, 0xFF, 0x00, 0x00, 0xFF, 0x80, 0x7F];
+    bytes.extend(0..=255u8);
+    bytes.extend((0..=255u8).rev());
+    bytes.push(0x00);
+    let new = |handle: &'static str, credentials: Option<Vec<u8>>| NewChannel {
+        workspace: ws,
+        network: "mastodon",
+        handle,
+        display_name: "Display ✨",
+        instance_url: Some("https://example.social"),
+        credentials,
+        limits: Some(r#"{"max_characters":500}"#.into()),
+        now: NOW,
+    };
+    let created = store.create_channel(new("@a@example.social", Some(bytes.clone()))).await.unwrap();
+    assert_eq!(created.credentials.as_deref(), Some(bytes.as_slice()), "RETURNING gives the bytes back");
+    let id = ChannelId(created.id);
+    let read = store.channel(ws, id).await.unwrap();
+    assert_eq!(read.credentials.as_deref(), Some(bytes.as_slice()), "bytes read back exactly");
+    assert_eq!(read, created);
+    assert_eq!(read.instance_url.as_deref(), Some("https://example.social"));
+    assert_eq!(read.limits.as_deref(), Some(r#"{"max_characters":500}"#));
+    assert_eq!(read.display_name, "Display ✨");
+    assert_eq!(store.channels(ws).await.unwrap()[0].credentials.as_deref(), Some(bytes.as_slice()));
+
+    let none = store.create_channel(new("@b@example.social", None)).await.unwrap();
+    assert_eq!(store.channel(ws, ChannelId(none.id)).await.unwrap().credentials, None);
+    let zeros = vec![0u8; 64];
+    let z = store.create_channel(new("@c@example.social", Some(zeros.clone()))).await.unwrap();
+    assert_eq!(store.channel(ws, ChannelId(z.id)).await.unwrap().credentials, Some(zeros));
+
+    assert_conflict(store.create_channel(new("@a@example.social", None)).await, "same handle twice on one network");
+}
+
+async fn replace_post_children(store: &Store) {
+    let a = user(store, "a@example.fr").await;
+    let ws = workspace(store, a, "A").await;
+    let c1 = channel(store, ws, "one.example").await;
+    let c2 = channel(store, ws, "two.example").await;
+    let m = media(store, ws).await;
+    let mut first = write(ws, a, &[c1], "draft", None);
+    first.media = vec![PostMediaRecord { media_id: m.0, alt: "one".into() }];
+    let post = create_one(store, first).await;
+
+    let mut second = write(ws, a, &[c2], "scheduled", Some(NOW + 100));
+    second.targets[0].variant = Some("variant".into());
+    second.now = NOW + 1;
+    store.replace_post(post, "draft", &second).await.unwrap();
+    let p = store.post(ws, post).await.unwrap();
+    assert_eq!(p.status, "scheduled");
+    assert_eq!(p.due_at, Some(NOW + 100));
+    assert_eq!(p.targets, vec![TargetRecord { channel_id: c2.0, variant: Some("variant".into()) }]);
+    assert!(p.media.is_empty());
+    assert_eq!(p.updated_at, NOW + 1);
+
+    assert_conflict(store.replace_post(post, "draft", &second).await, "replace with a stale status");
+    // A replacement naming an unknown channel fails and leaves the post as it was.
+    let mut bad = write(ws, a, &[ChannelId(c2.0 + 999)], "draft", None);
+    bad.body = r#"{"text":"bad"}"#.into();
+    assert_not_found(store.replace_post(post, "scheduled", &bad).await, "replace with an unknown channel");
+    let after = store.post(ws, post).await.unwrap();
+    assert_eq!(after, p, "a failed replace changes nothing");
+}
