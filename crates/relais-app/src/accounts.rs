@@ -24,11 +24,21 @@ pub fn normalize_email(email: &str) -> AppResult<String> {
     let e = email.trim().to_lowercase();
     let ok = e.len() <= 254
         && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         })
         && !e.chars().any(char::is_whitespace);
     if !ok {
-        return Err(AppError::invalid("email_invalid", Msg::new(format!("`{email}` is not an e-mail address"), format!("« {email} » n'est pas une adresse e-mail"))));
+        return Err(AppError::invalid(
+            "email_invalid",
+            Msg::new(
+                format!("`{email}` is not an e-mail address"),
+                format!("« {email} » n'est pas une adresse e-mail"),
+            ),
+        ));
     }
     Ok(e)
 }
@@ -38,7 +48,10 @@ fn check_password(password: &str) -> AppResult<()> {
     if !(12..=256).contains(&n) {
         return Err(AppError::invalid(
             "password_too_weak",
-            Msg::new("the password must have 12 to 256 characters", "le mot de passe doit compter de 12 à 256 caractères"),
+            Msg::new(
+                "the password must have 12 to 256 characters",
+                "le mot de passe doit compter de 12 à 256 caractères",
+            ),
         ));
     }
     Ok(())
@@ -49,7 +62,10 @@ fn check_name(name: &str, max: usize) -> AppResult<String> {
     if n.is_empty() || n.chars().count() > max || n.chars().any(char::is_control) {
         return Err(AppError::invalid(
             "name_invalid",
-            Msg::new(format!("the name must have 1 to {max} characters, without control characters"), format!("le nom doit compter de 1 à {max} caractères, sans caractère de contrôle")),
+            Msg::new(
+                format!("the name must have 1 to {max} characters, without control characters"),
+                format!("le nom doit compter de 1 à {max} caractères, sans caractère de contrôle"),
+            ),
         ));
     }
     Ok(n.to_owned())
@@ -69,7 +85,10 @@ impl App {
         let locale = if locale.starts_with("en") { "en" } else { "fr" };
         let hash = hash_blocking(password.to_owned()).await?;
         self.store.create_user(&email, &name, &hash, locale, self.now_ms()).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict("email_taken", Msg::new("this e-mail already has an account", "cette adresse e-mail a déjà un compte")),
+            StoreError::Conflict(_) => AppError::conflict(
+                "email_taken",
+                Msg::new("this e-mail already has an account", "cette adresse e-mail a déjà un compte"),
+            ),
             other => other.into(),
         })
     }
@@ -95,7 +114,8 @@ impl App {
         let name = check_name(name, 100)?;
         let token = new_token("rls_");
         let record = self.store.create_token(actor.user, &name, &token_hash(&token), self.now_ms(), expires_at).await?;
-        self.audit(actor, None, "token.create", format!("token:{}", record.id), serde_json::json!({ "name": name })).await?;
+        self.audit(actor, None, "token.create", format!("token:{}", record.id), serde_json::json!({ "name": name }))
+            .await?;
         Ok(NewToken { token, record })
     }
 
@@ -128,7 +148,8 @@ impl App {
 }
 
 /// A valid Argon2id hash of a random password, verified against when the e-mail is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0HnrBgYl2Ie3r1DGRWR8w1pNd3JiI0xGCxHFa0F0H2E";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0HnrBgYl2Ie3r1DGRWR8w1pNd3JiI0xGCxHFa0F0H2E";
 
 async fn hash_blocking(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(AppError::internal)?
@@ -144,7 +165,9 @@ mod tests {
 
     #[test]
     fn emails() {
-        let check = |input: &str, expected: Option<&str>| assert_eq!(normalize_email(input).ok().as_deref(), expected, "{input}");
+        let check = |input: &str, expected: Option<&str>| {
+            assert_eq!(normalize_email(input).ok().as_deref(), expected, "{input}")
+        };
         check(" Alice@Example.FR ", Some("alice@example.fr"));
         check("alice", None);
         check("a@b", None);

@@ -45,7 +45,10 @@ pub fn check_instance_url(url: &str) -> AppResult<String> {
     let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
     let ok = rest.is_some_and(|r| {
         let host = r.split('/').next().unwrap_or_default();
-        !host.is_empty() && !host.contains('@') && !r.contains('#') && !r.chars().any(|c| c.is_whitespace() || c.is_control())
+        !host.is_empty()
+            && !host.contains('@')
+            && !r.contains('#')
+            && !r.chars().any(|c| c.is_whitespace() || c.is_control())
     });
     if !ok {
         return Err(invalid(
@@ -76,7 +79,12 @@ fn credentials_context(ws: WorkspaceId, network: Network, handle: &str) -> Strin
 
 impl App {
     /// Connects a channel; its credentials are encrypted before they reach the store.
-    pub async fn create_channel(&self, actor: &Actor, ws: WorkspaceId, input: ChannelInput) -> AppResult<ChannelRecord> {
+    pub async fn create_channel(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        input: ChannelInput,
+    ) -> AppResult<ChannelRecord> {
         self.authorize(actor, ws, Action::ManageChannels).await?;
         let network: Network = input.network.parse().map_err(|m| AppError::invalid("network_unknown", m))?;
         let handle = check_handle(&input.handle)?;
@@ -112,14 +120,23 @@ impl App {
             .map_err(|e| match e {
                 StoreError::Conflict(_) => AppError::conflict(
                     "channel_exists",
-                    Msg::new("this account is already connected in this workspace", "ce compte est déjà connecté dans cet espace de travail"),
+                    Msg::new(
+                        "this account is already connected in this workspace",
+                        "ce compte est déjà connecté dans cet espace de travail",
+                    ),
                 ),
                 other => other.into(),
             })?;
         // Never the credentials: only which keys were given.
         let keys: Vec<&String> = input.credentials.iter().flat_map(|m| m.keys()).collect();
-        self.audit(actor, Some(ws), "channel.create", format!("channel:{}", record.id), json!({ "network": network, "handle": handle, "credential_keys": keys }))
-            .await?;
+        self.audit(
+            actor,
+            Some(ws),
+            "channel.create",
+            format!("channel:{}", record.id),
+            json!({ "network": network, "handle": handle, "credential_keys": keys }),
+        )
+        .await?;
         Ok(record)
     }
 
@@ -127,7 +144,9 @@ impl App {
     pub fn channel_credentials(&self, channel: &ChannelRecord) -> AppResult<Option<serde_json::Value>> {
         let Some(sealed) = &channel.credentials else { return Ok(None) };
         let network: Network = channel.network.parse().map_err(AppError::internal_msg)?;
-        let plain = self.secrets.open(sealed, &credentials_context(WorkspaceId(channel.workspace_id), network, &channel.handle))?;
+        let plain = self
+            .secrets
+            .open(sealed, &credentials_context(WorkspaceId(channel.workspace_id), network, &channel.handle))?;
         serde_json::from_slice(&plain).map(Some).map_err(AppError::internal)
     }
 
@@ -151,10 +170,20 @@ impl App {
     }
 
     /// Replaces a channel's weekly posting slots.
-    pub async fn set_queue_slots(&self, actor: &Actor, ws: WorkspaceId, id: ChannelId, slots: &[WeeklySlot]) -> AppResult<Vec<WeeklySlot>> {
+    pub async fn set_queue_slots(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        id: ChannelId,
+        slots: &[WeeklySlot],
+    ) -> AppResult<Vec<WeeklySlot>> {
         self.authorize(actor, ws, Action::ManageChannels).await?;
         if slots.len() > 200 {
-            return Err(invalid("too_many_slots", "at most 200 weekly slots per channel".into(), "au plus 200 créneaux hebdomadaires par canal".into()));
+            return Err(invalid(
+                "too_many_slots",
+                "at most 200 weekly slots per channel".into(),
+                "au plus 200 créneaux hebdomadaires par canal".into(),
+            ));
         }
         let rows: Vec<(i64, i64)> = slots.iter().map(slot_to_row).collect();
         self.store.set_queue_slots(ws, id, &rows).await.map_err(not_found_channel)?;
@@ -185,7 +214,10 @@ fn slot_to_row(s: &WeeklySlot) -> (i64, i64) {
 /// Converts a stored (weekday 1–7, minute of day) into a slot.
 pub(crate) fn slot_from_row((weekday, minute): (i64, i64)) -> AppResult<WeeklySlot> {
     let weekday = i8::try_from(weekday).ok().and_then(|w| jiff::civil::Weekday::from_monday_one_offset(w).ok());
-    let time = i8::try_from(minute / 60).ok().zip(i8::try_from(minute % 60).ok()).and_then(|(h, m)| jiff::civil::Time::new(h, m, 0, 0).ok());
+    let time = i8::try_from(minute / 60)
+        .ok()
+        .zip(i8::try_from(minute % 60).ok())
+        .and_then(|(h, m)| jiff::civil::Time::new(h, m, 0, 0).ok());
     match (weekday, time) {
         (Some(weekday), Some(time)) => Ok(WeeklySlot { weekday, time }),
         _ => Err(AppError::internal("corrupt queue slot")),

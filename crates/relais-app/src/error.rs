@@ -90,7 +90,10 @@ impl AppError {
         Self::new(
             ErrorKind::Unauthenticated,
             "unauthenticated",
-            Msg::new("missing, invalid, expired or revoked credentials", "identifiants absents, invalides, expirés ou révoqués"),
+            Msg::new(
+                "missing, invalid, expired or revoked credentials",
+                "identifiants absents, invalides, expirés ou révoqués",
+            ),
         )
     }
 
@@ -117,7 +120,10 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::not_found("resource"),
             StoreError::Conflict(detail) => AppError::conflict(
                 "conflict",
-                Msg::new(format!("conflict with the current state: {detail}"), format!("conflit avec l'état actuel : {detail}")),
+                Msg::new(
+                    format!("conflict with the current state: {detail}"),
+                    format!("conflit avec l'état actuel : {detail}"),
+                ),
             ),
             other => AppError::internal(other),
         }

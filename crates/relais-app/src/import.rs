@@ -51,7 +51,8 @@ fn resolve_channel<'a>(channels: &'a [ChannelRecord], reference: &str) -> Option
         channels.iter().find(|c| c.network.eq_ignore_ascii_case(n.trim()) && same_handle(&c.handle, h))
     });
     by_id.or(by_pair).or_else(|| {
-        let matches: Vec<_> = channels.iter().filter(|c| same_handle(&c.handle, r) || c.display_name.eq_ignore_ascii_case(r)).collect();
+        let matches: Vec<_> =
+            channels.iter().filter(|c| same_handle(&c.handle, r) || c.display_name.eq_ignore_ascii_case(r)).collect();
         if matches.len() == 1 { matches.first().copied() } else { None }
     })
 }
@@ -63,15 +64,26 @@ fn same_handle(a: &str, b: &str) -> bool {
 impl App {
     /// Imports posts from a CSV file. With `dry_run`, only reports. Otherwise creates every row's
     /// post in one transaction, or nothing when any row has a problem.
-    pub async fn import_csv(&self, actor: &Actor, ws: WorkspaceId, bytes: &[u8], order: DateOrder, dry_run: bool) -> AppResult<ImportReport> {
+    pub async fn import_csv(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        bytes: &[u8],
+        order: DateOrder,
+        dry_run: bool,
+    ) -> AppResult<ImportReport> {
         let role = self.authorize(actor, ws, Action::WritePosts).await?;
         let parsed = csv_import::parse(bytes, order).map_err(|m| AppError::invalid("csv_invalid", m))?;
         let workspace = self.store.workspace(ws).await?;
         let zone = schedule::parse_time_zone(&workspace.timezone).map_err(AppError::internal_msg)?;
         let channels = self.store.channels(ws).await?;
-        let status = if role.can(Action::PublishWithoutApproval) { PostStatus::Scheduled } else { PostStatus::PendingApproval };
-        let mut problems: Vec<ImportProblem> =
-            parsed.problems.iter().map(|p| ImportProblem { line: p.line, column: p.column.clone(), message: p.message.clone() }).collect();
+        let status =
+            if role.can(Action::PublishWithoutApproval) { PostStatus::Scheduled } else { PostStatus::PendingApproval };
+        let mut problems: Vec<ImportProblem> = parsed
+            .problems
+            .iter()
+            .map(|p| ImportProblem { line: p.line, column: p.column.clone(), message: p.message.clone() })
+            .collect();
         let mut writes = Vec::with_capacity(parsed.rows.len());
         for row in &parsed.rows {
             match self.import_row(actor, ws, row, &zone, &workspace.timezone, &channels, status) {
@@ -82,7 +94,8 @@ impl App {
         problems.sort_by_key(|p| p.line);
         let mut report = ImportReport {
             dry_run,
-            rows: parsed.rows.len() + parsed.problems.iter().map(|p| p.line).collect::<std::collections::BTreeSet<_>>().len(),
+            rows: parsed.rows.len()
+                + parsed.problems.iter().map(|p| p.line).collect::<std::collections::BTreeSet<_>>().len(),
             encoding: parsed.encoding.to_owned(),
             delimiter: char::from(parsed.delimiter).to_string(),
             problems,
@@ -94,13 +107,23 @@ impl App {
         if !report.problems.is_empty() {
             return Err(AppError::invalid_with(
                 "import_invalid",
-                Msg::new("the file has problems: nothing was imported", "le fichier comporte des problèmes : rien n'a été importé"),
+                Msg::new(
+                    "the file has problems: nothing was imported",
+                    "le fichier comporte des problèmes : rien n'a été importé",
+                ),
                 report.problems.iter().map(|p| json!(p)).collect(),
             ));
         }
         let ids = self.store.create_posts(&writes).await?;
         report.created = ids.iter().map(|id| id.0).collect();
-        self.audit(actor, Some(ws), "post.import", format!("workspace:{}", ws.0), json!({ "created": report.created.len() })).await?;
+        self.audit(
+            actor,
+            Some(ws),
+            "post.import",
+            format!("workspace:{}", ws.0),
+            json!({ "created": report.created.len() }),
+        )
+        .await?;
         Ok(report)
     }
 
@@ -115,14 +138,21 @@ impl App {
         channels: &[ChannelRecord],
         status: PostStatus,
     ) -> Result<PostWrite, Vec<ImportProblem>> {
-        let problem = |column: Option<&str>, message: Msg| ImportProblem { line: row.line, column: column.map(str::to_owned), message };
+        let problem = |column: Option<&str>, message: Msg| ImportProblem {
+            line: row.line,
+            column: column.map(str::to_owned),
+            message,
+        };
         let mut problems = Vec::new();
         let mut targets: Vec<(ChannelRecord, Option<String>)> = Vec::new();
         for reference in &row.channels {
             match resolve_channel(channels, reference) {
                 Some(c) if !targets.iter().any(|(t, _)| t.id == c.id) => targets.push((c.clone(), None)),
                 Some(_) => {}
-                None => problems.push(problem(Some("channel"), Msg::new(format!("unknown channel `{reference}`"), format!("canal inconnu « {reference} »")))),
+                None => problems.push(problem(
+                    Some("channel"),
+                    Msg::new(format!("unknown channel `{reference}`"), format!("canal inconnu « {reference} »")),
+                )),
             }
         }
         for url in row.link.iter().chain(row.image_url.iter()) {
@@ -135,12 +165,33 @@ impl App {
         if let Err(m) = &due {
             problems.push(problem(Some("date"), m.clone()));
         }
-        let body = PostBody { text: row.text.clone(), link: row.link.clone(), image_url: row.image_url.clone(), ..Default::default() };
+        let body = PostBody {
+            text: row.text.clone(),
+            link: row.link.clone(),
+            image_url: row.image_url.clone(),
+            ..Default::default()
+        };
         // The image is downloaded later; for the rules, it counts as one image.
-        let media: Vec<MediaInfo> = row.image_url.iter().map(|_| MediaInfo { kind: MediaKind::Image, mime: "image/jpeg".into(), bytes: 0, width: None, height: None }).collect();
+        let media: Vec<MediaInfo> = row
+            .image_url
+            .iter()
+            .map(|_| MediaInfo {
+                kind: MediaKind::Image,
+                mime: "image/jpeg".into(),
+                bytes: 0,
+                width: None,
+                height: None,
+            })
+            .collect();
         for (channel_id, report) in validate_for_channels(&body, &targets, &media) {
             for p in report.problems {
-                problems.push(problem(Some("message_text"), Msg::new(format!("channel {channel_id} ({}): {}", report.network, p.message.en), format!("canal {channel_id} ({}) : {}", report.network, p.message.fr))));
+                problems.push(problem(
+                    Some("message_text"),
+                    Msg::new(
+                        format!("channel {channel_id} ({}): {}", report.network, p.message.en),
+                        format!("canal {channel_id} ({}) : {}", report.network, p.message.fr),
+                    ),
+                ));
             }
         }
         match (due, problems.is_empty()) {

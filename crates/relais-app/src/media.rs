@@ -39,7 +39,9 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
             ImageType::Webp => ("image/webp", "image", "webp"),
             _ => return None,
         };
-        let size = imagesize::blob_size(head).ok().and_then(|s| Some((u32::try_from(s.width).ok()?, u32::try_from(s.height).ok()?)));
+        let size = imagesize::blob_size(head)
+            .ok()
+            .and_then(|s| Some((u32::try_from(s.width).ok()?, u32::try_from(s.height).ok()?)));
         return Some(Sniffed { mime, kind: media_kind, ext, size });
     }
     if head.len() >= 12 && &head[4..8] == b"ftyp" {
@@ -85,7 +87,10 @@ pub fn media_info(m: &MediaRecord) -> MediaInfo {
 fn unsupported() -> AppError {
     AppError::invalid(
         "media_unsupported",
-        Msg::new("unsupported file: send a JPEG, PNG, GIF or WebP image, or an MP4, MOV or WebM video", "fichier non pris en charge : envoyez une image JPEG, PNG, GIF ou WebP, ou une vidéo MP4, MOV ou WebM"),
+        Msg::new(
+            "unsupported file: send a JPEG, PNG, GIF or WebP image, or an MP4, MOV or WebM video",
+            "fichier non pris en charge : envoyez une image JPEG, PNG, GIF ou WebP, ou une vidéo MP4, MOV ou WebM",
+        ),
     )
 }
 
@@ -97,7 +102,15 @@ impl App {
 
     /// Stores an uploaded file that the transport wrote to `temp` (with its size and SHA-256).
     /// The file is moved under the media directory when it is accepted and removed otherwise.
-    pub async fn store_media(&self, actor: &Actor, ws: WorkspaceId, file_name: &str, temp: &Path, bytes: u64, sha256: &str) -> AppResult<MediaRecord> {
+    pub async fn store_media(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        file_name: &str,
+        temp: &Path,
+        bytes: u64,
+        sha256: &str,
+    ) -> AppResult<MediaRecord> {
         let result = self.store_media_inner(actor, ws, file_name, temp, bytes, sha256).await;
         if result.is_err() {
             let _ = tokio::fs::remove_file(temp).await;
@@ -105,7 +118,15 @@ impl App {
         result
     }
 
-    async fn store_media_inner(&self, actor: &Actor, ws: WorkspaceId, file_name: &str, temp: &Path, bytes: u64, sha256: &str) -> AppResult<MediaRecord> {
+    async fn store_media_inner(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        file_name: &str,
+        temp: &Path,
+        bytes: u64,
+        sha256: &str,
+    ) -> AppResult<MediaRecord> {
         self.authorize(actor, ws, Action::WritePosts).await?;
         if bytes == 0 {
             return Err(unsupported());
@@ -135,12 +156,24 @@ impl App {
                 created_at: self.now_ms(),
             })
             .await?;
-        self.audit(actor, Some(ws), "media.upload", format!("media:{}", record.id), json!({ "mime": record.mime, "bytes": record.bytes })).await?;
+        self.audit(
+            actor,
+            Some(ws),
+            "media.upload",
+            format!("media:{}", record.id),
+            json!({ "mime": record.mime, "bytes": record.bytes }),
+        )
+        .await?;
         Ok(record)
     }
 
     /// One media file's metadata.
-    pub async fn media(&self, actor: &Actor, ws: WorkspaceId, id: relais_domain::ids::MediaId) -> AppResult<MediaRecord> {
+    pub async fn media(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        id: relais_domain::ids::MediaId,
+    ) -> AppResult<MediaRecord> {
         self.authorize(actor, ws, Action::Read).await?;
         self.store.media(ws, id).await.map_err(|_| AppError::not_found("media"))
     }
@@ -160,7 +193,8 @@ mod tests {
 
     /// A 1×1 PNG.
     const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 3, 0, 0, 0, 2, 8, 6, 0, 0, 0, 0x9a, 0x9c, 0x18, 0x1f,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 3, 0, 0, 0, 2, 8,
+        6, 0, 0, 0, 0x9a, 0x9c, 0x18, 0x1f,
     ];
 
     fn mp4_with_tkhd(w: u32, h: u32) -> Vec<u8> {

@@ -205,7 +205,11 @@ pub fn check_url(url: &str) -> AppResult<()> {
         && url.len() > "https://".len()
         && !url.chars().any(|c| c.is_whitespace() || c.is_control());
     if !ok {
-        return Err(invalid("url_invalid", format!("`{url}` is not a web address (http or https)"), format!("« {url} » n'est pas une adresse web (http ou https)")));
+        return Err(invalid(
+            "url_invalid",
+            format!("`{url}` is not a web address (http or https)"),
+            format!("« {url} » n'est pas une adresse web (http ou https)"),
+        ));
     }
     Ok(())
 }
@@ -225,7 +229,11 @@ impl App {
             return Err(invalid("channels_required", "choose at least one channel", "choisissez au moins un canal"));
         }
         if input.channels.len() > 50 || input.media.len() > 35 || input.body.thread.len() > 50 {
-            return Err(invalid("too_many_items", "too many channels, media or thread parts", "trop de canaux, de médias ou de parties de fil"));
+            return Err(invalid(
+                "too_many_items",
+                "too many channels, media or thread parts",
+                "trop de canaux, de médias ou de parties de fil",
+            ));
         }
         for url in input.body.link.iter().chain(input.body.image_url.iter()) {
             check_url(url)?;
@@ -233,10 +241,18 @@ impl App {
         let mut targets = Vec::with_capacity(input.channels.len());
         for t in &input.channels {
             if targets.iter().any(|(c, _): &(ChannelRecord, Option<String>)| c.id == t.channel_id) {
-                return Err(invalid("channel_duplicate", format!("channel {} is listed twice", t.channel_id), format!("le canal {} figure deux fois", t.channel_id)));
+                return Err(invalid(
+                    "channel_duplicate",
+                    format!("channel {} is listed twice", t.channel_id),
+                    format!("le canal {} figure deux fois", t.channel_id),
+                ));
             }
             let channel = self.store.channel(ws, ChannelId(t.channel_id)).await.map_err(|e| match e {
-                StoreError::NotFound => invalid("channel_unknown", format!("unknown channel {}", t.channel_id), format!("canal inconnu : {}", t.channel_id)),
+                StoreError::NotFound => invalid(
+                    "channel_unknown",
+                    format!("unknown channel {}", t.channel_id),
+                    format!("canal inconnu : {}", t.channel_id),
+                ),
                 other => other.into(),
             })?;
             targets.push((channel, t.variant.clone()));
@@ -244,20 +260,32 @@ impl App {
         let mut media = Vec::with_capacity(input.media.len());
         for m in &input.media {
             let record = self.store.media(ws, MediaId(m.media_id)).await.map_err(|e| match e {
-                StoreError::NotFound => invalid("media_unknown", format!("unknown media {}", m.media_id), format!("média inconnu : {}", m.media_id)),
+                StoreError::NotFound => invalid(
+                    "media_unknown",
+                    format!("unknown media {}", m.media_id),
+                    format!("média inconnu : {}", m.media_id),
+                ),
                 other => other.into(),
             })?;
             media.push(crate::media::media_info(&record));
         }
         let evergreen_secs = match input.evergreen_secs {
-            Some(secs) => Some(schedule::validate_evergreen_interval(secs).map_err(|m| AppError::invalid("evergreen_invalid", m))?.as_secs()),
+            Some(secs) => Some(
+                schedule::validate_evergreen_interval(secs)
+                    .map_err(|m| AppError::invalid("evergreen_invalid", m))?
+                    .as_secs(),
+            ),
             None => None,
         };
         let mut warnings = Vec::new();
         let timezone;
         let (status, due_at, local_time, queue_channel) = if input.draft {
             if input.schedule.is_some() {
-                return Err(invalid("draft_scheduled", "a draft has no schedule", "un brouillon n'a pas de date de publication"));
+                return Err(invalid(
+                    "draft_scheduled",
+                    "a draft has no schedule",
+                    "un brouillon n'a pas de date de publication",
+                ));
             }
             timezone = workspace.timezone.clone();
             (PostStatus::Draft, None, None, None)
@@ -266,11 +294,18 @@ impl App {
             if !reports.is_empty() {
                 return Err(AppError::invalid_with(
                     "post_invalid",
-                    Msg::new("the post breaks the rules of some networks", "la publication enfreint les règles de certains réseaux"),
+                    Msg::new(
+                        "the post breaks the rules of some networks",
+                        "la publication enfreint les règles de certains réseaux",
+                    ),
                     problems_json(&reports),
                 ));
             }
-            let status = if role.can(Action::PublishWithoutApproval) { PostStatus::Scheduled } else { PostStatus::PendingApproval };
+            let status = if role.can(Action::PublishWithoutApproval) {
+                PostStatus::Scheduled
+            } else {
+                PostStatus::PendingApproval
+            };
             match &input.schedule {
                 None => {
                     return Err(invalid(
@@ -281,19 +316,30 @@ impl App {
                 }
                 Some(ScheduleInput::At { local, timezone: tz, dst }) => {
                     let tz_name = tz.clone().unwrap_or_else(|| workspace.timezone.clone());
-                    let zone = schedule::parse_time_zone(&tz_name).map_err(|m| AppError::invalid("timezone_invalid", m))?;
+                    let zone =
+                        schedule::parse_time_zone(&tz_name).map_err(|m| AppError::invalid("timezone_invalid", m))?;
                     let civil: jiff::civil::DateTime = local.parse().map_err(|_| {
-                        invalid("local_time_invalid", format!("`{local}` is not a local date and time like 2027-03-28T09:30"), format!("« {local} » n'est pas une date et heure locales comme 2027-03-28T09:30"))
+                        invalid(
+                            "local_time_invalid",
+                            format!("`{local}` is not a local date and time like 2027-03-28T09:30"),
+                            format!("« {local} » n'est pas une date et heure locales comme 2027-03-28T09:30"),
+                        )
                     })?;
-                    let resolved = schedule::resolve_local(civil, &zone, *dst).map_err(|m| AppError::invalid("local_time_impossible", m))?;
-                    schedule::ensure_future(resolved.at, self.now()).map_err(|m| AppError::invalid("in_the_past", m))?;
+                    let resolved = schedule::resolve_local(civil, &zone, *dst)
+                        .map_err(|m| AppError::invalid("local_time_impossible", m))?;
+                    schedule::ensure_future(resolved.at, self.now())
+                        .map_err(|m| AppError::invalid("in_the_past", m))?;
                     warnings.extend(resolved.warning);
                     timezone = tz_name;
                     (status, Some(resolved.at.as_millisecond()), Some(civil.to_string()), None)
                 }
                 Some(ScheduleInput::Queue { channel_id }) => {
                     if !targets.iter().any(|(c, _)| c.id == *channel_id) {
-                        return Err(invalid("queue_channel_not_target", "the queue must be one of the post's channels", "la file doit être celle d'un des canaux de la publication"));
+                        return Err(invalid(
+                            "queue_channel_not_target",
+                            "the queue must be one of the post's channels",
+                            "la file doit être celle d'un des canaux de la publication",
+                        ));
                     }
                     let at = self.next_queue_slot(ws, ChannelId(*channel_id), &workspace.timezone).await?;
                     timezone = workspace.timezone.clone();
@@ -314,8 +360,16 @@ impl App {
                 timezone,
                 queue_channel,
                 evergreen_secs,
-                targets: input.channels.iter().map(|t| TargetRecord { channel_id: t.channel_id, variant: t.variant.clone() }).collect(),
-                media: input.media.iter().map(|m| PostMediaRecord { media_id: m.media_id, alt: m.alt.clone() }).collect(),
+                targets: input
+                    .channels
+                    .iter()
+                    .map(|t| TargetRecord { channel_id: t.channel_id, variant: t.variant.clone() })
+                    .collect(),
+                media: input
+                    .media
+                    .iter()
+                    .map(|m| PostMediaRecord { media_id: m.media_id, alt: m.alt.clone() })
+                    .collect(),
                 now: self.now_ms(),
             },
             warnings,
@@ -325,8 +379,13 @@ impl App {
     /// The next free slot of a channel's queue after now.
     async fn next_queue_slot(&self, ws: WorkspaceId, channel: ChannelId, tz_name: &str) -> AppResult<Timestamp> {
         let zone = schedule::parse_time_zone(tz_name).map_err(AppError::internal_msg)?;
-        let slots: Vec<_> =
-            self.store.queue_slots(ws, channel).await?.into_iter().map(crate::channels::slot_from_row).collect::<AppResult<_>>()?;
+        let slots: Vec<_> = self
+            .store
+            .queue_slots(ws, channel)
+            .await?
+            .into_iter()
+            .map(crate::channels::slot_from_row)
+            .collect::<AppResult<_>>()?;
         let now = self.now();
         let taken: Vec<Timestamp> = self
             .store
@@ -336,7 +395,11 @@ impl App {
             .filter_map(|ms| Timestamp::from_millisecond(ms).ok())
             .collect();
         schedule::next_free_slot(&slots, &zone, now, &taken).ok_or_else(|| {
-            invalid("queue_empty", "this channel's queue has no free slot: set its weekly slots first", "la file de ce canal n'a aucun créneau libre : définissez d'abord ses créneaux hebdomadaires")
+            invalid(
+                "queue_empty",
+                "this channel's queue has no free slot: set its weekly slots first",
+                "la file de ce canal n'a aucun créneau libre : définissez d'abord ses créneaux hebdomadaires",
+            )
         })
     }
 
@@ -346,17 +409,36 @@ impl App {
         let prepared = self.prepare(actor, ws, role, &input).await?;
         let ids = self.store.create_posts(std::slice::from_ref(&prepared.write)).await?;
         let id = ids.first().copied().ok_or_else(|| AppError::internal("no id returned"))?;
-        self.audit(actor, Some(ws), "post.create", format!("post:{}", id.0), json!({ "status": prepared.write.status })).await?;
+        self.audit(
+            actor,
+            Some(ws),
+            "post.create",
+            format!("post:{}", id.0),
+            json!({ "status": prepared.write.status }),
+        )
+        .await?;
         PostView::from_record(self.store.post(ws, id).await?, prepared.warnings)
     }
 
     /// Replaces a post's content and schedule. A contributor's edit sends it back to approval.
-    pub async fn update_post(&self, actor: &Actor, ws: WorkspaceId, id: PostId, input: PostInput) -> AppResult<PostView> {
+    pub async fn update_post(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        id: PostId,
+        input: PostInput,
+    ) -> AppResult<PostView> {
         let role = self.authorize(actor, ws, Action::WritePosts).await?;
         let current = self.store.post(ws, id).await.map_err(not_found_post)?;
         let status: PostStatus = current.status.parse().map_err(AppError::internal_msg)?;
         if !status.editable() {
-            return Err(AppError::conflict("post_not_editable", Msg::new(format!("a post that is {} can no longer be edited", status.as_str()), format!("une publication à l'état {} ne peut plus être modifiée", status.as_str()))));
+            return Err(AppError::conflict(
+                "post_not_editable",
+                Msg::new(
+                    format!("a post that is {} can no longer be edited", status.as_str()),
+                    format!("une publication à l'état {} ne peut plus être modifiée", status.as_str()),
+                ),
+            ));
         }
         if role == Role::Contributor && current.author_id != actor.user.0 {
             return Err(AppError::forbidden(Action::PublishWithoutApproval));
@@ -387,10 +469,21 @@ impl App {
     }
 
     /// Approves or rejects a post pending approval (never one's own; never once it is due).
-    pub async fn review_post(&self, actor: &Actor, ws: WorkspaceId, id: PostId, decision: Decision, note: Option<&str>) -> AppResult<PostView> {
+    pub async fn review_post(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        id: PostId,
+        decision: Decision,
+        note: Option<&str>,
+    ) -> AppResult<PostView> {
         self.authorize(actor, ws, Action::ApprovePosts).await?;
         if note.is_some_and(|n| n.chars().count() > 2000) {
-            return Err(invalid("note_too_long", "the note may have at most 2,000 characters", "la note compte au plus 2 000 caractères"));
+            return Err(invalid(
+                "note_too_long",
+                "the note may have at most 2,000 characters",
+                "la note compte au plus 2 000 caractères",
+            ));
         }
         let current = self.store.post(ws, id).await.map_err(not_found_post)?;
         let status: PostStatus = current.status.parse().map_err(AppError::internal_msg)?;
@@ -400,9 +493,17 @@ impl App {
             && schedule::approval_expired(due, self.now())
         {
             self.expire_overdue_approvals().await?;
-            return Err(AppError::conflict("post_expired", Msg::new("the post was not approved before its due time: it has expired", "la publication n'a pas été approuvée avant son heure : elle a expiré")));
+            return Err(AppError::conflict(
+                "post_expired",
+                Msg::new(
+                    "the post was not approved before its due time: it has expired",
+                    "la publication n'a pas été approuvée avant son heure : elle a expiré",
+                ),
+            ));
         }
-        self.store.transition_post(ws, id, status.as_str(), next.as_str(), Some((actor.user, note)), self.now_ms()).await?;
+        self.store
+            .transition_post(ws, id, status.as_str(), next.as_str(), Some((actor.user, note)), self.now_ms())
+            .await?;
         let action = if decision == Decision::Approve { "post.approve" } else { "post.reject" };
         self.audit(actor, Some(ws), action, format!("post:{}", id.0), json!({ "note": note })).await?;
         PostView::from_record(self.store.post(ws, id).await?, Vec::new())
@@ -445,7 +546,12 @@ impl App {
             .ok_or_else(|| AppError::not_found("calendar"))?;
         let now = self.now();
         let day = 24 * 3600 * 1000;
-        let filter = PostFilter { from: Some(now.as_millisecond() - 31 * day), to: Some(now.as_millisecond() + 366 * day), limit: 5000, ..Default::default() };
+        let filter = PostFilter {
+            from: Some(now.as_millisecond() - 31 * day),
+            to: Some(now.as_millisecond() + 366 * day),
+            limit: 5000,
+            ..Default::default()
+        };
         let channels = self.store.channels(WorkspaceId(ws.id)).await?;
         let posts = self.store.posts(WorkspaceId(ws.id), &filter).await?;
         let events: Vec<_> = posts.iter().filter_map(|p| calendar_event(p, &channels)).collect();
@@ -471,7 +577,12 @@ fn calendar_event(p: &PostRecord, channels: &[ChannelRecord]) -> Option<relais_d
         description: format!("{}\n\n{}", body.text, names.join(", ")),
         url: body.link.clone(),
         status: p.status.clone(),
-        categories: p.targets.iter().filter_map(|t| channels.iter().find(|c| c.id == t.channel_id)).map(|c| c.network.clone()).collect(),
+        categories: p
+            .targets
+            .iter()
+            .filter_map(|t| channels.iter().find(|c| c.id == t.channel_id))
+            .map(|c| c.network.clone())
+            .collect(),
         last_modified: Timestamp::from_millisecond(p.updated_at).ok()?,
     })
 }

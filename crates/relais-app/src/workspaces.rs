@@ -21,8 +21,14 @@ impl App {
         let name = valid_name(name, 100)?;
         check_tz(timezone)?;
         let ws = self.store.create_workspace(&name, timezone, actor.user, self.now_ms()).await?;
-        self.audit(actor, Some(WorkspaceId(ws.id)), "workspace.create", format!("workspace:{}", ws.id), json!({ "name": name, "timezone": timezone }))
-            .await?;
+        self.audit(
+            actor,
+            Some(WorkspaceId(ws.id)),
+            "workspace.create",
+            format!("workspace:{}", ws.id),
+            json!({ "name": name, "timezone": timezone }),
+        )
+        .await?;
         Ok(ws)
     }
 
@@ -38,7 +44,13 @@ impl App {
     }
 
     /// Renames a workspace or changes its time zone (fields left `None` keep their value).
-    pub async fn update_workspace(&self, actor: &Actor, ws: WorkspaceId, name: Option<&str>, timezone: Option<&str>) -> AppResult<WorkspaceRecord> {
+    pub async fn update_workspace(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        name: Option<&str>,
+        timezone: Option<&str>,
+    ) -> AppResult<WorkspaceRecord> {
         self.authorize(actor, ws, Action::ManageWorkspace).await?;
         let current = self.store.workspace(ws).await?;
         let name = match name {
@@ -48,7 +60,14 @@ impl App {
         let timezone = timezone.unwrap_or(&current.timezone).to_owned();
         check_tz(&timezone)?;
         let updated = self.store.update_workspace(ws, &name, &timezone, self.now_ms()).await?;
-        self.audit(actor, Some(ws), "workspace.update", format!("workspace:{}", ws.0), json!({ "name": name, "timezone": timezone })).await?;
+        self.audit(
+            actor,
+            Some(ws),
+            "workspace.update",
+            format!("workspace:{}", ws.0),
+            json!({ "name": name, "timezone": timezone }),
+        )
+        .await?;
         Ok(updated)
     }
 
@@ -94,7 +113,8 @@ impl App {
             }
         }
         self.store.upsert_member(ws, target, role.as_str(), self.now_ms()).await?;
-        self.audit(actor, Some(ws), "member.set", format!("user:{}", user.id), json!({ "role": role.as_str() })).await?;
+        self.audit(actor, Some(ws), "member.set", format!("user:{}", user.id), json!({ "role": role.as_str() }))
+            .await?;
         Ok(MemberRecord { user_id: user.id, email: user.email, name: user.name, role: role.as_str().to_owned() })
     }
 

@@ -5,8 +5,8 @@
 
 pub mod compose;
 pub mod csv_import;
-pub mod ical;
 pub mod i18n;
+pub mod ical;
 pub mod ids;
 pub mod network;
 pub mod permissions;

@@ -97,11 +97,9 @@ impl std::str::FromStr for Network {
             "bsky" => "bluesky",
             other => other,
         };
-        Network::ALL.into_iter().find(|n| n.as_str() == alias).ok_or_else(|| {
-            crate::Msg::new(
-                format!("unknown network `{s}`"),
-                format!("réseau inconnu « {s} »"),
-            )
-        })
+        Network::ALL
+            .into_iter()
+            .find(|n| n.as_str() == alias)
+            .ok_or_else(|| crate::Msg::new(format!("unknown network `{s}`"), format!("réseau inconnu « {s} »")))
     }
 }

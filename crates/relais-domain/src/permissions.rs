@@ -162,7 +162,8 @@ mod tests {
 
     #[test]
     fn key_cells() {
-        let check = |role: Role, action: Action, expected: bool| assert_eq!(role.can(action), expected, "{role:?} {action:?}");
+        let check =
+            |role: Role, action: Action, expected: bool| assert_eq!(role.can(action), expected, "{role:?} {action:?}");
         check(Viewer, Action::Read, true);
         check(Viewer, Action::WritePosts, false);
         check(Contributor, Action::WritePosts, true);

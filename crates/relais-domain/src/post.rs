@@ -104,7 +104,10 @@ pub fn review(
     if status != PostStatus::PendingApproval {
         return Err(crate::Msg::new(
             format!("only a post pending approval can be reviewed (this one is {})", status.as_str()),
-            format!("seule une publication en attente d'approbation peut être examinée (celle-ci est {})", status.as_str()),
+            format!(
+                "seule une publication en attente d'approbation peut être examinée (celle-ci est {})",
+                status.as_str()
+            ),
         ));
     }
     if author == reviewer {

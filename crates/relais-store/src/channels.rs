@@ -49,7 +49,8 @@ pub struct NewChannel<'a> {
     pub now: i64,
 }
 
-const CH_COLUMNS: &str = "id, workspace_id, network, handle, display_name, instance_url, credentials, limits, created_at";
+const CH_COLUMNS: &str =
+    "id, workspace_id, network, handle, display_name, instance_url, credentials, limits, created_at";
 
 impl Store {
     /// Creates a channel; the same handle twice on one network in one workspace is a conflict.
@@ -85,7 +86,11 @@ impl Store {
 
     /// Deletes a channel of a workspace.
     pub async fn delete_channel(&self, workspace: WorkspaceId, id: ChannelId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM channels WHERE id = $1 AND workspace_id = $2").bind(id.0).bind(workspace.0).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM channels WHERE id = $1 AND workspace_id = $2")
+            .bind(id.0)
+            .bind(workspace.0)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -93,7 +98,12 @@ impl Store {
     }
 
     /// Replaces a channel's weekly slots: (weekday 1 = Monday … 7 = Sunday, minute of the day).
-    pub async fn set_queue_slots(&self, workspace: WorkspaceId, id: ChannelId, slots: &[(i64, i64)]) -> StoreResult<()> {
+    pub async fn set_queue_slots(
+        &self,
+        workspace: WorkspaceId,
+        id: ChannelId,
+        slots: &[(i64, i64)],
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM channels WHERE id = $1 AND workspace_id = $2")
             .bind(id.0)
@@ -105,12 +115,14 @@ impl Store {
         }
         sqlx::query("DELETE FROM queue_slots WHERE channel_id = $1").bind(id.0).execute(&mut *tx).await?;
         for (weekday, minute) in slots {
-            sqlx::query("INSERT INTO queue_slots (channel_id, weekday, minute) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(id.0)
-                .bind(weekday)
-                .bind(minute)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO queue_slots (channel_id, weekday, minute) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(weekday)
+            .bind(minute)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

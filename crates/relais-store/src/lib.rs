@@ -12,8 +12,8 @@
 
 pub mod audit;
 pub mod channels;
-mod migrate;
 pub mod media;
+mod migrate;
 pub mod posts;
 pub mod testing;
 pub mod users;
@@ -90,8 +90,10 @@ impl Store {
             // One writer at a time on SQLite: WAL lets readers go on while it writes.
             Backend::Sqlite => AnyPoolOptions::new().max_connections(8).after_connect(|conn, _| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;")
-                        .await?;
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
                     Ok(())
                 })
             }),

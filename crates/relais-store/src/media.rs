@@ -32,7 +32,8 @@ pub struct MediaRecord {
     pub created_at: i64,
 }
 
-const MEDIA_COLUMNS: &str = "id, workspace_id, file_name, stored_path, mime, kind, bytes, width, height, sha256, created_at";
+const MEDIA_COLUMNS: &str =
+    "id, workspace_id, file_name, stored_path, mime, kind, bytes, width, height, sha256, created_at";
 
 impl Store {
     /// Records an uploaded file.

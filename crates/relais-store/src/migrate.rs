@@ -21,7 +21,13 @@ pub(crate) fn migrator(backend: Backend) -> Migrator {
                 Backend::Sqlite => *sqlite,
                 Backend::Postgres => *postgres,
             };
-            Migration::new(*version, (*description).into(), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
+            Migration::new(
+                *version,
+                (*description).into(),
+                MigrationType::Simple,
+                AssertSqlSafe(sql).into_sql_str(),
+                false,
+            )
         })
         .collect();
     Migrator::with_migrations(migrations)

@@ -229,15 +229,17 @@ impl Store {
     /// A post of a workspace, with its targets and media.
     pub async fn post(&self, workspace: WorkspaceId, id: PostId) -> StoreResult<PostRecord> {
         let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1 AND workspace_id = $2");
-        let row: PostRow = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).bind(workspace.0).fetch_one(&self.pool).await?;
+        let row: PostRow =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).bind(workspace.0).fetch_one(&self.pool).await?;
         self.hydrate(row).await
     }
 
     async fn hydrate(&self, r: PostRow) -> StoreResult<PostRecord> {
-        let targets = sqlx::query_as("SELECT channel_id, variant FROM post_targets WHERE post_id = $1 ORDER BY channel_id")
-            .bind(r.id)
-            .fetch_all(&self.pool)
-            .await?;
+        let targets =
+            sqlx::query_as("SELECT channel_id, variant FROM post_targets WHERE post_id = $1 ORDER BY channel_id")
+                .bind(r.id)
+                .fetch_all(&self.pool)
+                .await?;
         let media = sqlx::query_as("SELECT media_id, alt FROM post_media WHERE post_id = $1 ORDER BY position")
             .bind(r.id)
             .fetch_all(&self.pool)
@@ -321,7 +323,11 @@ impl Store {
 
     /// Deletes a post of a workspace.
     pub async fn delete_post(&self, workspace: WorkspaceId, id: PostId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM posts WHERE id = $1 AND workspace_id = $2").bind(id.0).bind(workspace.0).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM posts WHERE id = $1 AND workspace_id = $2")
+            .bind(id.0)
+            .bind(workspace.0)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

@@ -46,7 +46,14 @@ const TOKEN_COLUMNS: &str = "id, user_id, name, created_at, expires_at, revoked_
 
 impl Store {
     /// Creates a user; a second user with the same e-mail is a conflict.
-    pub async fn create_user(&self, email: &str, name: &str, password_hash: &str, locale: &str, now: i64) -> StoreResult<UserRecord> {
+    pub async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        locale: &str,
+        now: i64,
+    ) -> StoreResult<UserRecord> {
         let sql = format!(
             "INSERT INTO users (email, name, password_hash, locale, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
         );
@@ -80,7 +87,11 @@ impl Store {
 
     /// Replaces a user's password hash.
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id.0).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(crate::StoreError::NotFound);
         }
@@ -88,7 +99,14 @@ impl Store {
     }
 
     /// Stores a new token's hash.
-    pub async fn create_token(&self, user: UserId, name: &str, token_hash: &str, now: i64, expires_at: Option<i64>) -> StoreResult<TokenRecord> {
+    pub async fn create_token(
+        &self,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+        now: i64,
+        expires_at: Option<i64>,
+    ) -> StoreResult<TokenRecord> {
         let sql = format!(
             "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}"
         );
@@ -112,7 +130,11 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some((token_id, user_id)) = row else { return Ok(None) };
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(token_id)
+            .execute(&self.pool)
+            .await?;
         Ok(Some((self.user(UserId(user_id)).await?, TokenId(token_id))))
     }
 
@@ -124,12 +146,13 @@ impl Store {
 
     /// Revokes one of a user's tokens; another user's token is not found.
     pub async fn revoke_token(&self, user: UserId, token: TokenId, now: i64) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(token.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(token.0)
+                .bind(user.0)
+                .execute(&self.pool)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(crate::StoreError::NotFound);
         }

@@ -65,9 +65,17 @@ const WS_COLUMNS: &str = "id, name, timezone, paused, ical_token_hash, created_a
 
 impl Store {
     /// Creates a workspace and makes `owner` its owner, in one transaction.
-    pub async fn create_workspace(&self, name: &str, timezone: &str, owner: UserId, now: i64) -> StoreResult<WorkspaceRecord> {
+    pub async fn create_workspace(
+        &self,
+        name: &str,
+        timezone: &str,
+        owner: UserId,
+        now: i64,
+    ) -> StoreResult<WorkspaceRecord> {
         let mut tx = self.pool.begin().await?;
-        let sql = format!("INSERT INTO workspaces (name, timezone, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING {WS_COLUMNS}");
+        let sql = format!(
+            "INSERT INTO workspaces (name, timezone, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING {WS_COLUMNS}"
+        );
         let row: WorkspaceRow =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name).bind(timezone).bind(now).fetch_one(&mut *tx).await?;
         sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)")
@@ -90,7 +98,10 @@ impl Store {
     /// The workspaces a user belongs to, with their role in each.
     pub async fn workspaces_of(&self, user: UserId) -> StoreResult<Vec<(WorkspaceRecord, String)>> {
         let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT workspace_id, role FROM memberships WHERE user_id = $1 ORDER BY workspace_id").bind(user.0).fetch_all(&self.pool).await?;
+            sqlx::query_as("SELECT workspace_id, role FROM memberships WHERE user_id = $1 ORDER BY workspace_id")
+                .bind(user.0)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, role) in rows {
             out.push((self.workspace(WorkspaceId(id)).await?, role));
@@ -99,10 +110,23 @@ impl Store {
     }
 
     /// Renames a workspace and/or changes its time zone.
-    pub async fn update_workspace(&self, id: WorkspaceId, name: &str, timezone: &str, now: i64) -> StoreResult<WorkspaceRecord> {
-        let sql = format!("UPDATE workspaces SET name = $1, timezone = $2, updated_at = $3 WHERE id = $4 RETURNING {WS_COLUMNS}");
-        let row: WorkspaceRow =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name).bind(timezone).bind(now).bind(id.0).fetch_one(&self.pool).await?;
+    pub async fn update_workspace(
+        &self,
+        id: WorkspaceId,
+        name: &str,
+        timezone: &str,
+        now: i64,
+    ) -> StoreResult<WorkspaceRecord> {
+        let sql = format!(
+            "UPDATE workspaces SET name = $1, timezone = $2, updated_at = $3 WHERE id = $4 RETURNING {WS_COLUMNS}"
+        );
+        let row: WorkspaceRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .bind(timezone)
+            .bind(now)
+            .bind(id.0)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.into())
     }
 
@@ -137,7 +161,8 @@ impl Store {
     /// The workspace whose calendar-feed token has this hash.
     pub async fn workspace_by_ical_hash(&self, hash: &str) -> StoreResult<Option<WorkspaceRecord>> {
         let sql = format!("SELECT {WS_COLUMNS} FROM workspaces WHERE ical_token_hash = $1");
-        let row: Option<WorkspaceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(&self.pool).await?;
+        let row: Option<WorkspaceRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(&self.pool).await?;
         Ok(row.map(Into::into))
     }
 
@@ -152,11 +177,12 @@ impl Store {
 
     /// A user's role in a workspace, or None when they are not a member.
     pub async fn role_of(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
-            .bind(workspace.0)
-            .bind(user.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace.0)
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|(r,)| r))
     }
 
@@ -187,7 +213,11 @@ impl Store {
 
     /// Removes a member.
     pub async fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(workspace.0).bind(user.0).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -196,10 +226,11 @@ impl Store {
 
     /// How many owners a workspace has (the last one cannot leave or be demoted).
     pub async fn owner_count(&self, workspace: WorkspaceId) -> StoreResult<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'")
-            .bind(workspace.0)
-            .fetch_one(&self.pool)
-            .await?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'")
+                .bind(workspace.0)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n)
     }
 }

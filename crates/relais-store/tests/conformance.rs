@@ -385,7 +385,10 @@ async fn transition_post_conflicts(store: &Store) {
     );
     assert_eq!(store.post(ws, post).await.unwrap().status, "pending_approval", "unchanged after a conflict");
 
-    store.transition_post(ws, post, "pending_approval", "scheduled", Some((reviewer, Some("looks good"))), NOW + 2).await.unwrap();
+    store
+        .transition_post(ws, post, "pending_approval", "scheduled", Some((reviewer, Some("looks good"))), NOW + 2)
+        .await
+        .unwrap();
     let p = store.post(ws, post).await.unwrap();
     assert_eq!(p.status, "scheduled");
     assert_eq!(p.reviewed_by, Some(reviewer.0));
@@ -489,7 +492,11 @@ async fn posts_filters_and_order(store: &Store) {
         vec![negative.0, p100.0, p200.0, p300.0, undated.0],
         "undated last"
     );
-    assert_eq!(list(PostFilter { from: Some(t + 100), to: Some(t + 300), ..all.clone() }).await, vec![p100.0, p200.0], "[from, to)");
+    assert_eq!(
+        list(PostFilter { from: Some(t + 100), to: Some(t + 300), ..all.clone() }).await,
+        vec![p100.0, p200.0],
+        "[from, to)"
+    );
     assert_eq!(list(PostFilter { from: Some(t + 101), ..all.clone() }).await, vec![p200.0, p300.0]);
     assert_eq!(list(PostFilter { to: Some(t + 200), ..all.clone() }).await, vec![negative.0, p100.0]);
     assert_eq!(
@@ -512,9 +519,14 @@ async fn posts_filters_and_order(store: &Store) {
         list(PostFilter { status: Some("scheduled".into()), channel: Some(c2), ..all.clone() }).await,
         vec![p200.0]
     );
-    assert_eq!(list(PostFilter { limit: 2, include_undated: true, ..all.clone() }).await, vec![negative.0, p100.0], "limit");
+    assert_eq!(
+        list(PostFilter { limit: 2, include_undated: true, ..all.clone() }).await,
+        vec![negative.0, p100.0],
+        "limit"
+    );
     assert!(list(PostFilter { status: Some("expired".into()), include_undated: true, ..all.clone() }).await.is_empty());
-    let hydrated = store.posts(ws, &PostFilter { channel: Some(c2), status: Some("scheduled".into()), ..all }).await.unwrap();
+    let hydrated =
+        store.posts(ws, &PostFilter { channel: Some(c2), status: Some("scheduled".into()), ..all }).await.unwrap();
     assert_eq!(
         hydrated[0].targets,
         vec![TargetRecord { channel_id: c1.0, variant: None }, TargetRecord { channel_id: c2.0, variant: None }],
@@ -530,7 +542,11 @@ async fn queue_slots_replace(store: &Store) {
     assert!(store.queue_slots(ws, c1).await.unwrap().is_empty());
     store.set_queue_slots(ws, c1, &[(3, 600), (1, 540), (1, 480), (1, 540)]).await.unwrap();
     store.set_queue_slots(ws, c2, &[(7, 1439)]).await.unwrap();
-    assert_eq!(store.queue_slots(ws, c1).await.unwrap(), vec![(1, 480), (1, 540), (3, 600)], "ordered, duplicates once");
+    assert_eq!(
+        store.queue_slots(ws, c1).await.unwrap(),
+        vec![(1, 480), (1, 540), (3, 600)],
+        "ordered, duplicates once"
+    );
     store.set_queue_slots(ws, c1, &[(5, 0)]).await.unwrap();
     assert_eq!(store.queue_slots(ws, c1).await.unwrap(), vec![(5, 0)], "replaced, not added");
     assert_eq!(store.queue_slots(ws, c2).await.unwrap(), vec![(7, 1439)], "other channel untouched");
@@ -572,7 +588,10 @@ async fn audit_newest_first(store: &Store) {
         .unwrap();
 
     let log = store.audit_log(ws, 10).await.unwrap();
-    assert_eq!(log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), vec!["post.expire", "post.update", "post.create"]);
+    assert_eq!(
+        log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+        vec!["post.expire", "post.update", "post.create"]
+    );
     assert!(log.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     let newest = &log[0];
     assert_eq!((newest.actor_id, newest.ip.as_deref(), newest.workspace_id), (None, None, Some(ws.0)));
@@ -581,8 +600,15 @@ async fn audit_newest_first(store: &Store) {
     assert_eq!(oldest.target, "post:1");
     assert_eq!(oldest.ip.as_deref(), Some("203.0.113.7"));
     assert_eq!(oldest.at, 1);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&oldest.detail).unwrap(), serde_json::json!({ "n": 1, "text": "é\"'" }));
-    assert_eq!(store.audit_log(ws, 2).await.unwrap().iter().map(|r| r.at).collect::<Vec<_>>(), vec![5, 3], "limit keeps the newest");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&oldest.detail).unwrap(),
+        serde_json::json!({ "n": 1, "text": "é\"'" })
+    );
+    assert_eq!(
+        store.audit_log(ws, 2).await.unwrap().iter().map(|r| r.at).collect::<Vec<_>>(),
+        vec![5, 3],
+        "limit keeps the newest"
+    );
     assert_eq!(store.audit_log(ws_b, 10).await.unwrap().len(), 1);
 }
 
@@ -593,7 +619,10 @@ async fn membership_changes(store: &Store) {
     store.upsert_member(ws, b, "editor", NOW).await.unwrap();
     assert_eq!(store.role_of(ws, b).await.unwrap().as_deref(), Some("editor"));
     let members = store.members(ws).await.unwrap();
-    assert_eq!(members.iter().map(|m| (m.user_id, m.role.as_str())).collect::<Vec<_>>(), vec![(a.0, "owner"), (b.0, "editor")]);
+    assert_eq!(
+        members.iter().map(|m| (m.user_id, m.role.as_str())).collect::<Vec<_>>(),
+        vec![(a.0, "owner"), (b.0, "editor")]
+    );
     assert_eq!(members[1].email, "b@example.fr");
     assert_eq!(store.owner_count(ws).await.unwrap(), 1);
 

@@ -1,7 +1,10 @@
 //! What each subcommand does. The CLI prints to standard output on purpose.
 #![allow(clippy::print_stdout)]
 
-use crate::cli::{ChannelCommand, CheckArgs, Cli, Command, DocsCommand, ImportArgs, PostCommand, ServeArgs, UserCommand, WorkspaceCommand};
+use crate::cli::{
+    ChannelCommand, CheckArgs, Cli, Command, DocsCommand, ImportArgs, PostCommand, ServeArgs, UserCommand,
+    WorkspaceCommand,
+};
 use crate::config::{StorageConfig, redact_url};
 use anyhow::{Context, bail};
 use relais_app::channels::ChannelInput;
@@ -43,7 +46,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Opens (creating and migrating when needed) the store and builds the application.
 pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
-    std::fs::create_dir_all(&storage.data_dir).with_context(|| format!("cannot create {}", storage.data_dir.display()))?;
+    std::fs::create_dir_all(&storage.data_dir)
+        .with_context(|| format!("cannot create {}", storage.data_dir.display()))?;
     let url = storage.url();
     let store = Store::connect(&url).await.with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
     store.migrate().await.context("cannot migrate the database")?;
@@ -51,7 +55,12 @@ pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
         Some(key) => relais_app::crypto::SecretBox::from_base64(key)?,
         None => relais_app::crypto::SecretBox::from_key_file(&storage.data_dir.join("secret.key"))?,
     };
-    Ok(App { store, secrets: Arc::new(secrets), media_dir: storage.data_dir.join("media"), clock: relais_app::system_clock() })
+    Ok(App {
+        store,
+        secrets: Arc::new(secrets),
+        media_dir: storage.data_dir.join("media"),
+        clock: relais_app::system_clock(),
+    })
 }
 
 async fn actor(app: &App, email: &str) -> anyhow::Result<Actor> {
@@ -63,7 +72,9 @@ async fn actor(app: &App, email: &str) -> anyhow::Result<Actor> {
 async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
     first_start(&app, &args.admin_email).await?;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?app.store.backend(), "Relais is listening.");
     println!("Relais listens on http://{addr} (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)");
@@ -115,10 +126,15 @@ async fn first_start(app: &App, email: &str) -> anyhow::Result<()> {
     let user = app.create_user(email, "Owner", &password, "fr").await?;
     let actor = Actor { user: UserId(user.id), ip: Some("first-start".into()) };
     app.create_workspace(&actor, "Mon espace", "Europe/Paris").await?;
-    println!("First start: created the owner account. Log in once with / Premier démarrage : compte propriétaire créé. Connectez-vous avec :");
+    println!(
+        "First start: created the owner account. Log in once with / Premier démarrage : compte propriétaire créé. Connectez-vous avec :"
+    );
     println!("  e-mail:   {}", user.email);
     println!("  password: {password}");
-    println!("  curl -s -X POST http://<address>/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"…\"}}'", user.email);
+    println!(
+        "  curl -s -X POST http://<address>/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"…\"}}'",
+        user.email
+    );
     Ok(())
 }
 
@@ -165,7 +181,9 @@ async fn channel(app: &App, cmd: ChannelCommand) -> anyhow::Result<()> {
     match cmd {
         ChannelCommand::Add { workspace, network, handle, instance_url, user } => {
             let credentials = match std::env::var("RELAIS_CHANNEL_CREDENTIALS") {
-                Ok(json) => Some(serde_json::from_str(&json).context("RELAIS_CHANNEL_CREDENTIALS must be a JSON object")?),
+                Ok(json) => {
+                    Some(serde_json::from_str(&json).context("RELAIS_CHANNEL_CREDENTIALS must be a JSON object")?)
+                }
                 Err(_) => None,
             };
             let input = ChannelInput { network, handle, instance_url, credentials, ..Default::default() };
@@ -198,7 +216,12 @@ async fn post(app: &App, cmd: PostCommand) -> anyhow::Result<()> {
                 evergreen_secs: None,
             };
             let p = app.create_post(&actor(app, &user).await?, WorkspaceId(workspace), input).await?;
-            println!("created post {} ({}{})", p.id, p.status, p.due_at.map(|d| format!(", due {d}")).unwrap_or_default());
+            println!(
+                "created post {} ({}{})",
+                p.id,
+                p.status,
+                p.due_at.map(|d| format!(", due {d}")).unwrap_or_default()
+            );
             for w in p.warnings {
                 println!("warning: {w}");
             }
@@ -216,7 +239,11 @@ async fn post(app: &App, cmd: PostCommand) -> anyhow::Result<()> {
 
 /// `relais post check`: the same functions as the API and the composer, no database.
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let networks = args.network.iter().map(|n| n.parse::<Network>().map_err(|m| anyhow::anyhow!("{}", m.in_locale(&args.lang)))).collect::<anyhow::Result<Vec<_>>>()?;
+    let networks = args
+        .network
+        .iter()
+        .map(|n| n.parse::<Network>().map_err(|m| anyhow::anyhow!("{}", m.in_locale(&args.lang))))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let text = match args.text {
         Some(t) => t,
         None => {
@@ -231,7 +258,14 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     } else {
         for r in &reports {
-            println!("{:<10} {:>6} / {:<6} {}  {}", r.network.as_str(), r.counted, r.limit, r.unit, if r.ok() { "ok" } else { "PROBLEM" });
+            println!(
+                "{:<10} {:>6} / {:<6} {}  {}",
+                r.network.as_str(),
+                r.counted,
+                r.limit,
+                r.unit,
+                if r.ok() { "ok" } else { "PROBLEM" }
+            );
             for p in &r.problems {
                 println!("    - [{}] {}", p.code, p.message.in_locale(&args.lang));
             }
@@ -247,7 +281,12 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
         Ok(report) => {
             println!("{} rows, encoding {}, separator `{}`", report.rows, report.encoding, report.delimiter);
             for p in &report.problems {
-                println!("line {}{}: {}", p.line, p.column.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(), p.message);
+                println!(
+                    "line {}{}: {}",
+                    p.line,
+                    p.column.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+                    p.message
+                );
             }
             if args.dry_run {
                 println!("dry run: nothing imported ({} problems)", report.problems.len());

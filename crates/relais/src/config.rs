@@ -47,7 +47,9 @@ pub fn redact_url(url: &str) -> String {
 impl StorageConfig {
     /// The database URL to use.
     pub fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("relais.db").display()))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("relais.db").display()))
     }
 }
 

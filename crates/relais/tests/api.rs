@@ -63,7 +63,8 @@ impl TestApp {
     }
 
     async fn call(&self, who: &Member, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{}", self.base, path)).bearer_auth(&who.token);
+        let mut req =
+            self.http.request(method.parse().unwrap(), format!("{}{}", self.base, path)).bearer_auth(&who.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -75,7 +76,9 @@ impl TestApp {
 
     /// A workspace owned by `owner` with one Bluesky channel; returns (workspace id, channel id).
     async fn workspace_with_channel(&self, owner: &Member, name: &str) -> (i64, i64) {
-        let (s, ws) = self.call(owner, "POST", "/api/v1/workspaces", Some(json!({ "name": name, "timezone": "Europe/Paris" }))).await;
+        let (s, ws) = self
+            .call(owner, "POST", "/api/v1/workspaces", Some(json!({ "name": name, "timezone": "Europe/Paris" })))
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{ws}");
         let ws = ws["id"].as_i64().unwrap();
         let body = json!({ "network": "bluesky", "handle": format!("{name}.bsky.social"), "credentials": { "app_password": "secret-app-pw" } });
@@ -86,7 +89,14 @@ impl TestApp {
 
     async fn add_member(&self, owner: &Member, ws: i64, email: &str, role: &str) -> Member {
         let m = self.member(email).await;
-        let (s, body) = self.call(owner, "POST", &format!("/api/v1/workspaces/{ws}/members"), Some(json!({ "email": email, "role": role }))).await;
+        let (s, body) = self
+            .call(
+                owner,
+                "POST",
+                &format!("/api/v1/workspaces/{ws}/members"),
+                Some(json!({ "email": email, "role": role })),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         m
     }
@@ -173,7 +183,10 @@ async fn authentication(t: &TestApp) {
     let bob = t.member("bob@example.fr").await;
     let (_, bob_tokens) = t.call(&bob, "GET", "/api/v1/tokens", None).await;
     let bob_token_id = bob_tokens[0]["id"].as_i64().unwrap();
-    assert_eq!(t.call(&alice, "DELETE", &format!("/api/v1/tokens/{bob_token_id}"), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.call(&alice, "DELETE", &format!("/api/v1/tokens/{bob_token_id}"), None).await.0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(t.call(&bob, "GET", "/api/v1/me", None).await.0, StatusCode::OK);
 
     // Login tokens expire after 30 days.
@@ -186,7 +199,14 @@ async fn tenant_isolation_on_every_endpoint(t: &TestApp) {
     let bob = t.member("bob@example.fr").await;
     let (ws_a, ch_a) = t.workspace_with_channel(&alice, "alice").await;
     let (ws_b, ch_b) = t.workspace_with_channel(&bob, "bob").await;
-    let (s, post) = t.call(&alice, "POST", &format!("/api/v1/workspaces/{ws_a}/posts"), Some(scheduled(ch_a, "A's post", "2027-01-05T09:00"))).await;
+    let (s, post) = t
+        .call(
+            &alice,
+            "POST",
+            &format!("/api/v1/workspaces/{ws_a}/posts"),
+            Some(scheduled(ch_a, "A's post", "2027-01-05T09:00")),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{post}");
     let post_a = post["id"].as_i64().unwrap();
     let (s, media) = upload(t, &alice, ws_a, PNG).await;
@@ -203,7 +223,11 @@ async fn tenant_isolation_on_every_endpoint(t: &TestApp) {
         ("POST", format!("/api/v1/workspaces/{ws_a}/pause"), None),
         ("POST", format!("/api/v1/workspaces/{ws_a}/resume"), None),
         ("GET", format!("/api/v1/workspaces/{ws_a}/members"), None),
-        ("POST", format!("/api/v1/workspaces/{ws_a}/members"), Some(json!({ "email": "bob@example.fr", "role": "owner" }))),
+        (
+            "POST",
+            format!("/api/v1/workspaces/{ws_a}/members"),
+            Some(json!({ "email": "bob@example.fr", "role": "owner" })),
+        ),
         ("DELETE", format!("/api/v1/workspaces/{ws_a}/members/{}", alice.id), None),
         ("POST", format!("/api/v1/workspaces/{ws_a}/calendar-feed"), None),
         ("DELETE", format!("/api/v1/workspaces/{ws_a}/calendar-feed"), None),
@@ -213,7 +237,11 @@ async fn tenant_isolation_on_every_endpoint(t: &TestApp) {
         ("GET", format!("/api/v1/workspaces/{ws_a}/channels/{ch_a}"), None),
         ("DELETE", format!("/api/v1/workspaces/{ws_a}/channels/{ch_a}"), None),
         ("GET", format!("/api/v1/workspaces/{ws_a}/channels/{ch_a}/slots"), None),
-        ("PUT", format!("/api/v1/workspaces/{ws_a}/channels/{ch_a}/slots"), Some(json!([{ "weekday": "monday", "time": "09:00" }]))),
+        (
+            "PUT",
+            format!("/api/v1/workspaces/{ws_a}/channels/{ch_a}/slots"),
+            Some(json!([{ "weekday": "monday", "time": "09:00" }])),
+        ),
         ("POST", format!("/api/v1/workspaces/{ws_a}/posts"), Some(scheduled(ch_a, "bob", "2027-01-05T10:00"))),
         ("GET", format!("/api/v1/workspaces/{ws_a}/posts/{post_a}"), None),
         ("PUT", format!("/api/v1/workspaces/{ws_a}/posts/{post_a}"), Some(scheduled(ch_a, "bob", "2027-01-05T10:00"))),
@@ -226,15 +254,29 @@ async fn tenant_isolation_on_every_endpoint(t: &TestApp) {
         let (s, answer) = t.call(&bob, method, &path, body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
     }
-    let (s, _) = t.http.post(format!("{}/api/v1/workspaces/{ws_a}/import?dry_run=true", t.base)).bearer_auth(&bob.token).body("x").send().await.map(|r| (r.status(), ())).unwrap();
+    let (s, _) = t
+        .http
+        .post(format!("{}/api/v1/workspaces/{ws_a}/import?dry_run=true", t.base))
+        .bearer_auth(&bob.token)
+        .body("x")
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(upload(t, &bob, ws_a, PNG).await.0, StatusCode::NOT_FOUND);
 
     // Ids of Alice's workspace used inside Bob's own workspace are unknown there.
-    for path in [format!("/api/v1/workspaces/{ws_b}/channels/{ch_a}"), format!("/api/v1/workspaces/{ws_b}/posts/{post_a}"), format!("/api/v1/workspaces/{ws_b}/media/{media_a}")] {
+    for path in [
+        format!("/api/v1/workspaces/{ws_b}/channels/{ch_a}"),
+        format!("/api/v1/workspaces/{ws_b}/posts/{post_a}"),
+        format!("/api/v1/workspaces/{ws_b}/media/{media_a}"),
+    ] {
         assert_eq!(t.call(&bob, "GET", &path, None).await.0, StatusCode::NOT_FOUND, "{path}");
     }
-    let (s, body) = t.call(&bob, "POST", &format!("/api/v1/workspaces/{ws_b}/posts"), Some(scheduled(ch_a, "x", "2027-01-05T10:00"))).await;
+    let (s, body) = t
+        .call(&bob, "POST", &format!("/api/v1/workspaces/{ws_b}/posts"), Some(scheduled(ch_a, "x", "2027-01-05T10:00")))
+        .await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("channel_unknown")));
     let mut with_media = scheduled(ch_b, "x", "2027-01-05T10:00");
     with_media["media"] = json!([{ "media_id": media_a }]);
@@ -261,24 +303,43 @@ async fn roles_and_approval(t: &TestApp) {
 
     // A viewer reads but never writes; an editor cannot manage members or channels.
     assert_eq!(t.call(&viewer, "GET", &format!("/api/v1/workspaces/{ws}/calendar"), None).await.0, StatusCode::OK);
-    assert_eq!(t.call(&viewer, "POST", &posts, Some(scheduled(ch, "v", "2027-01-05T09:00"))).await.0, StatusCode::FORBIDDEN);
-    let (s, _) = t.call(&editor, "POST", &format!("/api/v1/workspaces/{ws}/members"), Some(json!({ "email": "viewer@example.fr", "role": "admin" }))).await;
+    assert_eq!(
+        t.call(&viewer, "POST", &posts, Some(scheduled(ch, "v", "2027-01-05T09:00"))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, _) = t
+        .call(
+            &editor,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/members"),
+            Some(json!({ "email": "viewer@example.fr", "role": "admin" })),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_eq!(t.call(&editor, "DELETE", &format!("/api/v1/workspaces/{ws}/channels/{ch}"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.call(&editor, "DELETE", &format!("/api/v1/workspaces/{ws}/channels/{ch}"), None).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(t.call(&editor, "GET", &format!("/api/v1/workspaces/{ws}/audit"), None).await.0, StatusCode::FORBIDDEN);
 
     // A contributor's post waits for approval; the contributor cannot approve it.
-    let (s, p) = t.call(&contributor, "POST", &posts, Some(scheduled(ch, "from a contributor", "2027-01-05T09:00"))).await;
+    let (s, p) =
+        t.call(&contributor, "POST", &posts, Some(scheduled(ch, "from a contributor", "2027-01-05T09:00"))).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     assert_eq!(p["status"], "pending_approval");
     let id = p["id"].as_i64().unwrap();
     let review = format!("{posts}/{id}/review");
-    assert_eq!(t.call(&contributor, "POST", &review, Some(json!({ "decision": "approve" }))).await.0, StatusCode::FORBIDDEN);
-    let (s, rejected) = t.call(&editor, "POST", &review, Some(json!({ "decision": "reject", "note": "Trop long" }))).await;
+    assert_eq!(
+        t.call(&contributor, "POST", &review, Some(json!({ "decision": "approve" }))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, rejected) =
+        t.call(&editor, "POST", &review, Some(json!({ "decision": "reject", "note": "Trop long" }))).await;
     assert_eq!(s, StatusCode::OK, "{rejected}");
     assert_eq!((rejected["status"].as_str(), rejected["review_note"].as_str()), (Some("rejected"), Some("Trop long")));
     // Edited, it goes back to approval, then is approved by an editor.
-    let (s, edited) = t.call(&contributor, "PUT", &format!("{posts}/{id}"), Some(scheduled(ch, "shorter", "2027-01-05T09:00"))).await;
+    let (s, edited) =
+        t.call(&contributor, "PUT", &format!("{posts}/{id}"), Some(scheduled(ch, "shorter", "2027-01-05T09:00"))).await;
     assert_eq!((s, edited["status"].as_str()), (StatusCode::OK, Some("pending_approval")), "{edited}");
     let (s, approved) = t.call(&editor, "POST", &review, Some(json!({ "decision": "approve" }))).await;
     assert_eq!((s, approved["status"].as_str()), (StatusCode::OK, Some("scheduled")), "{approved}");
@@ -290,14 +351,28 @@ async fn roles_and_approval(t: &TestApp) {
     assert_eq!(own["status"], "scheduled");
     let (_, p2) = t.call(&contributor, "POST", &posts, Some(scheduled(ch, "second", "2027-01-06T10:00"))).await;
     let p2 = p2["id"].as_i64().unwrap();
-    t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/members"), Some(json!({ "email": "contrib@example.fr", "role": "editor" }))).await;
-    let (s, body) = t.call(&contributor, "POST", &format!("{posts}/{p2}/review"), Some(json!({ "decision": "approve" }))).await;
+    t.call(
+        &owner,
+        "POST",
+        &format!("/api/v1/workspaces/{ws}/members"),
+        Some(json!({ "email": "contrib@example.fr", "role": "editor" })),
+    )
+    .await;
+    let (s, body) =
+        t.call(&contributor, "POST", &format!("{posts}/{p2}/review"), Some(json!({ "decision": "approve" }))).await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("review_refused")), "{body}");
 
     // The last owner can be neither removed nor demoted.
     let (s, _) = t.call(&owner, "DELETE", &format!("/api/v1/workspaces/{ws}/members/{}", owner.id), None).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, _) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/members"), Some(json!({ "email": "owner@example.fr", "role": "viewer" }))).await;
+    let (s, _) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/members"),
+            Some(json!({ "email": "owner@example.fr", "role": "viewer" })),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
 }
 
@@ -306,15 +381,36 @@ async fn unapproved_post_expires(t: &TestApp) {
     let (ws, ch) = t.workspace_with_channel(&owner, "brand").await;
     let contributor = t.add_member(&owner, ws, "contrib@example.fr", "contributor").await;
     // Due one hour after "now" (10:00Z = 11:00 Paris).
-    let (_, p) = t.call(&contributor, "POST", &format!("/api/v1/workspaces/{ws}/posts"), Some(scheduled(ch, "late", "2026-11-23T12:00"))).await;
+    let (_, p) = t
+        .call(
+            &contributor,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/posts"),
+            Some(scheduled(ch, "late", "2026-11-23T12:00")),
+        )
+        .await;
     let id = p["id"].as_i64().unwrap();
     t.advance_ms(3600 * 1000 + 1);
     assert_eq!(t.app.expire_overdue_approvals().await.unwrap(), 1);
     let (_, after) = t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/posts/{id}"), None).await;
     assert_eq!(after["status"], "expired");
-    let (s, _) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/posts/{id}/review"), Some(json!({ "decision": "approve" }))).await;
+    let (s, _) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/posts/{id}/review"),
+            Some(json!({ "decision": "approve" })),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, _) = t.call(&owner, "PUT", &format!("/api/v1/workspaces/{ws}/posts/{id}"), Some(scheduled(ch, "x", "2027-01-01T10:00"))).await;
+    let (s, _) = t
+        .call(
+            &owner,
+            "PUT",
+            &format!("/api/v1/workspaces/{ws}/posts/{id}"),
+            Some(scheduled(ch, "x", "2027-01-01T10:00")),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "an expired post is history");
 }
 
@@ -331,12 +427,19 @@ async fn time_zones_and_daylight_saving(t: &TestApp) {
     let (_, p) = t.call(&owner, "POST", &posts, Some(at("2027-01-05T09:00", json!({})))).await;
     assert_eq!(p["due_at"], "2027-01-05T08:00:00Z");
     // Another zone, explicitly.
-    let (_, p) = t.call(&owner, "POST", &posts, Some(at("2027-01-05T09:00", json!({ "timezone": "America/New_York" })))).await;
-    assert_eq!((p["due_at"].as_str(), p["timezone"].as_str()), (Some("2027-01-05T14:00:00Z"), Some("America/New_York")));
+    let (_, p) =
+        t.call(&owner, "POST", &posts, Some(at("2027-01-05T09:00", json!({ "timezone": "America/New_York" })))).await;
+    assert_eq!(
+        (p["due_at"].as_str(), p["timezone"].as_str()),
+        (Some("2027-01-05T14:00:00Z"), Some("America/New_York"))
+    );
     // 02:30 on the spring-forward day does not exist: refused, or shifted with a warning.
     let (s, body) = t.call(&owner, "POST", &posts, Some(at("2027-03-28T02:30", json!({})))).await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("local_time_impossible")));
-    assert!(body["message"]["fr"].as_str().unwrap().contains("n’existe pas") || body["message"]["fr"].as_str().unwrap().contains("n'existe pas"));
+    assert!(
+        body["message"]["fr"].as_str().unwrap().contains("n’existe pas")
+            || body["message"]["fr"].as_str().unwrap().contains("n'existe pas")
+    );
     let (s, p) = t.call(&owner, "POST", &posts, Some(at("2027-03-28T02:30", json!({ "dst": "shift_forward" })))).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(p["due_at"], "2027-03-28T01:30:00Z");
@@ -357,18 +460,21 @@ async fn time_zones_and_daylight_saving(t: &TestApp) {
     }
     assert_eq!(t.post_count(&owner, ws).await, count);
     // The workspace's default zone decides when none is given.
-    let (s, _) = t.call(&owner, "PATCH", &format!("/api/v1/workspaces/{ws}"), Some(json!({ "timezone": "Asia/Tokyo" }))).await;
+    let (s, _) =
+        t.call(&owner, "PATCH", &format!("/api/v1/workspaces/{ws}"), Some(json!({ "timezone": "Asia/Tokyo" }))).await;
     assert_eq!(s, StatusCode::OK);
     let (_, p) = t.call(&owner, "POST", &posts, Some(at("2027-01-05T09:00", json!({})))).await;
     assert_eq!(p["due_at"], "2027-01-05T00:00:00Z");
-    let (s, _) = t.call(&owner, "PATCH", &format!("/api/v1/workspaces/{ws}"), Some(json!({ "timezone": "Mars/Olympus" }))).await;
+    let (s, _) =
+        t.call(&owner, "PATCH", &format!("/api/v1/workspaces/{ws}"), Some(json!({ "timezone": "Mars/Olympus" }))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn queue_takes_next_free_slot(t: &TestApp) {
     let owner = t.member("owner@example.fr").await;
     let (ws, ch) = t.workspace_with_channel(&owner, "brand").await;
-    let queued = json!({ "text": "queued", "channels": [{ "channel_id": ch }], "schedule": { "queue": { "channel_id": ch } } });
+    let queued =
+        json!({ "text": "queued", "channels": [{ "channel_id": ch }], "schedule": { "queue": { "channel_id": ch } } });
     let posts = format!("/api/v1/workspaces/{ws}/posts");
     let (s, body) = t.call(&owner, "POST", &posts, Some(queued.clone())).await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("queue_empty")));
@@ -385,13 +491,23 @@ async fn queue_takes_next_free_slot(t: &TestApp) {
     }
     assert_eq!(due, ["2026-11-23T17:00:00Z", "2026-11-24T08:30:00Z", "2026-11-30T17:00:00Z"]);
     let bad = json!([{ "weekday": "funday", "time": "09:30" }]);
-    assert_eq!(t.call(&owner, "PUT", &format!("/api/v1/workspaces/{ws}/channels/{ch}/slots"), Some(bad)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.call(&owner, "PUT", &format!("/api/v1/workspaces/{ws}/channels/{ch}/slots"), Some(bad)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
 
 async fn per_network_validation_reports_every_problem(t: &TestApp) {
     let owner = t.member("owner@example.fr").await;
     let (ws, bsky) = t.workspace_with_channel(&owner, "brand").await;
-    let (_, x) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/channels"), Some(json!({ "network": "x", "handle": "brand" }))).await;
+    let (_, x) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/channels"),
+            Some(json!({ "network": "x", "handle": "brand" })),
+        )
+        .await;
     let x = x["id"].as_i64().unwrap();
     let long = "a".repeat(301);
     let body = json!({ "text": long, "channels": [{ "channel_id": bsky }, { "channel_id": x }], "schedule": { "at": { "local": "2027-01-05T09:00" } } });
@@ -406,7 +522,8 @@ async fn per_network_validation_reports_every_problem(t: &TestApp) {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0]["channel_id"], x);
     // The stateless check endpoint uses the same rules.
-    let (s, reports) = t.call(&owner, "POST", "/api/v1/check", Some(json!({ "networks": ["bluesky", "x"], "text": "👨‍👩‍👧‍👦" }))).await;
+    let (s, reports) =
+        t.call(&owner, "POST", "/api/v1/check", Some(json!({ "networks": ["bluesky", "x"], "text": "👨‍👩‍👧‍👦" }))).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!((reports[0]["counted"].as_u64(), reports[1]["counted"].as_u64()), (Some(1), Some(2)));
     // A draft is saved even when too long.
@@ -421,7 +538,13 @@ async fn bad_input_changes_nothing(t: &TestApp) {
     let posts = format!("{}/api/v1/workspaces/{ws}/posts", t.base);
     let audit_before = t.audit_count(&owner, ws).await;
     let raw = |body: Vec<u8>, content_type: &'static str| {
-        t.http.post(&posts).bearer_auth(&owner.token).header("content-type", content_type).header("accept-language", "en").body(body).send()
+        t.http
+            .post(&posts)
+            .bearer_auth(&owner.token)
+            .header("content-type", content_type)
+            .header("accept-language", "en")
+            .body(body)
+            .send()
     };
     let cases: Vec<(Vec<u8>, &str, StatusCode, &str)> = vec![
         (b"{not json".to_vec(), "application/json", StatusCode::BAD_REQUEST, "body_malformed"),
@@ -444,9 +567,18 @@ async fn bad_input_changes_nothing(t: &TestApp) {
         assert_eq!(problem["title"], problem["message"]["en"], "Accept-Language: en is honoured");
     }
     // Bad path and query parameters.
-    assert_eq!(t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/posts/abc"), None).await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/calendar?from=yesterday"), None).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/calendar?colour=red"), None).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/posts/abc"), None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/calendar?from=yesterday"), None).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/calendar?colour=red"), None).await.0,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(t.call(&owner, "GET", "/api/v1/nothing-here", None).await.0, StatusCode::NOT_FOUND);
     // Bad workspace and channel input.
     for (path, body) in [
@@ -454,7 +586,10 @@ async fn bad_input_changes_nothing(t: &TestApp) {
         ("/api/v1/workspaces".to_owned(), json!({ "name": "ok", "timezone": "Nowhere/City" })),
         (format!("/api/v1/workspaces/{ws}/channels"), json!({ "network": "myspace", "handle": "x" })),
         (format!("/api/v1/workspaces/{ws}/channels"), json!({ "network": "mastodon", "handle": "@a@b.social" })),
-        (format!("/api/v1/workspaces/{ws}/channels"), json!({ "network": "mastodon", "handle": "@a@b.social", "instance_url": "ftp://b.social" })),
+        (
+            format!("/api/v1/workspaces/{ws}/channels"),
+            json!({ "network": "mastodon", "handle": "@a@b.social", "instance_url": "ftp://b.social" }),
+        ),
     ] {
         let (s, answer) = t.call(&owner, "POST", &path, Some(body)).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");
@@ -469,7 +604,8 @@ async fn bad_input_changes_nothing(t: &TestApp) {
 
 /// A 3×2 PNG.
 const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 3, 0, 0, 0, 2, 8, 6, 0, 0, 0, 0x9a, 0x9c, 0x18, 0x1f,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 3, 0, 0, 0, 2, 8, 6,
+    0, 0, 0, 0x9a, 0x9c, 0x18, 0x1f,
 ];
 
 async fn upload(t: &TestApp, who: &Member, ws: i64, bytes: &[u8]) -> (StatusCode, Value) {
@@ -491,7 +627,10 @@ async fn media_type_comes_from_the_file(t: &TestApp) {
     let (ws, _) = t.workspace_with_channel(&owner, "brand").await;
     let (s, m) = upload(t, &owner, ws, PNG).await;
     assert_eq!(s, StatusCode::CREATED, "{m}");
-    assert_eq!((m["mime"].as_str(), m["width"].as_i64(), m["height"].as_i64(), m["bytes"].as_i64()), (Some("image/png"), Some(3), Some(2), Some(PNG.len() as i64)));
+    assert_eq!(
+        (m["mime"].as_str(), m["width"].as_i64(), m["height"].as_i64(), m["bytes"].as_i64()),
+        (Some("image/png"), Some(3), Some(2), Some(PNG.len() as i64))
+    );
     assert_eq!(m["file_name"], "photo.jpg");
     let (s, body) = upload(t, &owner, ws, b"<svg onload=alert(1)></svg>").await;
     assert_eq!((s, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("media_unsupported")));
@@ -501,7 +640,14 @@ async fn media_type_comes_from_the_file(t: &TestApp) {
     let tmp = t.app.upload_dir();
     assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
     // An Instagram post needs media; with the uploaded image it is valid.
-    let (_, ig) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/channels"), Some(json!({ "network": "instagram", "handle": "brand" }))).await;
+    let (_, ig) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/channels"),
+            Some(json!({ "network": "instagram", "handle": "brand" })),
+        )
+        .await;
     let ig = ig["id"].as_i64().unwrap();
     let mut post = scheduled(ig, "Nouvelle collection #mode", "2027-01-05T09:00");
     let (s, answer) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/posts"), Some(post.clone())).await;
@@ -516,24 +662,40 @@ async fn csv_import_dry_run_and_atomic(t: &TestApp) {
     let owner = t.member("owner@example.fr").await;
     let (ws, ch) = t.workspace_with_channel(&owner, "brand").await;
     let import = |csv: Vec<u8>, dry: bool| {
-        t.http.post(format!("{}/api/v1/workspaces/{ws}/import?dry_run={dry}", t.base)).bearer_auth(&owner.token).header("content-type", "text/csv").body(csv).send()
+        t.http
+            .post(format!("{}/api/v1/workspaces/{ws}/import?dry_run={dry}", t.base))
+            .bearer_auth(&owner.token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
     };
     // French Excel: BOM, `;`, Windows-1252 (0xE9 = é), day-first dates.
     let mut french = vec![0xEF, 0xBB, 0xBF];
     french.extend_from_slice(b"date;time_24hr;message_text;link;image_url;channel\r\n");
     french.extend_from_slice(format!("05/01/2027;09:00;Bonne ann\u{e9}e !;https://example.fr;;{ch}\r\n").as_bytes());
     // The line above is UTF-8; make the file Windows-1252 as Excel writes it.
-    let french: Vec<u8> = String::from_utf8(french[3..].to_vec()).unwrap().chars().map(|c| if c == 'é' { 0xE9 } else { c as u8 }).collect();
+    let french: Vec<u8> = String::from_utf8(french[3..].to_vec())
+        .unwrap()
+        .chars()
+        .map(|c| if c == 'é' { 0xE9 } else { c as u8 })
+        .collect();
     let res = import(french.clone(), true).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let report: Value = res.json().await.unwrap();
-    assert_eq!((report["encoding"].as_str(), report["delimiter"].as_str(), report["problems"].as_array().map(Vec::len)), (Some("windows-1252"), Some(";"), Some(0)), "{report}");
+    assert_eq!(
+        (report["encoding"].as_str(), report["delimiter"].as_str(), report["problems"].as_array().map(Vec::len)),
+        (Some("windows-1252"), Some(";"), Some(0)),
+        "{report}"
+    );
     assert_eq!(t.post_count(&owner, ws).await, 0, "a dry run writes nothing");
     let res = import(french, false).await.unwrap();
     let report: Value = res.json().await.unwrap();
     assert_eq!(report["created"].as_array().unwrap().len(), 1, "{report}");
     let (_, list) = t.call(&owner, "GET", &format!("/api/v1/workspaces/{ws}/calendar"), None).await;
-    assert_eq!((list[0]["body"]["text"].as_str(), list[0]["due_at"].as_str()), (Some("Bonne année !"), Some("2027-01-05T08:00:00Z")));
+    assert_eq!(
+        (list[0]["body"]["text"].as_str(), list[0]["due_at"].as_str()),
+        (Some("Bonne année !"), Some("2027-01-05T08:00:00Z"))
+    );
 
     // A broken row in the middle: the dry run lists every problem, the import writes nothing.
     let csv = format!(
@@ -558,19 +720,35 @@ async fn csv_import_dry_run_and_atomic(t: &TestApp) {
 async fn calendar_and_ical_feed(t: &TestApp) {
     let owner = t.member("owner@example.fr").await;
     let (ws, ch) = t.workspace_with_channel(&owner, "brand").await;
-    let (_, x) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/channels"), Some(json!({ "network": "x", "handle": "brand" }))).await;
+    let (_, x) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/channels"),
+            Some(json!({ "network": "x", "handle": "brand" })),
+        )
+        .await;
     let x = x["id"].as_i64().unwrap();
     let posts = format!("/api/v1/workspaces/{ws}/posts");
-    t.call(&owner, "POST", &posts, Some(scheduled(ch, "Lundi\r\nBEGIN:VEVENT; injection, test", "2027-01-04T09:00"))).await;
+    t.call(&owner, "POST", &posts, Some(scheduled(ch, "Lundi\r\nBEGIN:VEVENT; injection, test", "2027-01-04T09:00")))
+        .await;
     t.call(&owner, "POST", &posts, Some(scheduled(x, "Mardi", "2027-01-05T09:00"))).await;
     t.call(&owner, "POST", &posts, Some(scheduled(x, "Février", "2027-02-01T09:00"))).await;
-    t.call(&owner, "POST", &posts, Some(json!({ "text": "brouillon", "channels": [{ "channel_id": x }], "draft": true }))).await;
+    t.call(
+        &owner,
+        "POST",
+        &posts,
+        Some(json!({ "text": "brouillon", "channels": [{ "channel_id": x }], "draft": true })),
+    )
+    .await;
     let cal = |query: &str| {
         let path = format!("/api/v1/workspaces/{ws}/calendar?{query}");
         let owner = &owner;
         async move { t.call(owner, "GET", &path, None).await }
     };
-    let texts = |v: Value| v.as_array().unwrap().iter().map(|p| p["body"]["text"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let texts = |v: Value| {
+        v.as_array().unwrap().iter().map(|p| p["body"]["text"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
     assert_eq!(texts(cal("from=2027-01-01T00:00:00Z&to=2027-01-31T00:00:00Z").await.1).len(), 2);
     assert_eq!(texts(cal(&format!("channel={x}")).await.1), ["Mardi", "Février"]);
     assert_eq!(texts(cal("status=draft&drafts=true").await.1), ["brouillon"]);
@@ -585,13 +763,20 @@ async fn calendar_and_ical_feed(t: &TestApp) {
     let ics = res.text().await.unwrap();
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"));
     let unfolded = ics.replace("\r\n ", "");
-    assert_eq!(unfolded.split("\r\n").filter(|l| *l == "BEGIN:VEVENT").count(), 3, "hostile text cannot add an event:\n{ics}");
+    assert_eq!(
+        unfolded.split("\r\n").filter(|l| *l == "BEGIN:VEVENT").count(),
+        3,
+        "hostile text cannot add an event:\n{ics}"
+    );
     assert!(unfolded.contains("SUMMARY:Lundi\\nBEGIN:VEVENT\\; injection\\, test"), "{ics}");
     assert!(ics.contains("DTSTART:20270104T080000Z"));
     // Rotating the token kills the old URL; a made-up token finds nothing.
     t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/calendar-feed"), None).await;
     assert_eq!(t.http.get(format!("{}{path}", t.base)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(t.http.get(format!("{}/feeds/calendar/cal_guess.ics", t.base)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.http.get(format!("{}/feeds/calendar/cal_guess.ics", t.base)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn pause_resume_and_audit(t: &TestApp) {
@@ -607,9 +792,16 @@ async fn pause_resume_and_audit(t: &TestApp) {
     assert_eq!(log[0]["actor_id"], owner.id);
     assert_eq!(log[0]["ip"], "127.0.0.1");
     // The OpenAPI document is generated from the handlers and lists every route.
-    let openapi: Value = t.http.get(format!("{}/api/v1/openapi.json", t.base)).send().await.unwrap().json().await.unwrap();
+    let openapi: Value =
+        t.http.get(format!("{}/api/v1/openapi.json", t.base)).send().await.unwrap().json().await.unwrap();
     let paths = openapi["paths"].as_object().unwrap();
-    for p in ["/api/v1/auth/login", "/api/v1/workspaces/{ws}/posts", "/api/v1/workspaces/{ws}/import", "/api/v1/check", "/api/v1/workspaces/{ws}/channels/{id}/slots"] {
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/workspaces/{ws}/posts",
+        "/api/v1/workspaces/{ws}/import",
+        "/api/v1/check",
+        "/api/v1/workspaces/{ws}/channels/{id}/slots",
+    ] {
         assert!(paths.contains_key(p), "{p} missing from OpenAPI");
     }
     assert_eq!(openapi["info"]["title"], "Relais API");
@@ -628,7 +820,8 @@ async fn credentials_never_leave(t: &TestApp) {
         assert!(!text.contains("credentials\":{"), "{text}");
     }
     // Stored encrypted, readable by the service layer only.
-    let record = t.app.store.channel(relais_domain::ids::WorkspaceId(ws), relais_domain::ids::ChannelId(ch)).await.unwrap();
+    let record =
+        t.app.store.channel(relais_domain::ids::WorkspaceId(ws), relais_domain::ids::ChannelId(ch)).await.unwrap();
     let sealed = record.credentials.clone().unwrap();
     assert!(!sealed.windows(13).any(|w| w == b"secret-app-pw"));
     let plain = t.app.channel_credentials(&record).unwrap().unwrap();

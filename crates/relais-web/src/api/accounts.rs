@@ -14,7 +14,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<WebState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(me)).routes(routes!(list_tokens, create_token)).routes(routes!(revoke_token))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -27,7 +31,12 @@ struct LoginRequest {
 /// Exchanges an e-mail and password for a bearer token valid 30 days.
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", security(), request_body = LoginRequest,
     responses((status = 200, body = NewToken), (status = 401, description = "Wrong e-mail or password")))]
-async fn login(State(state): State<WebState>, lang: Lang, ClientIp(ip): ClientIp, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<NewToken>> {
+async fn login(
+    State(state): State<WebState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<NewToken>> {
     state.app.login(&req.email, &req.password, ip).await.map(Json).map_err(|e| lang.problem(e))
 }
 
@@ -39,7 +48,11 @@ async fn me(State(state): State<WebState>, lang: Lang, Auth(actor): Auth) -> Api
 
 /// The member's API tokens (never their secrets).
 #[utoipa::path(get, path = "/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenRecord>)))]
-async fn list_tokens(State(state): State<WebState>, lang: Lang, Auth(actor): Auth) -> ApiResult<Json<Vec<TokenRecord>>> {
+async fn list_tokens(
+    State(state): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+) -> ApiResult<Json<Vec<TokenRecord>>> {
     state.app.tokens(&actor).await.map(Json).map_err(|e| lang.problem(e))
 }
 
@@ -52,12 +65,27 @@ struct TokenRequest {
 
 /// Creates an API token; its secret is shown in this answer only.
 #[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = TokenRequest, responses((status = 201, body = NewToken)))]
-async fn create_token(State(state): State<WebState>, lang: Lang, Auth(actor): Auth, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<(StatusCode, Json<NewToken>)> {
-    state.app.issue_token(&actor, &req.name, None).await.map(|t| (StatusCode::CREATED, Json(t))).map_err(|e| lang.problem(e))
+async fn create_token(
+    State(state): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewToken>)> {
+    state
+        .app
+        .issue_token(&actor, &req.name, None)
+        .await
+        .map(|t| (StatusCode::CREATED, Json(t)))
+        .map_err(|e| lang.problem(e))
 }
 
 /// Revokes one of the member's tokens.
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "accounts", params(("id" = i64, Path)), responses((status = 204)))]
-async fn revoke_token(State(state): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+async fn revoke_token(
+    State(state): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     state.app.revoke_token(&actor, TokenId(id)).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
 }

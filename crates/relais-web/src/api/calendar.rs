@@ -40,7 +40,13 @@ fn instant(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
     value
         .map(|v| {
             v.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|_| {
-                AppError::invalid("instant_invalid", Msg::new(format!("`{field}` must be an instant like 2027-03-01T00:00:00Z"), format!("« {field} » doit être un instant comme 2027-03-01T00:00:00Z")))
+                AppError::invalid(
+                    "instant_invalid",
+                    Msg::new(
+                        format!("`{field}` must be an instant like 2027-03-01T00:00:00Z"),
+                        format!("« {field} » doit être un instant comme 2027-03-01T00:00:00Z"),
+                    ),
+                )
             })
         })
         .transpose()
@@ -48,12 +54,25 @@ fn instant(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
 
 /// Posts between two instants, across channels, filterable by channel and status.
 #[utoipa::path(get, path = "/workspaces/{ws}/calendar", tag = "posts", params(("ws" = i64, Path), CalendarQuery), responses((status = 200, body = Vec<PostView>)))]
-async fn calendar(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiQuery(q): ApiQuery<CalendarQuery>) -> ApiResult<Json<Vec<PostView>>> {
+async fn calendar(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<CalendarQuery>,
+) -> ApiResult<Json<Vec<PostView>>> {
     let from = instant("from", q.from.as_deref()).map_err(|e| lang.problem(e))?;
     let to = instant("to", q.to.as_deref()).map_err(|e| lang.problem(e))?;
     if let Some(status) = &q.status {
         status.parse::<PostStatus>().map_err(|m| lang.problem(AppError::invalid("status_unknown", m)))?;
     }
-    let filter = PostFilter { from, to, channel: q.channel.map(ChannelId), status: q.status, include_undated: q.drafts, limit: q.limit.unwrap_or(500) };
+    let filter = PostFilter {
+        from,
+        to,
+        channel: q.channel.map(ChannelId),
+        status: q.status,
+        include_undated: q.drafts,
+        limit: q.limit.unwrap_or(500),
+    };
     s.app.calendar(&actor, WorkspaceId(ws), filter).await.map(Json).map_err(|e| lang.problem(e))
 }

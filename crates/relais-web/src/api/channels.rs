@@ -21,36 +21,76 @@ pub fn routes() -> OpenApiRouter<WebState> {
 
 /// The workspace's channels (credentials are never returned).
 #[utoipa::path(get, path = "/workspaces/{ws}/channels", tag = "channels", params(("ws" = i64, Path)), responses((status = 200, body = Vec<ChannelRecord>)))]
-async fn list_channels(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<Json<Vec<ChannelRecord>>> {
+async fn list_channels(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<Vec<ChannelRecord>>> {
     s.app.channels(&actor, WorkspaceId(ws)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Connects a channel; its credentials are encrypted at rest.
 #[utoipa::path(post, path = "/workspaces/{ws}/channels", tag = "channels", params(("ws" = i64, Path)), request_body = ChannelInput, responses((status = 201, body = ChannelRecord), (status = 422)))]
-async fn create_channel(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiJson(req): ApiJson<ChannelInput>) -> ApiResult<(StatusCode, Json<ChannelRecord>)> {
-    s.app.create_channel(&actor, WorkspaceId(ws), req).await.map(|c| (StatusCode::CREATED, Json(c))).map_err(|e| lang.problem(e))
+async fn create_channel(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(req): ApiJson<ChannelInput>,
+) -> ApiResult<(StatusCode, Json<ChannelRecord>)> {
+    s.app
+        .create_channel(&actor, WorkspaceId(ws), req)
+        .await
+        .map(|c| (StatusCode::CREATED, Json(c)))
+        .map_err(|e| lang.problem(e))
 }
 
 /// One channel.
 #[utoipa::path(get, path = "/workspaces/{ws}/channels/{id}", tag = "channels", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = ChannelRecord)))]
-async fn get_channel(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>) -> ApiResult<Json<ChannelRecord>> {
+async fn get_channel(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<ChannelRecord>> {
     s.app.channel(&actor, WorkspaceId(ws), ChannelId(id)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Disconnects a channel.
 #[utoipa::path(delete, path = "/workspaces/{ws}/channels/{id}", tag = "channels", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 204)))]
-async fn delete_channel(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>) -> ApiResult<StatusCode> {
-    s.app.delete_channel(&actor, WorkspaceId(ws), ChannelId(id)).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
+async fn delete_channel(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .delete_channel(&actor, WorkspaceId(ws), ChannelId(id))
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| lang.problem(e))
 }
 
 /// The channel's weekly posting slots (local times in the workspace's time zone).
 #[utoipa::path(get, path = "/workspaces/{ws}/channels/{id}/slots", tag = "channels", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = Vec<Object>)))]
-async fn get_slots(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>) -> ApiResult<Json<Vec<WeeklySlot>>> {
+async fn get_slots(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<Vec<WeeklySlot>>> {
     s.app.queue_slots(&actor, WorkspaceId(ws), ChannelId(id)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Replaces the channel's weekly posting slots: `[{"weekday":"monday","time":"09:30"}, …]`.
 #[utoipa::path(put, path = "/workspaces/{ws}/channels/{id}/slots", tag = "channels", params(("ws" = i64, Path), ("id" = i64, Path)), request_body = Vec<Object>, responses((status = 200, body = Vec<Object>)))]
-async fn set_slots(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>, ApiJson(slots): ApiJson<Vec<WeeklySlot>>) -> ApiResult<Json<Vec<WeeklySlot>>> {
+async fn set_slots(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+    ApiJson(slots): ApiJson<Vec<WeeklySlot>>,
+) -> ApiResult<Json<Vec<WeeklySlot>>> {
     s.app.set_queue_slots(&actor, WorkspaceId(ws), ChannelId(id), &slots).await.map(Json).map_err(|e| lang.problem(e))
 }

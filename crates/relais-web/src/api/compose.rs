@@ -41,7 +41,10 @@ async fn check(lang: Lang, Auth(_actor): Auth, ApiJson(req): ApiJson<CheckReques
     if req.networks.is_empty() || req.text.len() > 200_000 {
         return Err(lang.problem(AppError::invalid(
             "check_invalid",
-            relais_domain::Msg::new("give at least one network and at most 200 kB of text", "indiquez au moins un réseau et au plus 200 ko de texte"),
+            relais_domain::Msg::new(
+                "give at least one network and at most 200 kB of text",
+                "indiquez au moins un réseau et au plus 200 ko de texte",
+            ),
         )));
     }
     let draft = Draft {
@@ -53,6 +56,8 @@ async fn check(lang: Lang, Auth(_actor): Auth, ApiJson(req): ApiJson<CheckReques
         thread: &req.thread,
         first_comment: req.first_comment.as_deref(),
     };
-    let ctx = Context { mastodon: req.mastodon_instance.as_ref().map(MastodonInstance::from_instance_json).unwrap_or_default() };
+    let ctx = Context {
+        mastodon: req.mastodon_instance.as_ref().map(MastodonInstance::from_instance_json).unwrap_or_default(),
+    };
     Ok(Json(check_all(&req.networks, &draft, &ctx)))
 }

@@ -34,7 +34,14 @@ struct UploadQuery {
 /// dimensions are read from the content, whatever the client claims.
 #[utoipa::path(post, path = "/workspaces/{ws}/media", tag = "media", params(("ws" = i64, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = MediaRecord), (status = 413), (status = 422)))]
-async fn upload(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiQuery(q): ApiQuery<UploadQuery>, body: Body) -> ApiResult<(StatusCode, Json<MediaRecord>)> {
+async fn upload(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<MediaRecord>)> {
     // Membership first, so a stranger cannot make us write anything to disk.
     s.app.workspace(&actor, WorkspaceId(ws)).await.map_err(|e| lang.problem(e))?;
     let dir = s.app.upload_dir();
@@ -49,7 +56,11 @@ async fn upload(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPat
         }
     };
     let name = q.name.unwrap_or_default();
-    s.app.store_media(&actor, WorkspaceId(ws), &name, &temp, bytes, &sha).await.map(|m| (StatusCode::CREATED, Json(m))).map_err(|e| lang.problem(e))
+    s.app
+        .store_media(&actor, WorkspaceId(ws), &name, &temp, bytes, &sha)
+        .await
+        .map(|m| (StatusCode::CREATED, Json(m)))
+        .map_err(|e| lang.problem(e))
 }
 
 async fn receive(body: Body, temp: &std::path::Path) -> Result<(u64, String), (AppError, StatusCode)> {
@@ -59,10 +70,21 @@ async fn receive(body: Body, temp: &std::path::Path) -> Result<(u64, String), (A
     let mut total: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| (AppError::invalid("body_unreadable", Msg::new(format!("upload interrupted: {e}"), format!("envoi interrompu : {e}"))), StatusCode::BAD_REQUEST))?;
+        let chunk = chunk.map_err(|e| {
+            (
+                AppError::invalid(
+                    "body_unreadable",
+                    Msg::new(format!("upload interrupted: {e}"), format!("envoi interrompu : {e}")),
+                ),
+                StatusCode::BAD_REQUEST,
+            )
+        })?;
         total += chunk.len() as u64;
         if total > MAX_MEDIA_BYTES {
-            let msg = Msg::new(format!("the file is larger than {} MB", MAX_MEDIA_BYTES / 1024 / 1024), format!("le fichier dépasse {} Mo", MAX_MEDIA_BYTES / 1024 / 1024));
+            let msg = Msg::new(
+                format!("the file is larger than {} MB", MAX_MEDIA_BYTES / 1024 / 1024),
+                format!("le fichier dépasse {} Mo", MAX_MEDIA_BYTES / 1024 / 1024),
+            );
             return Err((AppError::invalid("media_too_large", msg), StatusCode::PAYLOAD_TOO_LARGE));
         }
         hasher.update(&chunk);
@@ -74,6 +96,11 @@ async fn receive(body: Body, temp: &std::path::Path) -> Result<(u64, String), (A
 
 /// One media file's metadata.
 #[utoipa::path(get, path = "/workspaces/{ws}/media/{id}", tag = "media", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = MediaRecord)))]
-async fn get_media(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>) -> ApiResult<Json<MediaRecord>> {
+async fn get_media(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<MediaRecord>> {
     s.app.media(&actor, WorkspaceId(ws), MediaId(id)).await.map(Json).map_err(|e| lang.problem(e))
 }

@@ -12,6 +12,7 @@ mod workspaces;
 
 use crate::WebState;
 use crate::problem::{Problem, locale_of};
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -22,7 +23,6 @@ use relais_app::{Actor, AppError};
 use relais_domain::Msg;
 use relais_domain::ids::UserId;
 use std::net::SocketAddr;
-use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
@@ -44,7 +44,10 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -68,7 +71,14 @@ pub fn router(state: WebState) -> Router {
     api_router
         .merge(system::routes(openapi_json))
         .fallback(|headers: HeaderMap| async move {
-            Problem::new(AppError::new(ErrorKind::NotFound, "route_not_found", Msg::new("no such route", "cette route n'existe pas")), &headers)
+            Problem::new(
+                AppError::new(
+                    ErrorKind::NotFound,
+                    "route_not_found",
+                    Msg::new("no such route", "cette route n'existe pas"),
+                ),
+                &headers,
+            )
         })
         .layer(axum::middleware::from_fn(plain_errors_as_problems))
         .layer(axum::middleware::from_fn(system::track))
@@ -82,7 +92,11 @@ async fn plain_errors_as_problems(request: Request, next: axum::middleware::Next
     let headers = request.headers().clone();
     let response = next.run(request).await;
     let status = response.status();
-    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.starts_with("text/plain"));
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
     if !status.is_client_error() || !plain {
         return response;
     }
@@ -90,10 +104,16 @@ async fn plain_errors_as_problems(request: Request, next: axum::middleware::Next
     let detail = String::from_utf8_lossy(&body).into_owned();
     let (code, en, fr) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the body is too large", "le corps est trop volumineux"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here", "cette méthode n'est pas permise ici"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "this method is not allowed here", "cette méthode n'est pas permise ici")
+        }
         _ => ("bad_request", "the request is not valid", "la requête n'est pas valide"),
     };
-    let msg = if detail.is_empty() { Msg::new(en, fr) } else { Msg::new(format!("{en}: {detail}"), format!("{fr} : {detail}")) };
+    let msg = if detail.is_empty() {
+        Msg::new(en, fr)
+    } else {
+        Msg::new(format!("{en}: {detail}"), format!("{fr} : {detail}"))
+    };
     let mut problem = Problem::new(AppError::invalid(code, msg), &headers);
     problem.status = Some(status);
     axum::response::IntoResponse::into_response(problem)
@@ -164,10 +184,27 @@ where
 fn json_problem(rejection: &JsonRejection, headers: &HeaderMap) -> Problem {
     let detail = rejection.body_text();
     let (status, code, en, fr) = match rejection {
-        JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "body_invalid", "the body does not match the expected fields or types", "le corps ne correspond pas aux champs ou types attendus"),
-        JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "body_malformed", "the body is not valid JSON", "le corps n'est pas du JSON valide"),
-        JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "content_type", "send the body as application/json", "envoyez le corps en application/json"),
-        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is too large", "le corps est trop volumineux"),
+        JsonRejection::JsonDataError(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "body_invalid",
+            "the body does not match the expected fields or types",
+            "le corps ne correspond pas aux champs ou types attendus",
+        ),
+        JsonRejection::JsonSyntaxError(_) => (
+            StatusCode::BAD_REQUEST,
+            "body_malformed",
+            "the body is not valid JSON",
+            "le corps n'est pas du JSON valide",
+        ),
+        JsonRejection::MissingJsonContentType(_) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "send the body as application/json",
+            "envoyez le corps en application/json",
+        ),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is too large", "le corps est trop volumineux")
+        }
         _ => (rejection.status(), "body_unreadable", "the body could not be read", "le corps n'a pas pu être lu"),
     };
     let error = AppError::invalid(code, Msg::new(format!("{en}: {detail}"), format!("{fr} : {detail}")));
@@ -201,7 +238,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
-            Err(rejection) => Err(bad_request("path_invalid", "invalid path parameter", "paramètre de chemin invalide", &rejection.body_text(), &parts.headers)),
+            Err(rejection) => Err(bad_request(
+                "path_invalid",
+                "invalid path parameter",
+                "paramètre de chemin invalide",
+                &rejection.body_text(),
+                &parts.headers,
+            )),
         }
     }
 }
@@ -220,7 +263,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(rejection) => Err(bad_request("query_invalid", "invalid query parameter", "paramètre de requête invalide", &rejection.body_text(), &parts.headers)),
+            Err(rejection) => Err(bad_request(
+                "query_invalid",
+                "invalid query parameter",
+                "paramètre de requête invalide",
+                &rejection.body_text(),
+                &parts.headers,
+            )),
         }
     }
 }

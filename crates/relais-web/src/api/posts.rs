@@ -28,26 +28,56 @@ pub fn routes() -> OpenApiRouter<WebState> {
 /// Every problem with every channel's rules is returned at once.
 #[utoipa::path(post, path = "/workspaces/{ws}/posts", tag = "posts", params(("ws" = i64, Path)), request_body = PostInput,
     responses((status = 201, body = PostView), (status = 422, description = "Invalid post; `problems` lists every problem per channel")))]
-async fn create_post(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiJson(req): ApiJson<PostInput>) -> ApiResult<(StatusCode, Json<PostView>)> {
-    s.app.create_post(&actor, WorkspaceId(ws), req).await.map(|p| (StatusCode::CREATED, Json(p))).map_err(|e| lang.problem(e))
+async fn create_post(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(req): ApiJson<PostInput>,
+) -> ApiResult<(StatusCode, Json<PostView>)> {
+    s.app
+        .create_post(&actor, WorkspaceId(ws), req)
+        .await
+        .map(|p| (StatusCode::CREATED, Json(p)))
+        .map_err(|e| lang.problem(e))
 }
 
 /// One post.
 #[utoipa::path(get, path = "/workspaces/{ws}/posts/{id}", tag = "posts", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = PostView)))]
-async fn get_post(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>) -> ApiResult<Json<PostView>> {
+async fn get_post(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<PostView>> {
     s.app.post(&actor, WorkspaceId(ws), PostId(id)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Replaces a post's content and schedule.
 #[utoipa::path(put, path = "/workspaces/{ws}/posts/{id}", tag = "posts", params(("ws" = i64, Path), ("id" = i64, Path)), request_body = PostInput, responses((status = 200, body = PostView)))]
-async fn update_post(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>, ApiJson(req): ApiJson<PostInput>) -> ApiResult<Json<PostView>> {
+async fn update_post(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<PostInput>,
+) -> ApiResult<Json<PostView>> {
     s.app.update_post(&actor, WorkspaceId(ws), PostId(id), req).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Deletes a post.
 #[utoipa::path(delete, path = "/workspaces/{ws}/posts/{id}", tag = "posts", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 204)))]
-async fn delete_post(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>) -> ApiResult<StatusCode> {
-    s.app.delete_post(&actor, WorkspaceId(ws), PostId(id)).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
+async fn delete_post(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .delete_post(&actor, WorkspaceId(ws), PostId(id))
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| lang.problem(e))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -60,8 +90,18 @@ struct ReviewRequest {
 
 /// Approves or rejects a post pending approval (an editor or above; never one's own post).
 #[utoipa::path(post, path = "/workspaces/{ws}/posts/{id}/review", tag = "posts", params(("ws" = i64, Path), ("id" = i64, Path)), request_body = ReviewRequest, responses((status = 200, body = PostView), (status = 409)))]
-async fn review_post(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, id)): ApiPath<(i64, i64)>, ApiJson(req): ApiJson<ReviewRequest>) -> ApiResult<Json<PostView>> {
-    s.app.review_post(&actor, WorkspaceId(ws), PostId(id), req.decision, req.note.as_deref()).await.map(Json).map_err(|e| lang.problem(e))
+async fn review_post(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<ReviewRequest>,
+) -> ApiResult<Json<PostView>> {
+    s.app
+        .review_post(&actor, WorkspaceId(ws), PostId(id), req.decision, req.note.as_deref())
+        .await
+        .map(Json)
+        .map_err(|e| lang.problem(e))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -79,6 +119,17 @@ struct ImportQuery {
 /// 1,000 rows; UTF-8 or Windows-1252, `,` or `;`). All rows or none.
 #[utoipa::path(post, path = "/workspaces/{ws}/import", tag = "posts", params(("ws" = i64, Path), ImportQuery), request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 422, description = "Problems; nothing imported")))]
-async fn import_csv(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiQuery(q): ApiQuery<ImportQuery>, body: Bytes) -> ApiResult<Json<ImportReport>> {
-    s.app.import_csv(&actor, WorkspaceId(ws), &body, q.date_order, q.dry_run).await.map(Json).map_err(|e| lang.problem(e))
+async fn import_csv(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Json<ImportReport>> {
+    s.app
+        .import_csv(&actor, WorkspaceId(ws), &body, q.date_order, q.dry_run)
+        .await
+        .map(Json)
+        .map_err(|e| lang.problem(e))
 }

@@ -15,14 +15,21 @@ pub fn routes(openapi_json: String) -> Router<WebState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/api/v1/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
+        )
         .route("/feeds/calendar/{file}", get(calendar_feed))
 }
 
 async fn healthz(State(state): State<WebState>) -> Response {
     match state.app.store.ping().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "error": e.to_string() }))).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "error": e.to_string() })),
+        )
+            .into_response(),
     }
 }
 
@@ -35,7 +42,11 @@ async fn metrics(State(state): State<WebState>) -> Response {
 async fn calendar_feed(State(state): State<WebState>, lang: Lang, Path(file): Path<String>) -> Response {
     let token = file.strip_suffix(".ics").unwrap_or(&file);
     match state.app.calendar_feed(token).await {
-        Ok(ics) => ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, max-age=300")], ics).into_response(),
+        Ok(ics) => (
+            [(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, max-age=300")],
+            ics,
+        )
+            .into_response(),
         Err(e) => lang.problem(e).into_response(),
     }
 }

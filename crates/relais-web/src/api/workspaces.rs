@@ -35,7 +35,11 @@ struct WorkspaceWithRole {
 
 /// The workspaces the member belongs to, with their role in each.
 #[utoipa::path(get, path = "/workspaces", tag = "workspaces", responses((status = 200, body = Vec<WorkspaceWithRole>)))]
-async fn list_workspaces(State(s): State<WebState>, lang: Lang, Auth(actor): Auth) -> ApiResult<Json<Vec<WorkspaceWithRole>>> {
+async fn list_workspaces(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+) -> ApiResult<Json<Vec<WorkspaceWithRole>>> {
     let list = s.app.my_workspaces(&actor).await.map_err(|e| lang.problem(e))?;
     Ok(Json(list.into_iter().map(|(workspace, role)| WorkspaceWithRole { workspace, role }).collect()))
 }
@@ -55,13 +59,27 @@ fn default_tz() -> String {
 
 /// Creates a workspace owned by the member.
 #[utoipa::path(post, path = "/workspaces", tag = "workspaces", request_body = NewWorkspace, responses((status = 201, body = WorkspaceRecord), (status = 422)))]
-async fn create_workspace(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiJson(req): ApiJson<NewWorkspace>) -> ApiResult<(StatusCode, Json<WorkspaceRecord>)> {
-    s.app.create_workspace(&actor, &req.name, &req.timezone).await.map(|w| (StatusCode::CREATED, Json(w))).map_err(|e| lang.problem(e))
+async fn create_workspace(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiJson(req): ApiJson<NewWorkspace>,
+) -> ApiResult<(StatusCode, Json<WorkspaceRecord>)> {
+    s.app
+        .create_workspace(&actor, &req.name, &req.timezone)
+        .await
+        .map(|w| (StatusCode::CREATED, Json(w)))
+        .map_err(|e| lang.problem(e))
 }
 
 /// One workspace.
 #[utoipa::path(get, path = "/workspaces/{ws}", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 200, body = WorkspaceRecord), (status = 404)))]
-async fn get_workspace(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<Json<WorkspaceRecord>> {
+async fn get_workspace(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<WorkspaceRecord>> {
     s.app.workspace(&actor, WorkspaceId(ws)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
@@ -74,31 +92,61 @@ struct WorkspaceChanges {
 
 /// Renames a workspace or changes its default time zone.
 #[utoipa::path(patch, path = "/workspaces/{ws}", tag = "workspaces", params(("ws" = i64, Path)), request_body = WorkspaceChanges, responses((status = 200, body = WorkspaceRecord)))]
-async fn update_workspace(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiJson(req): ApiJson<WorkspaceChanges>) -> ApiResult<Json<WorkspaceRecord>> {
-    s.app.update_workspace(&actor, WorkspaceId(ws), req.name.as_deref(), req.timezone.as_deref()).await.map(Json).map_err(|e| lang.problem(e))
+async fn update_workspace(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(req): ApiJson<WorkspaceChanges>,
+) -> ApiResult<Json<WorkspaceRecord>> {
+    s.app
+        .update_workspace(&actor, WorkspaceId(ws), req.name.as_deref(), req.timezone.as_deref())
+        .await
+        .map(Json)
+        .map_err(|e| lang.problem(e))
 }
 
 /// Deletes a workspace and everything in it (owner only).
 #[utoipa::path(delete, path = "/workspaces/{ws}", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 204)))]
-async fn delete_workspace(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<StatusCode> {
+async fn delete_workspace(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     s.app.delete_workspace(&actor, WorkspaceId(ws)).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
 }
 
 /// Pauses the workspace's whole schedule (in a crisis): nothing is published until resumed.
 #[utoipa::path(post, path = "/workspaces/{ws}/pause", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 200, body = WorkspaceRecord)))]
-async fn pause(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<Json<WorkspaceRecord>> {
+async fn pause(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<WorkspaceRecord>> {
     s.app.set_paused(&actor, WorkspaceId(ws), true).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Resumes the workspace's schedule.
 #[utoipa::path(post, path = "/workspaces/{ws}/resume", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 200, body = WorkspaceRecord)))]
-async fn resume(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<Json<WorkspaceRecord>> {
+async fn resume(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<WorkspaceRecord>> {
     s.app.set_paused(&actor, WorkspaceId(ws), false).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// The workspace's members.
 #[utoipa::path(get, path = "/workspaces/{ws}/members", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 200, body = Vec<MemberRecord>)))]
-async fn list_members(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<Json<Vec<MemberRecord>>> {
+async fn list_members(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<Vec<MemberRecord>>> {
     s.app.members(&actor, WorkspaceId(ws)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
@@ -112,14 +160,29 @@ struct MemberRequest {
 
 /// Adds an account to the workspace or changes its role.
 #[utoipa::path(post, path = "/workspaces/{ws}/members", tag = "workspaces", params(("ws" = i64, Path)), request_body = MemberRequest, responses((status = 200, body = MemberRecord)))]
-async fn set_member(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiJson(req): ApiJson<MemberRequest>) -> ApiResult<Json<MemberRecord>> {
+async fn set_member(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(req): ApiJson<MemberRequest>,
+) -> ApiResult<Json<MemberRecord>> {
     s.app.set_member(&actor, WorkspaceId(ws), &req.email, req.role).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Removes a member (never the last owner).
 #[utoipa::path(delete, path = "/workspaces/{ws}/members/{user}", tag = "workspaces", params(("ws" = i64, Path), ("user" = i64, Path)), responses((status = 204)))]
-async fn remove_member(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath((ws, user)): ApiPath<(i64, i64)>) -> ApiResult<StatusCode> {
-    s.app.remove_member(&actor, WorkspaceId(ws), UserId(user)).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
+async fn remove_member(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, user)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .remove_member(&actor, WorkspaceId(ws), UserId(user))
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| lang.problem(e))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -132,14 +195,24 @@ struct CalendarFeed {
 
 /// Creates or replaces the private iCalendar feed's secret URL (the old one stops working).
 #[utoipa::path(post, path = "/workspaces/{ws}/calendar-feed", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 200, body = CalendarFeed)))]
-async fn rotate_calendar(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<Json<CalendarFeed>> {
+async fn rotate_calendar(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<CalendarFeed>> {
     let token = s.app.rotate_calendar_token(&actor, WorkspaceId(ws)).await.map_err(|e| lang.problem(e))?;
     Ok(Json(CalendarFeed { path: format!("/feeds/calendar/{token}.ics"), token }))
 }
 
 /// Turns the calendar feed off.
 #[utoipa::path(delete, path = "/workspaces/{ws}/calendar-feed", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 204)))]
-async fn disable_calendar(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>) -> ApiResult<StatusCode> {
+async fn disable_calendar(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     s.app.disable_calendar(&actor, WorkspaceId(ws)).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
 }
 
@@ -152,6 +225,12 @@ struct AuditQuery {
 
 /// The newest entries of the workspace's audit log.
 #[utoipa::path(get, path = "/workspaces/{ws}/audit", tag = "workspaces", params(("ws" = i64, Path), AuditQuery), responses((status = 200, body = Vec<AuditRecord>)))]
-async fn audit_log(State(s): State<WebState>, lang: Lang, Auth(actor): Auth, ApiPath(ws): ApiPath<i64>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<Vec<AuditRecord>>> {
+async fn audit_log(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditRecord>>> {
     s.app.audit_log(&actor, WorkspaceId(ws), q.limit.unwrap_or(100)).await.map(Json).map_err(|e| lang.problem(e))
 }
