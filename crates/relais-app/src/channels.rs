@@ -97,6 +97,18 @@ impl App {
                 "un canal Mastodon a besoin de l'adresse de son serveur (instance_url)".into(),
             ));
         }
+        // Mastodon limits differ per server: read them from the server unless given.
+        let mut limits = input.limits.as_ref().map(ToString::to_string);
+        let mut limits_error = None;
+        if let (Network::Mastodon, None, Some(url)) = (network, &limits, &instance_url) {
+            match relais_networks::mastodon::fetch_instance(&self.http, url).await {
+                Ok(doc) => limits = Some(doc.to_string()),
+                Err(e) => {
+                    tracing::warn!(instance = %url, error = %e, "Mastodon instance limits unavailable; defaults apply.");
+                    limits_error = Some(e.to_string());
+                }
+            }
+        }
         let credentials = match &input.credentials {
             Some(map) => {
                 let plain = serde_json::to_vec(map).map_err(AppError::internal)?;
@@ -113,7 +125,7 @@ impl App {
                 display_name: &display_name,
                 instance_url: instance_url.as_deref(),
                 credentials,
-                limits: input.limits.as_ref().map(ToString::to_string),
+                limits,
                 now: self.now_ms(),
             })
             .await
@@ -134,10 +146,37 @@ impl App {
             Some(ws),
             "channel.create",
             format!("channel:{}", record.id),
-            json!({ "network": network, "handle": handle, "credential_keys": keys }),
+            json!({ "network": network, "handle": handle, "credential_keys": keys, "limits_error": limits_error }),
         )
         .await?;
         Ok(record)
+    }
+
+    /// Reads a Mastodon channel's limits from its server again (`/api/v2/instance`).
+    pub async fn refresh_channel_limits(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        id: ChannelId,
+    ) -> AppResult<ChannelRecord> {
+        self.authorize(actor, ws, Action::ManageChannels).await?;
+        let channel = self.store.channel(ws, id).await.map_err(not_found_channel)?;
+        let url = match (channel.network.as_str(), &channel.instance_url) {
+            ("mastodon", Some(url)) => url.clone(),
+            _ => {
+                return Err(invalid(
+                    "limits_not_remote",
+                    "only Mastodon channels read their limits from their server".into(),
+                    "seuls les canaux Mastodon lisent leurs limites sur leur serveur".into(),
+                ));
+            }
+        };
+        let doc = relais_networks::mastodon::fetch_instance(&self.http, &url)
+            .await
+            .map_err(|e| AppError::invalid("instance_unreachable", e.message(&format!("{url}/api/v2/instance"))))?;
+        self.store.set_channel_limits(ws, id, &doc.to_string()).await?;
+        self.audit(actor, Some(ws), "channel.limits", format!("channel:{}", id.0), json!({})).await?;
+        self.store.channel(ws, id).await.map_err(not_found_channel)
     }
 
     /// Decrypts a channel's credentials (for the publishing engine; never for the API).

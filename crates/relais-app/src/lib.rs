@@ -51,6 +51,8 @@ pub struct App {
     pub media_dir: PathBuf,
     /// The clock.
     pub clock: Clock,
+    /// The only HTTP client: SSRF-guarded, size- and time-limited.
+    pub http: relais_networks::GuardedClient,
 }
 
 impl App {

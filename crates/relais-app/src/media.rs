@@ -31,6 +31,15 @@ pub struct Sniffed {
 /// image or video.
 pub fn sniff(head: &[u8]) -> Option<Sniffed> {
     use imagesize::ImageType;
+    // ISO base media files: MP4/MOV video, unless the brand says HEIF/AVIF still image.
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        let brand = &head[8..12];
+        if [b"heic", b"heix", b"avif", b"mif1", b"msf1"].iter().any(|b| brand == *b) {
+            return None;
+        }
+        let (mime, ext) = if brand == b"qt  " { ("video/quicktime", "mov") } else { ("video/mp4", "mp4") };
+        return Some(Sniffed { mime, kind: "video", ext, size: mp4_dimensions(head) });
+    }
     if let Ok(kind) = imagesize::image_type(head) {
         let (mime, media_kind, ext) = match kind {
             ImageType::Jpeg => ("image/jpeg", "image", "jpg"),
@@ -43,10 +52,6 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
             .ok()
             .and_then(|s| Some((u32::try_from(s.width).ok()?, u32::try_from(s.height).ok()?)));
         return Some(Sniffed { mime, kind: media_kind, ext, size });
-    }
-    if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        let (mime, ext) = if &head[8..12] == b"qt  " { ("video/quicktime", "mov") } else { ("video/mp4", "mp4") };
-        return Some(Sniffed { mime, kind: "video", ext, size: mp4_dimensions(head) });
     }
     if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         return Some(Sniffed { mime: "video/webm", kind: "video", ext: "webm", size: None });
@@ -216,8 +221,9 @@ mod tests {
         };
         check(PNG, Some(("image/png", Some((3, 2)))));
         check(&mp4_with_tkhd(1920, 1080), Some(("video/mp4", Some((1920, 1080)))));
-        check(b"GIF89a\x02\x00\x03\x00", Some(("image/gif", Some((2, 3)))));
+        check(b"GIF89a\x02\x00\x03\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00", Some(("image/gif", Some((2, 3)))));
         check(b"%PDF-1.7 not an image", None);
+        check(b"\0\0\0\x18ftypheic\0\0\0\0", None);
         check(b"<svg xmlns='http://www.w3.org/2000/svg'/>", None);
         check(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0], Some(("video/webm", None)));
     }

@@ -97,6 +97,20 @@ impl Store {
         Ok(())
     }
 
+    /// Stores the limits read from a channel's network (JSON).
+    pub async fn set_channel_limits(&self, workspace: WorkspaceId, id: ChannelId, limits: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE channels SET limits = $1 WHERE id = $2 AND workspace_id = $3")
+            .bind(limits)
+            .bind(id.0)
+            .bind(workspace.0)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Replaces a channel's weekly slots: (weekday 1 = Monday … 7 = Sunday, minute of the day).
     pub async fn set_queue_slots(
         &self,

@@ -60,6 +60,7 @@ pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
         secrets: Arc::new(secrets),
         media_dir: storage.data_dir.join("media"),
         clock: relais_app::system_clock(),
+        http: relais_networks::GuardedClient::new(storage.allow_hosts.clone()),
     })
 }
 
@@ -296,8 +297,18 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
+            // The same lines as a dry run, not the API's JSON objects.
             for p in &e.problems {
-                println!("{p}");
+                let line = p.get("line").and_then(serde_json::Value::as_u64);
+                let message =
+                    p.get("message").and_then(|m| serde_json::from_value::<relais_domain::Msg>(m.clone()).ok());
+                match (line, message) {
+                    (Some(line), Some(message)) => {
+                        let column = p.get("column").and_then(serde_json::Value::as_str);
+                        println!("line {line}{}: {message}", column.map(|c| format!(" ({c})")).unwrap_or_default());
+                    }
+                    _ => println!("{p}"),
+                }
             }
             bail!("{e}")
         }

@@ -20,6 +20,11 @@ pub struct StorageConfig {
     /// file `secret.key` in the data directory is used, created with 0600 permissions.
     #[arg(long, env = "RELAIS_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<String>,
+
+    /// Hosts (`host` or `host:port`, comma-separated) that Relais may reach even though they
+    /// resolve to a loopback or private address (e.g. a Mastodon server on the local network).
+    #[arg(long = "allow-host", env = "RELAIS_ALLOW_HOSTS", value_delimiter = ',', global = true)]
+    pub allow_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for StorageConfig {
@@ -28,6 +33,7 @@ impl std::fmt::Debug for StorageConfig {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_ref().map(|u| redact_url(u)))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field("allow_hosts", &self.allow_hosts)
             .finish()
     }
 }

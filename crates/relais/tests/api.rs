@@ -15,6 +15,8 @@ struct TestApp {
     app: App,
     clock: Arc<AtomicI64>,
     http: reqwest::Client,
+    /// `host:port` of the Mastodon stub, allowed through the SSRF guard.
+    mastodon: String,
     _dir: tempfile::TempDir,
 }
 
@@ -32,6 +34,7 @@ async fn spawn_app(postgres: bool) -> Option<TestApp> {
         }
     };
     let dir = tempfile::tempdir().unwrap();
+    let mastodon = mastodon_stub().await;
     let store = relais_store::testing::fresh_store(admin.as_deref(), dir.path()).await.unwrap();
     let clock = Arc::new(AtomicI64::new(NOW_MS));
     let c = clock.clone();
@@ -40,12 +43,31 @@ async fn spawn_app(postgres: bool) -> Option<TestApp> {
         secrets: Arc::new(relais_app::crypto::SecretBox::new(&[9; 32])),
         media_dir: dir.path().join("media"),
         clock: Arc::new(move || jiff::Timestamp::from_millisecond(c.load(Ordering::SeqCst)).unwrap()),
+        http: relais_networks::GuardedClient::new(vec![mastodon.clone()]),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = relais_web::WebState { app: app.clone(), metrics: None };
     tokio::spawn(relais_web::serve(listener, state, std::future::pending()));
-    Some(TestApp { base, app, clock, http: reqwest::Client::new(), _dir: dir })
+    Some(TestApp { base, app, clock, http: reqwest::Client::new(), mastodon, _dir: dir })
+}
+
+/// A loopback server answering `/api/v2/instance` like a Mastodon server configured for 1,000
+/// characters (the shape of the example in Mastodon's documentation). Returns `host:port`.
+async fn mastodon_stub() -> String {
+    let doc = json!({
+        "domain": "stub.social",
+        "configuration": {
+            "statuses": { "max_characters": 1000, "max_media_attachments": 4, "characters_reserved_per_url": 23 },
+            "media_attachments": { "image_size_limit": 10485760, "video_size_limit": 41943040 }
+        }
+    });
+    let router =
+        axum::Router::new().route("/api/v2/instance", axum::routing::get(move || async move { axum::Json(doc) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    host
 }
 
 /// A member with a token.
@@ -147,7 +169,78 @@ both_backends!(
     calendar_and_ical_feed,
     pause_resume_and_audit,
     credentials_never_leave,
+    mastodon_limits_come_from_the_instance,
 );
+
+async fn mastodon_limits_come_from_the_instance(t: &TestApp) {
+    let owner = t.member("owner@example.fr").await;
+    let (ws, _) = t.workspace_with_channel(&owner, "brand").await;
+    let channels = format!("/api/v1/workspaces/{ws}/channels");
+    let stub = format!("http://{}", t.mastodon);
+    let (s, ch) = t
+        .call(
+            &owner,
+            "POST",
+            &channels,
+            Some(json!({ "network": "mastodon", "handle": "@brand@stub.social", "instance_url": stub })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ch}");
+    assert!(ch["limits"].as_str().unwrap().contains("\"max_characters\":1000"), "{ch}");
+    let ch = ch["id"].as_i64().unwrap();
+    // 600 characters: within this server's 1,000, beyond the default 500.
+    let (s, p) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/posts"),
+            Some(scheduled(ch, &"a".repeat(600), "2027-01-05T09:00")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, answer) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/posts"),
+            Some(scheduled(ch, &"a".repeat(1001), "2027-01-05T09:00")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["problems"][0]["report"]["limit"], 1000);
+    let (s, refreshed) = t.call(&owner, "POST", &format!("{channels}/{ch}/limits"), None).await;
+    assert_eq!(s, StatusCode::OK, "{refreshed}");
+
+    // A server on an internal address that nobody allowed is not contacted: defaults apply, and
+    // refreshing says why, in both languages.
+    let (s, internal) = t
+        .call(
+            &owner,
+            "POST",
+            &channels,
+            Some(json!({ "network": "mastodon", "handle": "@x@internal", "instance_url": "http://10.0.0.7" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{internal}");
+    assert!(internal["limits"].is_null());
+    let id = internal["id"].as_i64().unwrap();
+    let (s, problem) = t.call(&owner, "POST", &format!("{channels}/{id}/limits"), None).await;
+    assert_eq!(
+        (s, problem["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("instance_unreachable")),
+        "{problem}"
+    );
+    assert!(problem["message"]["fr"].as_str().unwrap().contains("ne se connecte pas"));
+    let (s, p) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("/api/v1/workspaces/{ws}/posts"),
+            Some(scheduled(id, &"a".repeat(501), "2027-01-05T09:00")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "default 500 applies: {p}");
+}
 
 async fn authentication(t: &TestApp) {
     let alice = t.member("alice@example.fr").await;

@@ -17,6 +17,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(list_channels, create_channel))
         .routes(routes!(get_channel, delete_channel))
         .routes(routes!(get_slots, set_slots))
+        .routes(routes!(refresh_limits))
 }
 
 /// The workspace's channels (credentials are never returned).
@@ -70,6 +71,17 @@ async fn delete_channel(
         .await
         .map(|()| StatusCode::NO_CONTENT)
         .map_err(|e| lang.problem(e))
+}
+
+/// Reads a Mastodon channel's limits from its server again (`/api/v2/instance`).
+#[utoipa::path(post, path = "/workspaces/{ws}/channels/{id}/limits", tag = "channels", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = ChannelRecord), (status = 422)))]
+async fn refresh_limits(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<ChannelRecord>> {
+    s.app.refresh_channel_limits(&actor, WorkspaceId(ws), ChannelId(id)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// The channel's weekly posting slots (local times in the workspace's time zone).

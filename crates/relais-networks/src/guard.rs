@@ -1,0 +1,244 @@
+//! The SSRF-guarded HTTP client: the only way Relais fetches a URL.
+
+use futures_util::StreamExt;
+use relais_domain::Msg;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+/// Why a fetch failed, by kind.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    /// The URL is malformed or not http(s).
+    #[error("invalid URL: {0}")]
+    InvalidUrl(String),
+    /// The host resolves to an address Relais refuses to reach (SSRF guard).
+    #[error("address refused: {0}")]
+    Refused(String),
+    /// The server could not be reached or did not answer in time.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// The server answered with an error status.
+    #[error("HTTP status {0}")]
+    Status(u16),
+    /// The answer was larger than allowed.
+    #[error("response larger than {0} bytes")]
+    TooLarge(usize),
+    /// The answer could not be decoded.
+    #[error("unreadable response: {0}")]
+    Decode(String),
+}
+
+impl FetchError {
+    /// A message for people, in French and English.
+    pub fn message(&self, url: &str) -> Msg {
+        match self {
+            FetchError::InvalidUrl(_) => Msg::new(
+                format!("`{url}` is not a valid web address"),
+                format!("« {url} » n'est pas une adresse web valide"),
+            ),
+            FetchError::Refused(why) => Msg::new(
+                format!("Relais does not connect to {url}: {why} (an administrator can allow this host)"),
+                format!("Relais ne se connecte pas à {url} : {why} (un administrateur peut autoriser cet hôte)"),
+            ),
+            FetchError::Unreachable(e) => {
+                Msg::new(format!("{url} could not be reached: {e}"), format!("{url} est injoignable : {e}"))
+            }
+            FetchError::Status(code) => Msg::new(
+                format!("{url} answered with HTTP status {code}"),
+                format!("{url} a répondu avec le statut HTTP {code}"),
+            ),
+            FetchError::TooLarge(max) => {
+                Msg::new(format!("{url} sent more than {max} bytes"), format!("{url} a envoyé plus de {max} octets"))
+            }
+            FetchError::Decode(e) => Msg::new(
+                format!("{url} sent an unreadable answer: {e}"),
+                format!("{url} a envoyé une réponse illisible : {e}"),
+            ),
+        }
+    }
+}
+
+/// Whether an address is one Relais must not reach on a user's behalf: loopback, private,
+/// shared (CGNAT), link-local (including cloud metadata 169.254.169.254), unspecified,
+/// multicast, broadcast, documentation and reserved ranges, IPv6 unique-local and link-local,
+/// and IPv4 addresses mapped into IPv6.
+pub fn is_forbidden(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => forbidden_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return forbidden_v4(v4);
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                || (first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64 (could reach IPv4 inside)
+                || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1)
+        }
+    }
+}
+
+fn forbidden_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, _, _] = v4.octets();
+    v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_multicast()
+        || v4.is_broadcast()
+        || v4.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // shared address space 100.64.0.0/10
+        || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240 // reserved
+}
+
+/// An HTTP client that checks every destination before connecting.
+#[derive(Debug, Clone)]
+pub struct GuardedClient {
+    /// Hosts (`host` or `host:port`) an administrator allowed even though they resolve to a
+    /// refused address (e.g. a Mastodon server on the private network, or test peers).
+    allowed_hosts: Vec<String>,
+    timeout: Duration,
+    max_bytes: usize,
+}
+
+impl GuardedClient {
+    /// A client refusing every internal address, with a 15 s timeout and a 2 MiB answer limit.
+    pub fn new(allowed_hosts: Vec<String>) -> Self {
+        GuardedClient { allowed_hosts, timeout: Duration::from_secs(15), max_bytes: 2 * 1024 * 1024 }
+    }
+
+    /// The same client with other limits.
+    pub fn with_limits(mut self, timeout: Duration, max_bytes: usize) -> Self {
+        self.timeout = timeout;
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    fn allowed(&self, host: &str, port: u16) -> bool {
+        let with_port = format!("{host}:{port}");
+        self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(&with_port))
+    }
+
+    /// Resolves the URL's host and checks every address; returns the parsed URL and the address
+    /// to connect to.
+    pub async fn vet(&self, raw: &str) -> Result<(url::Url, SocketAddr), FetchError> {
+        let url = url::Url::parse(raw).map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::InvalidUrl("only http and https, without credentials".into()));
+        }
+        let host =
+            url.host_str().ok_or_else(|| FetchError::InvalidUrl("no host".into()))?.trim_matches(['[', ']']).to_owned();
+        let port = url.port_or_known_default().ok_or_else(|| FetchError::InvalidUrl("no port".into()))?;
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?
+            .collect();
+        let first = *addrs.first().ok_or_else(|| FetchError::Unreachable("no address".into()))?;
+        if !self.allowed(&host, port) {
+            if let Some(bad) = addrs.iter().find(|a| is_forbidden(a.ip())) {
+                return Err(FetchError::Refused(format!("{} is an internal address", bad.ip())));
+            }
+        }
+        Ok((url, first))
+    }
+
+    /// GETs a URL and decodes its JSON answer, within the size and time limits.
+    pub async fn get_json(&self, raw: &str) -> Result<serde_json::Value, FetchError> {
+        let bytes = self.get_bytes(raw).await?;
+        serde_json::from_slice(&bytes).map_err(|e| FetchError::Decode(e.to_string()))
+    }
+
+    /// GETs a URL's body, within the size and time limits. Redirects are not followed.
+    pub async fn get_bytes(&self, raw: &str) -> Result<Vec<u8>, FetchError> {
+        let (url, addr) = self.vet(raw).await?;
+        let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+        let client = reqwest::Client::builder()
+            .resolve(&host, addr)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout)
+            .user_agent(concat!("Relais/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let response = client.get(url).send().await.map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| FetchError::Unreachable(e.to_string()))?;
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(FetchError::TooLarge(self.max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_addresses() {
+        let check = |ip: &str, expected: bool| {
+            assert_eq!(is_forbidden(ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))), expected, "{ip}")
+        };
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "240.0.0.1",
+        ] {
+            check(ip, true);
+        }
+        for ip in ["1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "100.128.0.1", "172.32.0.1"] {
+            check(ip, false);
+        }
+    }
+
+    #[tokio::test]
+    async fn vetting_refuses_internal_hosts_unless_allowed() {
+        let client = GuardedClient::new(vec![]);
+        for url in [
+            "http://127.0.0.1:9/",
+            "http://localhost/",
+            "http://[::1]/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.1/",
+        ] {
+            assert!(matches!(client.vet(url).await, Err(FetchError::Refused(_))), "{url}");
+        }
+        for url in ["ftp://example.com/", "http://user:pw@example.com/", "not a url", "file:///etc/passwd"] {
+            assert!(matches!(client.vet(url).await, Err(FetchError::InvalidUrl(_))), "{url}");
+        }
+        let allowed = GuardedClient::new(vec!["127.0.0.1:9".into()]);
+        assert!(allowed.vet("http://127.0.0.1:9/").await.is_ok());
+        assert!(
+            matches!(allowed.vet("http://127.0.0.1:10/").await, Err(FetchError::Refused(_))),
+            "the port is part of the rule"
+        );
+    }
+}
