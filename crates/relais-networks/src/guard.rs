@@ -141,10 +141,10 @@ impl GuardedClient {
             .map_err(|e| FetchError::Unreachable(e.to_string()))?
             .collect();
         let first = *addrs.first().ok_or_else(|| FetchError::Unreachable("no address".into()))?;
-        if !self.allowed(&host, port) {
-            if let Some(bad) = addrs.iter().find(|a| is_forbidden(a.ip())) {
-                return Err(FetchError::Refused(format!("{} is an internal address", bad.ip())));
-            }
+        if !self.allowed(&host, port)
+            && let Some(bad) = addrs.iter().find(|a| is_forbidden(a.ip()))
+        {
+            return Err(FetchError::Refused(format!("{} is an internal address", bad.ip())));
         }
         Ok((url, first))
     }
