@@ -314,3 +314,16 @@ async fn import(app: &App, args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn readme_shows_the_permission_matrix_from_the_code() {
+        let readme = include_str!("../../../README.md");
+        let matrix = relais_domain::permissions::matrix_markdown();
+        assert!(
+            readme.contains(matrix.trim()),
+            "README.md's permission table differs from `relais docs permissions`:\n{matrix}"
+        );
+    }
+}

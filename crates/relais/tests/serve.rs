@@ -1,0 +1,111 @@
+//! `relais serve` as a newcomer runs it: the real binary, a fresh data directory, a free port.
+//! First start creates the owner and prints the password once; the API, health and metrics
+//! answer; a second start keeps the data and prints no password. Also on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+    output: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `relais serve` on a free port and waits for the line announcing the address.
+fn start(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relais"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    cmd.env_remove("RELAIS_DATABASE_URL");
+    if let Some(url) = database_url {
+        cmd.env("RELAIS_DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut output = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        output.push(line.clone());
+        if let Some(rest) = line.strip_prefix("Relais listens on ") {
+            let base = rest.split_whitespace().next().unwrap().to_owned();
+            return Server { child, base, output };
+        }
+    }
+    panic!("no listening line in {output:?}");
+}
+
+async fn scenario(database_url: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), database_url.as_deref());
+    let password = server
+        .output
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .expect("password printed on first start")
+        .to_owned();
+    let http = reqwest::Client::new();
+    let health: serde_json::Value =
+        http.get(format!("{}/healthz", server.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let login = serde_json::json!({ "email": "owner@relais.localhost", "password": password });
+    let res = http.post(format!("{}/api/v1/auth/login", server.base)).json(&login).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let token = res.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let workspaces: serde_json::Value = http
+        .get(format!("{}/api/v1/workspaces", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(workspaces[0]["name"], "Mon espace");
+    let metrics = http.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("relais_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    let openapi: serde_json::Value =
+        http.get(format!("{}/api/v1/openapi.json", server.base)).send().await.unwrap().json().await.unwrap();
+    assert!(openapi["paths"].as_object().unwrap().len() > 15);
+    drop(server);
+
+    // The second start keeps everything and prints no password.
+    let again = start(dir.path(), database_url.as_deref());
+    assert!(!again.output.iter().any(|l| l.contains("password")), "{:?}", again.output);
+    let res = http.get(format!("{}/api/v1/me", again.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    if database_url.is_none() {
+        assert!(dir.path().join("relais.db").exists());
+    }
+}
+
+#[tokio::test]
+async fn serve_on_sqlite() {
+    scenario(None).await;
+}
+
+#[tokio::test]
+async fn serve_on_postgres() {
+    let Ok(admin) = std::env::var(relais_store::testing::PG_ENV) else {
+        assert!(std::env::var("CI").is_err(), "{} must be set under CI", relais_store::testing::PG_ENV);
+        eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): serve_on_postgres");
+        return;
+    };
+    let url = relais_store::testing::fresh_postgres_url(&admin).await.unwrap();
+    scenario(Some(url)).await;
+}
