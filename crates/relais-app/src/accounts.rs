@@ -10,6 +10,40 @@ use relais_store::users::{TokenRecord, UserRecord};
 /// How long a token made by logging in with a password lives (30 days).
 const LOGIN_TOKEN_MS: i64 = 30 * 24 * 3600 * 1000;
 
+/// How many failed logins an e-mail may have in [`FAILURE_WINDOW_MS`] before logins are refused.
+pub const MAX_FAILURES: u32 = 10;
+/// The window over which failed logins are counted (15 minutes).
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// Failed logins per e-mail address, in memory (a restart forgets them).
+#[derive(Debug, Default)]
+pub struct LoginFailures(std::sync::Mutex<std::collections::HashMap<String, (u32, i64)>>);
+
+impl LoginFailures {
+    /// Whether `email` may try again at `now`.
+    fn allowed(&self, email: &str, now: i64) -> bool {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(email).is_none_or(|(count, since)| *count < MAX_FAILURES || now - since > FAILURE_WINDOW_MS)
+    }
+
+    fn record(&self, email: &str, now: i64, success: bool) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if success {
+            map.remove(email);
+            return;
+        }
+        let entry = map.entry(email.to_owned()).or_insert((0, now));
+        if now - entry.1 > FAILURE_WINDOW_MS {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        // Bound the memory an attacker can make us use.
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| now - *since <= FAILURE_WINDOW_MS);
+        }
+    }
+}
+
 /// A newly created token: the secret is shown once and never again.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct NewToken {
@@ -96,14 +130,29 @@ impl App {
     /// Checks e-mail and password and returns a new login token valid for 30 days.
     pub async fn login(&self, email: &str, password: &str, ip: Option<String>) -> AppResult<NewToken> {
         let email = normalize_email(email).map_err(|_| AppError::unauthenticated())?;
+        let now = self.now_ms();
+        if !self.login_failures.allowed(&email, now) {
+            return Err(AppError::new(
+                crate::error::ErrorKind::RateLimited,
+                "too_many_attempts",
+                Msg::new(
+                    "too many failed logins for this account: try again in 15 minutes",
+                    "trop d'échecs de connexion pour ce compte : réessayez dans 15 minutes",
+                ),
+            ));
+        }
         let user = self.store.user_by_email(&email).await?;
         // Verify even when the user does not exist, so timing does not tell which e-mails exist.
         let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
         let ok = verify_blocking(password.to_owned(), hash).await?;
         let user = match (user, ok) {
             (Some(u), true) => u,
-            _ => return Err(AppError::unauthenticated()),
+            _ => {
+                self.login_failures.record(&email, now, false);
+                return Err(AppError::unauthenticated());
+            }
         };
+        self.login_failures.record(&email, now, true);
         let actor = Actor { user: UserId(user.id), ip };
         let now = self.now_ms();
         self.issue_token(&actor, "login", Some(now + LOGIN_TOKEN_MS)).await

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     NotFound,
     /// The state changed meanwhile, or a uniqueness rule refused it.
     Conflict,
+    /// Too many attempts: try again later.
+    RateLimited,
     /// Something broke on our side.
     Internal,
 }

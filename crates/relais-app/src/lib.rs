@@ -53,6 +53,8 @@ pub struct App {
     pub clock: Clock,
     /// The only HTTP client: SSRF-guarded, size- and time-limited.
     pub http: relais_networks::GuardedClient,
+    /// Failed logins per e-mail, to slow down password guessing.
+    pub login_failures: Arc<accounts::LoginFailures>,
 }
 
 impl App {

@@ -34,6 +34,13 @@ struct WorkspaceRow {
     updated_at: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct MembershipRow {
+    #[sqlx(flatten)]
+    workspace: WorkspaceRow,
+    role: String,
+}
+
 impl From<WorkspaceRow> for WorkspaceRecord {
     fn from(r: WorkspaceRow) -> Self {
         WorkspaceRecord {
@@ -97,16 +104,14 @@ impl Store {
 
     /// The workspaces a user belongs to, with their role in each.
     pub async fn workspaces_of(&self, user: UserId) -> StoreResult<Vec<(WorkspaceRecord, String)>> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT workspace_id, role FROM memberships WHERE user_id = $1 ORDER BY workspace_id")
-                .bind(user.0)
-                .fetch_all(&self.pool)
-                .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, role) in rows {
-            out.push((self.workspace(WorkspaceId(id)).await?, role));
-        }
-        Ok(out)
+        let rows: Vec<MembershipRow> = sqlx::query_as(
+            "SELECT w.id, w.name, w.timezone, w.paused, w.ical_token_hash, w.created_at, w.updated_at, m.role \
+             FROM memberships m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 ORDER BY w.id",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.workspace.into(), r.role)).collect())
     }
 
     /// Renames a workspace and/or changes its time zone.

@@ -42,6 +42,21 @@ pub enum Command {
     /// Print reference documentation generated from the code.
     #[command(subcommand)]
     Docs(DocsCommand),
+    /// Measure performance (results go to BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `relais bench …`.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Time from launching `relais serve` on an empty data directory until `/healthz` answers,
+    /// then the same for a restart on the existing data.
+    Startup {
+        /// How many runs of each.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
 }
 
 /// `relais serve`.

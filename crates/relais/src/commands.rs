@@ -24,6 +24,10 @@ use std::sync::Arc;
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Post(PostCommand::Check(args)) => return check(args),
+        Command::Bench(crate::cli::BenchCommand::Startup { runs }) => {
+            crate::bench::startup(runs).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Docs(DocsCommand::Permissions) => {
             print!("{}", relais_domain::permissions::matrix_markdown());
             return Ok(ExitCode::SUCCESS);
@@ -39,7 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Channel(cmd) => channel(&app, cmd).await?,
         Command::Post(cmd) => post(&app, cmd).await?,
         Command::Import(args) => return import(&app, args).await,
-        Command::Docs(_) => {}
+        Command::Docs(_) | Command::Bench(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -61,6 +65,7 @@ pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
         media_dir: storage.data_dir.join("media"),
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(storage.allow_hosts.clone()),
+        login_failures: Default::default(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! The `relais` binary: command-line interface, configuration, and the `serve` role.
 
+mod bench;
 mod cli;
 mod commands;
 mod config;

@@ -44,6 +44,7 @@ async fn spawn_app(postgres: bool) -> Option<TestApp> {
         media_dir: dir.path().join("media"),
         clock: Arc::new(move || jiff::Timestamp::from_millisecond(c.load(Ordering::SeqCst)).unwrap()),
         http: relais_networks::GuardedClient::new(vec![mastodon.clone()]),
+        login_failures: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -281,6 +282,22 @@ async fn authentication(t: &TestApp) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(t.call(&bob, "GET", "/api/v1/me", None).await.0, StatusCode::OK);
+
+    // Password guessing is slowed down: after 10 failures in 15 minutes, even the right password
+    // is refused for that account until the window has passed.
+    for _ in 0..10 {
+        assert_eq!(
+            t.call(&anonymous, "POST", "/api/v1/auth/login", Some(login("guess guess guess"))).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (s, body) = t.call(&anonymous, "POST", "/api/v1/auth/login", Some(login("correct horse battery"))).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
+    t.advance_ms(16 * 60 * 1000);
+    assert_eq!(
+        t.call(&anonymous, "POST", "/api/v1/auth/login", Some(login("correct horse battery"))).await.0,
+        StatusCode::OK
+    );
 
     // Login tokens expire after 30 days.
     t.advance_ms(31 * 24 * 3600 * 1000);

@@ -31,20 +31,19 @@ fn start(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
     if let Some(url) = database_url {
         cmd.env("RELAIS_DATABASE_URL", url);
     }
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut server = Server { child: cmd.spawn().unwrap(), base: String::new(), output: Vec::new() };
+    let stdout = server.child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let mut output = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         let line = lines.next().expect("server exited before listening").unwrap();
-        output.push(line.clone());
+        server.output.push(line.clone());
         if let Some(rest) = line.strip_prefix("Relais listens on ") {
-            let base = rest.split_whitespace().next().unwrap().to_owned();
-            return Server { child, base, output };
+            server.base = rest.split_whitespace().next().unwrap().to_owned();
+            return server;
         }
     }
-    panic!("no listening line in {output:?}");
+    panic!("no listening line in {:?}", server.output);
 }
 
 async fn scenario(database_url: Option<String>) {
