@@ -509,6 +509,52 @@ impl App {
         PostView::from_record(self.store.post(ws, id).await?, Vec::new())
     }
 
+    /// Schedules the next occurrence of an evergreen post that was published at
+    /// `published_at`: a new scheduled post with the same content, channels and media, due one
+    /// interval later (or at the first interval step after now, when Relais was down). Returns
+    /// None for a post that is not evergreen. The publishing engine calls it after each
+    /// successful publication; the new occurrence is audited as a system action.
+    pub async fn schedule_next_evergreen(
+        &self,
+        ws: WorkspaceId,
+        id: PostId,
+        published_at: Timestamp,
+    ) -> AppResult<Option<PostView>> {
+        let post = self.store.post(ws, id).await.map_err(not_found_post)?;
+        let Some(secs) = post.evergreen_secs else { return Ok(None) };
+        let interval = schedule::validate_evergreen_interval(secs).map_err(AppError::internal_msg)?;
+        let due = schedule::next_evergreen(published_at, interval, self.now());
+        let zone = schedule::parse_time_zone(&post.timezone).map_err(AppError::internal_msg)?;
+        let write = PostWrite {
+            workspace: ws,
+            author: relais_domain::ids::UserId(post.author_id),
+            status: PostStatus::Scheduled.as_str().to_owned(),
+            body: post.body.clone(),
+            due_at: Some(due.as_millisecond()),
+            local_time: Some(due.to_zoned(zone).datetime().to_string()),
+            timezone: post.timezone.clone(),
+            queue_channel: None,
+            evergreen_secs: Some(secs),
+            targets: post.targets.clone(),
+            media: post.media.clone(),
+            now: self.now_ms(),
+        };
+        let ids = self.store.create_posts(std::slice::from_ref(&write)).await?;
+        let next = ids.first().copied().ok_or_else(|| AppError::internal("no id returned"))?;
+        self.store
+            .audit(relais_store::audit::AuditEntry {
+                workspace: Some(ws),
+                actor: None,
+                action: "post.evergreen",
+                target: format!("post:{}", next.0),
+                detail: json!({ "from": id.0 }),
+                ip: None,
+                at: self.now_ms(),
+            })
+            .await?;
+        PostView::from_record(self.store.post(ws, next).await?, Vec::new()).map(Some)
+    }
+
     /// Expires every post still pending approval whose due time has come. Run by the
     /// background loop every few seconds and before any review.
     pub async fn expire_overdue_approvals(&self) -> AppResult<usize> {

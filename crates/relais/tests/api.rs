@@ -171,7 +171,38 @@ both_backends!(
     pause_resume_and_audit,
     credentials_never_leave,
     mastodon_limits_come_from_the_instance,
+    evergreen_posts_come_back,
 );
+
+async fn evergreen_posts_come_back(t: &TestApp) {
+    let owner = t.member("owner@example.fr").await;
+    let (ws, ch) = t.workspace_with_channel(&owner, "brand").await;
+    let posts = format!("/api/v1/workspaces/{ws}/posts");
+    let mut body = scheduled(ch, "Nos horaires d'ouverture", "2026-11-24T09:00");
+    body["evergreen_secs"] = json!(7 * 24 * 3600);
+    let (s, p) = t.call(&owner, "POST", &posts, Some(body.clone())).await;
+    assert_eq!((s, p["evergreen_secs"].as_i64()), (StatusCode::CREATED, Some(7 * 24 * 3600)), "{p}");
+    let id = relais_domain::ids::PostId(p["id"].as_i64().unwrap());
+    let published: jiff::Timestamp = p["due_at"].as_str().unwrap().parse().unwrap();
+    let next =
+        t.app.schedule_next_evergreen(relais_domain::ids::WorkspaceId(ws), id, published).await.unwrap().unwrap();
+    assert_eq!((next.due_at.as_deref(), next.status.as_str()), (Some("2026-12-01T08:00:00Z"), "scheduled"));
+    assert_eq!((next.body.text.as_str(), next.channels.len()), ("Nos horaires d'ouverture", 1));
+    // After downtime, the next occurrence is the first interval step after now.
+    t.advance_ms(20 * 24 * 3600 * 1000);
+    let late =
+        t.app.schedule_next_evergreen(relais_domain::ids::WorkspaceId(ws), id, published).await.unwrap().unwrap();
+    assert_eq!(late.due_at.as_deref(), Some("2026-12-15T08:00:00Z"));
+    // A post that is not evergreen does not come back; intervals under an hour are refused.
+    let (_, plain) = t.call(&owner, "POST", &posts, Some(scheduled(ch, "once", "2027-01-05T09:00"))).await;
+    let plain = relais_domain::ids::PostId(plain["id"].as_i64().unwrap());
+    assert!(
+        t.app.schedule_next_evergreen(relais_domain::ids::WorkspaceId(ws), plain, published).await.unwrap().is_none()
+    );
+    body["evergreen_secs"] = json!(60);
+    let (s, answer) = t.call(&owner, "POST", &posts, Some(body)).await;
+    assert_eq!((s, answer["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("evergreen_invalid")));
+}
 
 async fn mastodon_limits_come_from_the_instance(t: &TestApp) {
     let owner = t.member("owner@example.fr").await;
