@@ -1,6 +1,6 @@
 //! Channels (one account on one network) and their weekly queue slots.
 
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult, found};
 use relais_domain::ids::{ChannelId, WorkspaceId};
 use serde::Serialize;
 
@@ -86,29 +86,25 @@ impl Store {
 
     /// Deletes a channel of a workspace.
     pub async fn delete_channel(&self, workspace: WorkspaceId, id: ChannelId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM channels WHERE id = $1 AND workspace_id = $2")
-            .bind(id.0)
-            .bind(workspace.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(
+            sqlx::query("DELETE FROM channels WHERE id = $1 AND workspace_id = $2")
+                .bind(id.0)
+                .bind(workspace.0)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// Stores the limits read from a channel's network (JSON).
     pub async fn set_channel_limits(&self, workspace: WorkspaceId, id: ChannelId, limits: &str) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE channels SET limits = $1 WHERE id = $2 AND workspace_id = $3")
-            .bind(limits)
-            .bind(id.0)
-            .bind(workspace.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(
+            sqlx::query("UPDATE channels SET limits = $1 WHERE id = $2 AND workspace_id = $3")
+                .bind(limits)
+                .bind(id.0)
+                .bind(workspace.0)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// Replaces a channel's weekly slots: (weekday 1 = Monday … 7 = Sunday, minute of the day).

@@ -142,6 +142,12 @@ impl Tx {
     }
 }
 
+/// Turns "no row changed" into [`StoreError::NotFound`] (the row is absent or in another
+/// workspace).
+pub(crate) fn found(done: sqlx::any::AnyQueryResult) -> StoreResult<()> {
+    if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
 /// Converts a 0/1 integer column into a bool (the portable boolean of both backends).
 pub(crate) fn flag(v: i64) -> bool {
     v != 0

@@ -1,6 +1,6 @@
 //! Posts, their per-channel targets (with optional text variants) and their media.
 
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult, found};
 use relais_domain::ids::{ChannelId, PostId, UserId, WorkspaceId};
 use serde::Serialize;
 
@@ -346,15 +346,13 @@ impl Store {
 
     /// Deletes a post of a workspace.
     pub async fn delete_post(&self, workspace: WorkspaceId, id: PostId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM posts WHERE id = $1 AND workspace_id = $2")
-            .bind(id.0)
-            .bind(workspace.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(
+            sqlx::query("DELETE FROM posts WHERE id = $1 AND workspace_id = $2")
+                .bind(id.0)
+                .bind(workspace.0)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// Expires every post still pending approval whose due time has come (all workspaces).

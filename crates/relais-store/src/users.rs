@@ -1,6 +1,6 @@
 //! People and their API tokens.
 
-use crate::{Store, StoreResult};
+use crate::{Store, StoreResult, found};
 use relais_domain::ids::{TokenId, UserId};
 use serde::Serialize;
 
@@ -87,15 +87,13 @@ impl Store {
 
     /// Replaces a user's password hash.
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(crate::StoreError::NotFound);
-        }
-        Ok(())
+        found(
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// Stores a new token's hash.
@@ -146,16 +144,13 @@ impl Store {
 
     /// Revokes one of a user's tokens; another user's token is not found.
     pub async fn revoke_token(&self, user: UserId, token: TokenId, now: i64) -> StoreResult<()> {
-        let done =
+        found(
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(token.0)
                 .bind(user.0)
                 .execute(&self.pool)
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(crate::StoreError::NotFound);
-        }
-        Ok(())
+                .await?,
+        )
     }
 }

@@ -1,6 +1,6 @@
 //! Workspaces (one per brand or client) and their members.
 
-use crate::{Store, StoreError, StoreResult, flag};
+use crate::{Store, StoreResult, flag, found};
 use relais_domain::ids::{UserId, WorkspaceId};
 use serde::Serialize;
 
@@ -137,30 +137,26 @@ impl Store {
 
     /// Pauses or resumes a workspace's whole schedule.
     pub async fn set_paused(&self, id: WorkspaceId, paused: bool, now: i64) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE workspaces SET paused = $1, updated_at = $2 WHERE id = $3")
-            .bind(i64::from(paused))
-            .bind(now)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(
+            sqlx::query("UPDATE workspaces SET paused = $1, updated_at = $2 WHERE id = $3")
+                .bind(i64::from(paused))
+                .bind(now)
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// Sets (or clears) the hash of the workspace's calendar-feed token.
     pub async fn set_ical_token_hash(&self, id: WorkspaceId, hash: Option<&str>, now: i64) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE workspaces SET ical_token_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(
+            sqlx::query("UPDATE workspaces SET ical_token_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(now)
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// The workspace whose calendar-feed token has this hash.
@@ -173,11 +169,7 @@ impl Store {
 
     /// Deletes a workspace and everything in it.
     pub async fn delete_workspace(&self, id: WorkspaceId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(id.0).execute(&self.pool).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(id.0).execute(&self.pool).await?)
     }
 
     /// A user's role in a workspace, or None when they are not a member.
@@ -218,15 +210,13 @@ impl Store {
 
     /// Removes a member.
     pub async fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
-            .bind(workspace.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(
+            sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace.0)
+                .bind(user.0)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// How many owners a workspace has (the last one cannot leave or be demoted).

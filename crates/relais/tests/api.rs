@@ -110,6 +110,14 @@ impl TestApp {
         (ws, ch["id"].as_i64().unwrap())
     }
 
+    /// Connects a channel without credentials; returns its id.
+    async fn add_channel(&self, owner: &Member, ws: i64, network: &str, handle: &str) -> i64 {
+        let body = json!({ "network": network, "handle": handle });
+        let (s, ch) = self.call(owner, "POST", &format!("/api/v1/workspaces/{ws}/channels"), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{ch}");
+        ch["id"].as_i64().unwrap()
+    }
+
     async fn add_member(&self, owner: &Member, ws: i64, email: &str, role: &str) -> Member {
         let m = self.member(email).await;
         let (s, body) = self
@@ -641,15 +649,7 @@ async fn queue_takes_next_free_slot(t: &TestApp) {
 async fn per_network_validation_reports_every_problem(t: &TestApp) {
     let owner = t.member("owner@example.fr").await;
     let (ws, bsky) = t.workspace_with_channel(&owner, "brand").await;
-    let (_, x) = t
-        .call(
-            &owner,
-            "POST",
-            &format!("/api/v1/workspaces/{ws}/channels"),
-            Some(json!({ "network": "x", "handle": "brand" })),
-        )
-        .await;
-    let x = x["id"].as_i64().unwrap();
+    let x = t.add_channel(&owner, ws, "x", "brand").await;
     let long = "a".repeat(301);
     let body = json!({ "text": long, "channels": [{ "channel_id": bsky }, { "channel_id": x }], "schedule": { "at": { "local": "2027-01-05T09:00" } } });
     let (s, answer) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/posts"), Some(body)).await;
@@ -781,15 +781,7 @@ async fn media_type_comes_from_the_file(t: &TestApp) {
     let tmp = t.app.upload_dir();
     assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 0);
     // An Instagram post needs media; with the uploaded image it is valid.
-    let (_, ig) = t
-        .call(
-            &owner,
-            "POST",
-            &format!("/api/v1/workspaces/{ws}/channels"),
-            Some(json!({ "network": "instagram", "handle": "brand" })),
-        )
-        .await;
-    let ig = ig["id"].as_i64().unwrap();
+    let ig = t.add_channel(&owner, ws, "instagram", "brand").await;
     let mut post = scheduled(ig, "Nouvelle collection #mode", "2027-01-05T09:00");
     let (s, answer) = t.call(&owner, "POST", &format!("/api/v1/workspaces/{ws}/posts"), Some(post.clone())).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
@@ -861,15 +853,7 @@ async fn csv_import_dry_run_and_atomic(t: &TestApp) {
 async fn calendar_and_ical_feed(t: &TestApp) {
     let owner = t.member("owner@example.fr").await;
     let (ws, ch) = t.workspace_with_channel(&owner, "brand").await;
-    let (_, x) = t
-        .call(
-            &owner,
-            "POST",
-            &format!("/api/v1/workspaces/{ws}/channels"),
-            Some(json!({ "network": "x", "handle": "brand" })),
-        )
-        .await;
-    let x = x["id"].as_i64().unwrap();
+    let x = t.add_channel(&owner, ws, "x", "brand").await;
     let posts = format!("/api/v1/workspaces/{ws}/posts");
     t.call(&owner, "POST", &posts, Some(scheduled(ch, "Lundi\r\nBEGIN:VEVENT; injection, test", "2027-01-04T09:00")))
         .await;
