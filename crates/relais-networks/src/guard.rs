@@ -155,8 +155,11 @@ impl GuardedClient {
         serde_json::from_slice(&bytes).map_err(|e| FetchError::Decode(e.to_string()))
     }
 
-    /// GETs a URL's body, within the size and time limits. Redirects are not followed.
-    pub async fn get_bytes(&self, raw: &str) -> Result<Vec<u8>, FetchError> {
+    /// A client for one vetted URL: the host is pinned to the checked address (no DNS
+    /// rebinding between the check and the connection), redirects are not followed, and the
+    /// time limit applies. Network clients build their requests on it; the caller must only
+    /// send requests to the returned URL's host.
+    pub async fn pinned(&self, raw: &str) -> Result<(reqwest::Client, url::Url), FetchError> {
         let (url, addr) = self.vet(raw).await?;
         let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
         let client = reqwest::Client::builder()
@@ -167,6 +170,17 @@ impl GuardedClient {
             .user_agent(concat!("Relais/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        Ok((client, url))
+    }
+
+    /// The largest answer this client reads.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// GETs a URL's body, within the size and time limits. Redirects are not followed.
+    pub async fn get_bytes(&self, raw: &str) -> Result<Vec<u8>, FetchError> {
+        let (client, url) = self.pinned(raw).await?;
         let response = client.get(url).send().await.map_err(|e| FetchError::Unreachable(e.to_string()))?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));

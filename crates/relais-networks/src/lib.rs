@@ -8,5 +8,7 @@
 
 pub mod guard;
 pub mod mastodon;
+pub mod publish;
 
 pub use guard::{FetchError, GuardedClient};
+pub use publish::{Account, Capabilities, NetError, Network, OutMedia, OutPost, Published, RemoteRef, ReplyTo};
