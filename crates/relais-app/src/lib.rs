@@ -13,6 +13,8 @@ pub mod error;
 pub mod import;
 pub mod media;
 pub mod posts;
+pub mod publisher;
+pub mod sandbox;
 pub mod workspaces;
 
 use std::path::PathBuf;

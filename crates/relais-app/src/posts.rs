@@ -123,6 +123,15 @@ pub struct PostView {
     pub warnings: Vec<Msg>,
 }
 
+/// A post's deliveries and every attempt made.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublishLog {
+    /// One per channel.
+    pub targets: Vec<relais_store::delivery::TargetStatus>,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<relais_store::delivery::AttemptRecord>,
+}
+
 /// Formats stored UTC milliseconds as RFC 3339.
 pub fn rfc3339(ms: i64) -> String {
     Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
@@ -553,6 +562,35 @@ impl App {
             })
             .await?;
         PostView::from_record(self.store.post(ws, next).await?, Vec::new()).map(Some)
+    }
+
+    /// A post's deliveries (one per channel) and its publish log.
+    pub async fn publish_log(&self, actor: &Actor, ws: WorkspaceId, id: PostId) -> AppResult<PublishLog> {
+        self.authorize(actor, ws, Action::Read).await?;
+        self.store.post(ws, id).await.map_err(not_found_post)?;
+        Ok(PublishLog {
+            targets: self.store.target_statuses(ws, id).await?,
+            attempts: self.store.publish_log(ws, id).await?,
+        })
+    }
+
+    /// The sandbox timeline of one of the workspace's sandbox channels, newest first.
+    pub async fn sandbox_timeline(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        channel: ChannelId,
+    ) -> AppResult<Vec<relais_store::delivery::SandboxPost>> {
+        self.authorize(actor, ws, Action::Read).await?;
+        let c = self.store.channel(ws, channel).await.map_err(|_| AppError::not_found("channel"))?;
+        if c.network != "sandbox" {
+            return Err(invalid(
+                "not_sandbox",
+                "this channel is not a sandbox channel",
+                "ce canal n'est pas un canal bac à sable",
+            ));
+        }
+        Ok(self.store.sandbox_timeline(ws, channel, 200).await?)
     }
 
     /// Expires every post still pending approval whose due time has come. Run by the

@@ -5,6 +5,7 @@
 
 pub mod compose;
 pub mod csv_import;
+pub mod delivery;
 pub mod i18n;
 pub mod ical;
 pub mod ids;

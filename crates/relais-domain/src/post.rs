@@ -16,16 +16,25 @@ pub enum PostStatus {
     Rejected,
     /// Not approved by its due time: never published.
     Expired,
+    /// Delivered to every channel.
+    Published,
+    /// At least one channel refused it or it ran out of attempts.
+    Failed,
+    /// Too late to publish under the workspace's policy (after downtime).
+    Missed,
 }
 
 impl PostStatus {
     /// Every status.
-    pub const ALL: [PostStatus; 5] = [
+    pub const ALL: [PostStatus; 8] = [
         PostStatus::Draft,
         PostStatus::PendingApproval,
         PostStatus::Scheduled,
         PostStatus::Rejected,
         PostStatus::Expired,
+        PostStatus::Published,
+        PostStatus::Failed,
+        PostStatus::Missed,
     ];
 
     /// The stable identifier stored in the database and used by the API.
@@ -36,6 +45,9 @@ impl PostStatus {
             PostStatus::Scheduled => "scheduled",
             PostStatus::Rejected => "rejected",
             PostStatus::Expired => "expired",
+            PostStatus::Published => "published",
+            PostStatus::Failed => "failed",
+            PostStatus::Missed => "missed",
         }
     }
 

@@ -13,6 +13,8 @@ use std::time::Duration;
 /// One connected account, as a network client needs it (credentials decrypted).
 #[derive(Clone)]
 pub struct Account {
+    /// Relais's id of the channel (for networks that live inside Relais, like the sandbox).
+    pub channel_id: i64,
     /// Handle on the network.
     pub handle: String,
     /// Server base URL (Mastodon, a PDS…), when the network has several.
@@ -23,7 +25,10 @@ pub struct Account {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account").field("handle", &self.handle).field("instance_url", &self.instance_url).finish_non_exhaustive()
+        f.debug_struct("Account")
+            .field("handle", &self.handle)
+            .field("instance_url", &self.instance_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -122,6 +127,44 @@ pub enum NetError {
     },
 }
 
+/// A new idempotency key in the AT Protocol TID format (13 characters, sortable base32 of the
+/// time in microseconds and a clock id), valid as a Bluesky record key and as any network's
+/// idempotency key.
+pub fn new_idempotency_key(now_micros: u64, clock_id: u16) -> String {
+    const ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+    let value = ((now_micros & ((1 << 53) - 1)) << 10) | u64::from(clock_id & 0x3ff);
+    (0..13).rev().map(|i| char::from(ALPHABET[((value >> (i * 5)) & 31) as usize])).collect()
+}
+
+/// Makes idempotency keys that never repeat within a process: the time part is strictly
+/// increasing (a key made in the same microsecond as the previous one takes the next
+/// microsecond), and the clock id, fixed per generator, separates processes.
+#[derive(Debug)]
+pub struct KeyGenerator {
+    last: std::sync::atomic::AtomicU64,
+    clock_id: u16,
+}
+
+impl KeyGenerator {
+    /// A generator with this clock id (10 bits are used; pick it at random per process).
+    pub fn new(clock_id: u16) -> Self {
+        KeyGenerator { last: std::sync::atomic::AtomicU64::new(0), clock_id: clock_id & 0x3ff }
+    }
+
+    /// The next key for the time `now_micros`.
+    pub fn next(&self, now_micros: u64) -> String {
+        use std::sync::atomic::Ordering;
+        let mut last = self.last.load(Ordering::SeqCst);
+        loop {
+            let candidate = now_micros.max(last + 1);
+            match self.last.compare_exchange(last, candidate, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return new_idempotency_key(candidate, self.clock_id),
+                Err(seen) => last = seen,
+            }
+        }
+    }
+}
+
 /// What a network can do, for the composer and the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
@@ -149,7 +192,8 @@ pub trait Network: Send + Sync {
 
     /// Finds the post published with this idempotency key (after an unknown outcome). `text` is
     /// the text sent, for networks that can only reconcile by content.
-    async fn lookup(&self, account: &Account, idempotency_key: &str, text: &str) -> Result<Option<Published>, NetError>;
+    async fn lookup(&self, account: &Account, idempotency_key: &str, text: &str)
+    -> Result<Option<Published>, NetError>;
 
     /// Deletes a published post.
     async fn delete(&self, account: &Account, post: &RemoteRef) -> Result<(), NetError>;
@@ -159,4 +203,24 @@ pub trait Network: Send + Sync {
 
     /// Public metrics of a post (likes, reposts, replies…), as the network names them.
     async fn metrics(&self, account: &Account, post: &RemoteRef) -> Result<serde_json::Value, NetError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_tids() {
+        let check = |micros: u64, clock: u16, expected: &str| assert_eq!(new_idempotency_key(micros, clock), expected);
+        check(0, 0, "2222222222222");
+        // 2023-01-01T00:00:00Z, clock id 0 (a TID sorts by time).
+        check(1_672_531_200_000_000, 0, "3jl7442uk2222");
+        let generator = KeyGenerator::new(5);
+        let keys: std::collections::BTreeSet<String> =
+            (0..1000).map(|_| generator.next(1_700_000_000_000_000)).collect();
+        assert_eq!(keys.len(), 1000, "the same microsecond never gives the same key");
+        let a = new_idempotency_key(1_700_000_000_000_000, 7);
+        let b = new_idempotency_key(1_700_000_000_000_001, 7);
+        assert!(a < b && a.len() == 13);
+    }
 }

@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod channels;
+pub mod delivery;
 pub mod media;
 mod migrate;
 pub mod posts;

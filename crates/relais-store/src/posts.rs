@@ -226,6 +226,14 @@ impl Store {
         Ok(())
     }
 
+    /// A post by id whatever its workspace: for the publishing engine only, which works across
+    /// workspaces; people's requests always go through [`Store::post`].
+    pub async fn post_for_delivery(&self, id: PostId) -> StoreResult<PostRecord> {
+        let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1");
+        let row: PostRow = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_one(&self.pool).await?;
+        self.hydrate(row).await
+    }
+
     /// A post of a workspace, with its targets and media.
     pub async fn post(&self, workspace: WorkspaceId, id: PostId) -> StoreResult<PostRecord> {
         let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1 AND workspace_id = $2");

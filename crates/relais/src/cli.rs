@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run Relais: the REST API and the background jobs.
     Serve(ServeArgs),
+    /// Run only the publishing engine (several workers can share one PostgreSQL database).
+    Worker,
     /// Create or update the database schema, then exit.
     Migrate,
     /// Manage accounts.
@@ -177,6 +179,17 @@ pub enum PostCommand {
         /// Save as a draft.
         #[arg(long)]
         draft: bool,
+        /// Acting account's e-mail.
+        #[arg(long = "as")]
+        user: String,
+    },
+    /// Show a post's deliveries and its publish log (every attempt, with the network's answer).
+    Log {
+        /// Workspace id.
+        #[arg(long)]
+        workspace: i64,
+        /// Post id.
+        id: i64,
         /// Acting account's e-mail.
         #[arg(long = "as")]
         user: String,

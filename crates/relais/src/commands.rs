@@ -37,6 +37,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let app = open(&cli.storage).await?;
     match cli.command {
         Command::Serve(args) => serve(app, args).await?,
+        Command::Worker => {
+            let jobs = tokio::spawn(publishing_loop(app.clone()));
+            shutdown_signal().await;
+            jobs.abort();
+        }
         Command::Migrate => println!("database is up to date ({})", redact_url(&cli.storage.url())),
         Command::User(cmd) => user(&app, cmd).await?,
         Command::Workspace(cmd) => workspace(&app, cmd).await?,
@@ -84,7 +89,7 @@ async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?app.store.backend(), "Relais is listening.");
     println!("Relais listens on http://{addr} (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)");
-    let jobs = tokio::spawn(background(app.clone()));
+    let jobs = tokio::spawn(publishing_loop(app.clone()));
     let state = relais_web::WebState { app: app.clone(), metrics };
     relais_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
@@ -92,18 +97,30 @@ async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Background jobs of the `serve` role: for now, expiring posts not approved in time.
-async fn background(app: App) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+/// The publishing engine's loop (in `serve` and `worker`): a pass every 200 ms, so a post
+/// leaves within a second of its due time; a full batch is followed by another pass at once.
+async fn publishing_loop(app: App) {
+    let worker = format!("{}:{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "relais".into()), std::process::id());
+    let publisher = relais_app::publisher::Publisher::new(app, worker);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match app.expire_overdue_approvals().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "Posts not approved in time expired."),
-            Err(e) => tracing::warn!(error = %e, "Expiring overdue approvals failed."),
+        loop {
+            match publisher.run_once(BATCH).await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Publishing pass failed.");
+                    break;
+                }
+            }
         }
     }
 }
+
+/// Deliveries claimed per pass.
+const BATCH: i64 = 64;
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -230,6 +247,31 @@ async fn post(app: &App, cmd: PostCommand) -> anyhow::Result<()> {
             );
             for w in p.warnings {
                 println!("warning: {w}");
+            }
+        }
+        PostCommand::Log { workspace, id, user } => {
+            let a = actor(app, &user).await?;
+            let log = app.publish_log(&a, WorkspaceId(workspace), relais_domain::ids::PostId(id)).await?;
+            for t in &log.targets {
+                println!(
+                    "channel {}\t{}\tattempts {}{}{}",
+                    t.channel_id,
+                    t.state,
+                    t.attempts,
+                    t.remote_url.as_ref().map(|u| format!("\t{u}")).unwrap_or_default(),
+                    t.last_error.as_ref().map(|e| format!("\terror: {e}")).unwrap_or_default()
+                );
+            }
+            for e in &log.attempts {
+                let at = relais_app::posts::rfc3339(e.at);
+                println!(
+                    "{at}\tchannel {}\tpart {}\t{}\t{} ms\t{}",
+                    e.channel_id,
+                    e.part,
+                    e.outcome,
+                    e.latency_ms,
+                    e.message.as_deref().unwrap_or("")
+                );
             }
         }
         PostCommand::List { workspace, user } => {

@@ -222,6 +222,7 @@ const SANDBOX: Rules = Rules {
     text: text(Counter::Chars, 5_000),
     media: MediaRule { max_total: Some(10), ..ANY_MEDIA },
     thread: true,
+    first_comment: true,
     ..BASE
 };
 

@@ -379,7 +379,7 @@ fn thread_parts_and_first_comments() {
             (Youtube, Draft { media: &v, title: Some("T"), ..comment }, &[]),
             (Tiktok, Draft { media: &v, ..comment }, &["first_comment_unsupported"]),
             (Pinterest, Draft { media: &pic, board: Some("b"), ..comment }, &["first_comment_unsupported"]),
-            (Sandbox, comment, &["first_comment_unsupported"]),
+            (Sandbox, comment, &[]),
             (Bluesky, long, &["text_too_long"]),
             (Linkedin, Draft { first_comment: Some("   "), ..text("x") }, &[]),
         ],

@@ -7,10 +7,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use relais_app::import::ImportReport;
-use relais_app::posts::{PostInput, PostView};
+use relais_app::posts::{PostInput, PostView, PublishLog};
 use relais_domain::csv_import::DateOrder;
 use relais_domain::ids::{PostId, WorkspaceId};
 use relais_domain::post::Decision;
+use relais_store::delivery::SandboxPost;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +22,8 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(create_post))
         .routes(routes!(get_post, update_post, delete_post))
         .routes(routes!(review_post))
+        .routes(routes!(publish_log))
+        .routes(routes!(sandbox_timeline))
         .routes(routes!(import_csv))
 }
 
@@ -77,6 +80,32 @@ async fn delete_post(
         .delete_post(&actor, WorkspaceId(ws), PostId(id))
         .await
         .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| lang.problem(e))
+}
+
+/// A post's deliveries (state per channel, remote id and address) and its publish log.
+#[utoipa::path(get, path = "/workspaces/{ws}/posts/{id}/log", tag = "posts", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = PublishLog)))]
+async fn publish_log(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<PublishLog>> {
+    s.app.publish_log(&actor, WorkspaceId(ws), PostId(id)).await.map(Json).map_err(|e| lang.problem(e))
+}
+
+/// The timeline of a sandbox channel: what Relais published there, newest first.
+#[utoipa::path(get, path = "/workspaces/{ws}/channels/{id}/sandbox", tag = "channels", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 200, body = Vec<SandboxPost>)))]
+async fn sandbox_timeline(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<Vec<SandboxPost>>> {
+    s.app
+        .sandbox_timeline(&actor, WorkspaceId(ws), relais_domain::ids::ChannelId(id))
+        .await
+        .map(Json)
         .map_err(|e| lang.problem(e))
 }
 

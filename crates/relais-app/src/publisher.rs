@@ -1,0 +1,444 @@
+//! The publishing engine: claims due deliveries, publishes them part by part exactly once, and
+//! records every attempt. `run_once` is one pass; `relais serve` and `relais worker` call it in
+//! a loop.
+//!
+//! Exactly once: before any network call, the part's idempotency key is stored; the network
+//! uses it (Mastodon's `Idempotency-Key`, Bluesky's record key, the sandbox's unique key). A
+//! part whose key is stored but whose outcome is unknown (timeout, crash mid-call) is first
+//! looked up on the network; it is published again, with the same key, only if the network
+//! does not have it. Each part's remote id is stored as soon as it is published, so a crash
+//! resumes at the next part.
+
+use crate::{App, AppError, AppResult};
+use relais_domain::Network as NetworkId;
+use relais_domain::delivery::{Lateness, MAX_ATTEMPTS, lateness, retry_delay_ms};
+use relais_domain::ids::{ChannelId, MediaId, PostId, WorkspaceId};
+use relais_domain::post::PostBody;
+use relais_networks::{Account, NetError, Network, OutMedia, OutPost, Published, RemoteRef, ReplyTo};
+use relais_store::delivery::{Claimed, PartRecord, TargetUpdate};
+use relais_store::posts::PostRecord;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The networks Relais can publish to: one line per network.
+#[derive(Clone, Default)]
+pub struct Registry(HashMap<NetworkId, Arc<dyn Network>>);
+
+impl Registry {
+    /// Adds (or replaces) a network.
+    pub fn with(mut self, network: Arc<dyn Network>) -> Self {
+        self.0.insert(network.id(), network);
+        self
+    }
+
+    /// The registry of every built-in network for this application.
+    pub fn standard(app: &App) -> Self {
+        let clock = app.clock.clone();
+        Registry::default().with(Arc::new(crate::sandbox::Sandbox {
+            store: app.store.clone(),
+            now_ms: Arc::new(move || clock().as_millisecond()),
+        }))
+    }
+
+    fn get(&self, id: NetworkId) -> Option<&Arc<dyn Network>> {
+        self.0.get(&id)
+    }
+}
+
+/// One worker of the publishing engine.
+#[derive(Clone)]
+pub struct Publisher {
+    /// The application.
+    pub app: App,
+    /// The networks.
+    pub registry: Registry,
+    /// This worker's name (host and process), recorded in leases and the log.
+    pub worker: String,
+    /// How long a claim holds before another worker may take over (ms).
+    pub lease_ms: i64,
+    /// Idempotency keys, unique within this process.
+    pub keys: Arc<relais_networks::publish::KeyGenerator>,
+}
+
+/// What happened to one delivery in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every part is on the network.
+    Published,
+    /// Will be tried again later.
+    Retry,
+    /// Final failure.
+    Failed,
+    /// Too late.
+    Missed,
+    /// Waiting for the channel to be reconnected.
+    Waiting,
+    /// Another worker took over (our lease expired).
+    LostLease,
+}
+
+fn jitter() -> f64 {
+    rand::random::<f64>()
+}
+
+impl Publisher {
+    /// A worker with the standard networks and a 60 s lease.
+    pub fn new(app: App, worker: impl Into<String>) -> Self {
+        let registry = Registry::standard(&app);
+        let keys = Arc::new(relais_networks::publish::KeyGenerator::new(rand::random::<u16>()));
+        Publisher { app, registry, worker: worker.into(), lease_ms: 60_000, keys }
+    }
+
+    /// One pass: expires unapproved posts, claims due deliveries (at most `batch`) and delivers
+    /// them. Returns how many deliveries were handled.
+    pub async fn run_once(&self, batch: i64) -> AppResult<usize> {
+        self.app.expire_overdue_approvals().await?;
+        let now = self.app.now_ms();
+        let claimed = self.app.store.claim_due(now, &self.worker, now + self.lease_ms, batch).await?;
+        for c in &claimed {
+            if let Err(e) = self.deliver(c).await {
+                tracing::error!(post = c.post_id, channel = c.channel_id, error = %e, "Delivery failed unexpectedly; its lease will expire and it will be retried.");
+            }
+        }
+        Ok(claimed.len())
+    }
+
+    /// Delivers one claimed target.
+    pub async fn deliver(&self, c: &Claimed) -> AppResult<Outcome> {
+        let (post_id, channel_id) = (PostId(c.post_id), ChannelId(c.channel_id));
+        let post = self.app.store.post_for_delivery(post_id).await?;
+        let ws = WorkspaceId(post.workspace_id);
+        let now = self.app.now_ms();
+        let max_late = self.app.store.late_publish_secs(ws).await?;
+        let mut done = self.app.store.target_parts(post_id, channel_id).await?;
+        // The late policy applies to deliveries that never started: once a key is stored, the
+        // network may have the post, and what was started is finished (a thread is completed).
+        if done.is_empty() && lateness(post.due_at.unwrap_or(now), now, max_late) == Lateness::Missed {
+            self.log(post_id, channel_id, 0, "missed", Some("too late under the workspace's policy"), 0).await?;
+            return self.finish(&post, channel_id, "missed", None, Outcome::Missed).await;
+        }
+        let channel = self.app.store.channel(ws, channel_id).await?;
+        let network_id: NetworkId = channel.network.parse().map_err(AppError::internal_msg)?;
+        let Some(network) = self.registry.get(network_id).cloned() else {
+            let msg = format!("publishing to {network_id} is not available yet");
+            self.log(post_id, channel_id, 0, "refused", Some(&msg), 0).await?;
+            return self.fail(&post, channel_id, &msg).await;
+        };
+        let account = Account {
+            channel_id: channel.id,
+            handle: channel.handle.clone(),
+            instance_url: channel.instance_url.clone(),
+            credentials: self.app.channel_credentials(&channel)?.unwrap_or_else(|| serde_json::json!({})),
+        };
+        let parts = self.parts(&post, channel_id).await?;
+        let mut first: Option<RemoteRef> = None;
+        let mut previous: Option<RemoteRef> = None;
+        let thread_len = parts.len() - usize::from(parts.last().is_some_and(|p| p.first_comment));
+        for (index, part) in parts.iter().enumerate() {
+            let reply_to = match (&first, &previous, part.first_comment) {
+                (Some(root), _, true) => Some(ReplyTo { root: root.clone(), parent: root.clone() }),
+                (Some(root), Some(parent), false) => Some(ReplyTo { root: root.clone(), parent: parent.clone() }),
+                _ => None,
+            };
+            let result = self
+                .deliver_part(&post, channel_id, &*network, &account, index as i64, part, reply_to, &mut done)
+                .await?;
+            match result {
+                Ok(remote) => {
+                    if first.is_none() {
+                        first = Some(remote.clone());
+                    }
+                    if index < thread_len {
+                        previous = Some(remote);
+                    }
+                }
+                Err(outcome) => return Ok(outcome),
+            }
+        }
+        let head = first.ok_or_else(|| AppError::internal("a delivery without parts"))?;
+        self.finish(&post, channel_id, "published", Some(&head), Outcome::Published).await
+    }
+
+    /// The texts to publish on this channel: the post (its variant), thread parts, first comment.
+    async fn parts(&self, post: &PostRecord, channel: ChannelId) -> AppResult<Vec<Part>> {
+        let body: PostBody = serde_json::from_str(&post.body).map_err(AppError::internal)?;
+        let variant = post.targets.iter().find(|t| t.channel_id == channel.0).and_then(|t| t.variant.clone());
+        let mut media = Vec::new();
+        for m in &post.media {
+            let record = self.app.store.media(WorkspaceId(post.workspace_id), MediaId(m.media_id)).await?;
+            media.push(OutMedia {
+                path: self.app.media_dir.join(&record.stored_path),
+                mime: record.mime,
+                alt: m.alt.clone(),
+            });
+        }
+        let mut parts =
+            vec![Part { text: variant.unwrap_or(body.text), media, link: body.link.clone(), first_comment: false }];
+        parts.extend(body.thread.into_iter().map(|text| Part {
+            text,
+            media: Vec::new(),
+            link: None,
+            first_comment: false,
+        }));
+        if let Some(comment) = body.first_comment.filter(|c| !c.trim().is_empty()) {
+            parts.push(Part { text: comment, media: Vec::new(), link: None, first_comment: true });
+        }
+        Ok(parts)
+    }
+
+    /// Publishes one part exactly once. `Ok(Ok(remote))` when it is on the network, `Ok(Err(outcome))`
+    /// when the delivery stops here for now.
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver_part(
+        &self,
+        post: &PostRecord,
+        channel: ChannelId,
+        network: &dyn Network,
+        account: &Account,
+        index: i64,
+        part: &Part,
+        reply_to: Option<ReplyTo>,
+        done: &mut Vec<PartRecord>,
+    ) -> AppResult<Result<RemoteRef, Outcome>> {
+        let post_id = PostId(post.id);
+        let known = done.iter().find(|p| p.part == index).cloned();
+        if let Some(PartRecord { remote_id: Some(id), remote_cid, remote_url, .. }) = &known {
+            return Ok(Ok(RemoteRef { id: id.clone(), cid: remote_cid.clone(), url: remote_url.clone() }));
+        }
+        let key = match &known {
+            // The key was stored and the call may have happened: ask the network first.
+            Some(k) => {
+                let started = Instant::now();
+                match network.lookup(account, &k.idempotency_key, &part.text).await {
+                    Ok(Some(found)) => {
+                        self.part_done(post_id, channel, index, &found).await?;
+                        self.log(
+                            post_id,
+                            channel,
+                            index,
+                            "reconciled",
+                            Some("found on the network after an uncertain outcome"),
+                            elapsed(started),
+                        )
+                        .await?;
+                        return Ok(Ok(found.remote));
+                    }
+                    Ok(None) => {
+                        self.log(
+                            post_id,
+                            channel,
+                            index,
+                            "not_found",
+                            Some("not on the network: publishing again with the same key"),
+                            elapsed(started),
+                        )
+                        .await?;
+                        k.idempotency_key.clone()
+                    }
+                    Err(e) => return self.failed_call(post, channel, index, e, elapsed(started)).await.map(Err),
+                }
+            }
+            None => {
+                let key = self.keys.next(u64::try_from(self.app.now().as_microsecond()).unwrap_or(0));
+                if !self.fenced(self.app.store.store_part_key(post_id, channel, index, &key, &self.worker).await)? {
+                    return Ok(Err(Outcome::LostLease));
+                }
+                done.push(PartRecord {
+                    part: index,
+                    idempotency_key: key.clone(),
+                    remote_id: None,
+                    remote_cid: None,
+                    remote_url: None,
+                    published_at: None,
+                });
+                key
+            }
+        };
+        let update = TargetUpdate { state: "sending", keep_lease: true, ..Default::default() };
+        if !self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)? {
+            return Ok(Err(Outcome::LostLease));
+        }
+        let out = OutPost {
+            text: part.text.clone(),
+            media: part.media.clone(),
+            link: part.link.clone(),
+            reply_to,
+            languages: Vec::new(),
+            idempotency_key: key,
+            options: serde_json::json!({}),
+        };
+        let started = Instant::now();
+        match network.publish(account, &out).await {
+            Ok(published) => {
+                self.part_done(post_id, channel, index, &published).await?;
+                self.log(post_id, channel, index, "published", None, elapsed(started)).await?;
+                Ok(Ok(published.remote))
+            }
+            Err(e) => self.failed_call(post, channel, index, e, elapsed(started)).await.map(Err),
+        }
+    }
+
+    async fn part_done(&self, post: PostId, channel: ChannelId, index: i64, p: &Published) -> AppResult<()> {
+        let r = &p.remote;
+        self.app
+            .store
+            .part_published(post, channel, index, (&r.id, r.cid.as_deref(), r.url.as_deref()), self.app.now_ms())
+            .await?;
+        Ok(())
+    }
+
+    /// Applies the engine's rules to a failed network call.
+    async fn failed_call(
+        &self,
+        post: &PostRecord,
+        channel: ChannelId,
+        index: i64,
+        e: NetError,
+        latency: i64,
+    ) -> AppResult<Outcome> {
+        let post_id = PostId(post.id);
+        let now = self.app.now_ms();
+        let message = e.to_string();
+        match e {
+            NetError::Transient { retry_after, .. } | NetError::RateLimited { retry_after } => {
+                let outcome = if matches!(e, NetError::RateLimited { .. }) { "rate_limited" } else { "transient" };
+                self.log(post_id, channel, index, outcome, Some(&message), latency).await?;
+                let attempt = self.attempts(post_id, channel).await? + 1;
+                if attempt >= MAX_ATTEMPTS {
+                    return self.fail(post, channel, &format!("gave up after {attempt} attempts: {message}")).await;
+                }
+                let says = retry_after.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                let next = now + retry_delay_ms(attempt, jitter(), says);
+                self.retry_at(post_id, channel, "scheduled", next, &message).await
+            }
+            NetError::Unknown { .. } => {
+                self.log(post_id, channel, index, "unknown", Some(&message), latency).await?;
+                let attempt = self.attempts(post_id, channel).await? + 1;
+                let next = now + retry_delay_ms(attempt, jitter(), None);
+                self.retry_at(post_id, channel, "unconfirmed", next, &message).await
+            }
+            NetError::Permanent { message: network_message } => {
+                self.log(post_id, channel, index, "refused", Some(&network_message), latency).await?;
+                self.fail(post, channel, &network_message).await
+            }
+            NetError::Auth { .. } => {
+                self.log(post_id, channel, index, "auth", Some(&message), latency).await?;
+                // Refused before anything was posted: the delivery has not started.
+                self.app.store.forget_part_key(post_id, channel, index, &self.worker).await?;
+                self.app.store.set_needs_reconnection(channel, true).await?;
+                let update = TargetUpdate { state: "scheduled", last_error: Some(&message), ..Default::default() };
+                Ok(if self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)? {
+                    Outcome::Waiting
+                } else {
+                    Outcome::LostLease
+                })
+            }
+        }
+    }
+
+    async fn attempts(&self, post: PostId, channel: ChannelId) -> AppResult<i64> {
+        let statuses = self.app.store.target_statuses(WorkspaceId(self.workspace_of(post).await?), post).await?;
+        Ok(statuses.iter().find(|s| s.channel_id == channel.0).map_or(0, |s| s.attempts))
+    }
+
+    async fn workspace_of(&self, post: PostId) -> AppResult<i64> {
+        Ok(self.app.store.post_for_delivery(post).await?.workspace_id)
+    }
+
+    async fn retry_at(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        state: &str,
+        next: i64,
+        message: &str,
+    ) -> AppResult<Outcome> {
+        let update = TargetUpdate {
+            state,
+            count_attempt: true,
+            next_attempt_at: Some(next),
+            last_error: Some(message),
+            ..Default::default()
+        };
+        Ok(if self.fenced(self.app.store.update_target(post, channel, &self.worker, update).await)? {
+            Outcome::Retry
+        } else {
+            Outcome::LostLease
+        })
+    }
+
+    async fn fail(&self, post: &PostRecord, channel: ChannelId, message: &str) -> AppResult<Outcome> {
+        let update =
+            TargetUpdate { state: "failed", count_attempt: true, last_error: Some(message), ..Default::default() };
+        if !self.fenced(self.app.store.update_target(PostId(post.id), channel, &self.worker, update).await)? {
+            return Ok(Outcome::LostLease);
+        }
+        self.app.store.settle_post(PostId(post.id), self.app.now_ms()).await?;
+        Ok(Outcome::Failed)
+    }
+
+    async fn finish(
+        &self,
+        post: &PostRecord,
+        channel: ChannelId,
+        state: &str,
+        head: Option<&RemoteRef>,
+        outcome: Outcome,
+    ) -> AppResult<Outcome> {
+        let now = self.app.now_ms();
+        let update = TargetUpdate {
+            state,
+            remote: head.map(|h| (h.id.as_str(), h.url.as_deref())),
+            published_at: head.map(|_| now),
+            ..Default::default()
+        };
+        if !self.fenced(self.app.store.update_target(PostId(post.id), channel, &self.worker, update).await)? {
+            return Ok(Outcome::LostLease);
+        }
+        let settled = self.app.store.settle_post(PostId(post.id), now).await?;
+        if settled.as_deref() == Some("published") && post.evergreen_secs.is_some() {
+            let at = jiff::Timestamp::from_millisecond(now).map_err(AppError::internal)?;
+            self.app.schedule_next_evergreen(WorkspaceId(post.workspace_id), PostId(post.id), at).await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn log(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        part: i64,
+        outcome: &str,
+        message: Option<&str>,
+        latency_ms: i64,
+    ) -> AppResult<()> {
+        self.app
+            .store
+            .record_attempt(post, channel, part, &self.worker, self.app.now_ms(), outcome, message, latency_ms)
+            .await?;
+        Ok(())
+    }
+
+    /// `Ok(true)` when a fenced write went through, `Ok(false)` when another worker holds the
+    /// lease now.
+    fn fenced(&self, r: relais_store::StoreResult<()>) -> AppResult<bool> {
+        match r {
+            Ok(()) => Ok(true),
+            Err(relais_store::StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// One thing to publish on one channel.
+struct Part {
+    text: String,
+    media: Vec<OutMedia>,
+    link: Option<String>,
+    first_comment: bool,
+}
+
+fn elapsed(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,456 @@
+//! Delivery: claiming due targets with a lease, their per-part remote ids, the publish log, and
+//! the sandbox network's timeline.
+//!
+//! Claims are atomic on both backends: on PostgreSQL the candidate rows are locked with
+//! `FOR UPDATE SKIP LOCKED` so concurrent workers take different targets; on SQLite the single
+//! `UPDATE` runs in SQLite's one-writer transaction. Every later write on a target is fenced by
+//! the lease owner, so a worker whose lease expired cannot overwrite its successor's work.
+
+use crate::{Backend, Store, StoreResult, found};
+use relais_domain::ids::{ChannelId, PostId, WorkspaceId};
+use serde::Serialize;
+
+/// A target a worker now holds.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Claimed {
+    /// The post.
+    pub post_id: i64,
+    /// The channel.
+    pub channel_id: i64,
+    /// The state after the claim: `claimed` for a fresh delivery, `sending` or `unconfirmed`
+    /// when a previous worker died or timed out mid-call (its outcome must be checked first).
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// One part of a delivery (0 = the post, then thread parts, then the first comment).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct PartRecord {
+    /// Position.
+    pub part: i64,
+    /// Stored before the network call.
+    pub idempotency_key: String,
+    /// The network's id once published.
+    pub remote_id: Option<String>,
+    /// Content hash (Bluesky CID) once published.
+    pub remote_cid: Option<String>,
+    /// Public address once published.
+    pub remote_url: Option<String>,
+    /// When it was published (UTC ms).
+    pub published_at: Option<i64>,
+}
+
+/// One entry of the publish log.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct AttemptRecord {
+    /// Identifier (increasing).
+    pub id: i64,
+    /// The channel.
+    pub channel_id: i64,
+    /// The part.
+    pub part: i64,
+    /// The worker that made it.
+    pub worker: String,
+    /// When (UTC ms).
+    pub at: i64,
+    /// `published`, `transient`, `rate_limited`, `refused`, `auth`, `unknown`, `reconciled`,
+    /// `missed`, `not_found`.
+    pub outcome: String,
+    /// The network's status and message.
+    pub message: Option<String>,
+    /// How long the call took.
+    pub latency_ms: i64,
+}
+
+/// A target's delivery state, as shown in the API.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct TargetStatus {
+    /// The channel.
+    pub channel_id: i64,
+    /// The delivery state.
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due (UTC ms).
+    pub next_attempt_at: Option<i64>,
+    /// The last error, as the network said it.
+    pub last_error: Option<String>,
+    /// The network's id of the (first part of the) post.
+    pub remote_id: Option<String>,
+    /// Its public address.
+    pub remote_url: Option<String>,
+    /// When it was published (UTC ms).
+    pub published_at: Option<i64>,
+}
+
+/// A post of the sandbox network's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct SandboxPost {
+    /// Identifier on the sandbox.
+    pub id: i64,
+    /// The sandbox channel.
+    pub channel_id: i64,
+    /// The key it was published with.
+    pub idempotency_key: String,
+    /// The text.
+    pub text: String,
+    /// The sandbox post it answers.
+    pub reply_to: Option<i64>,
+    /// How many media were attached.
+    pub media: i64,
+    /// When (UTC ms).
+    pub created_at: i64,
+}
+
+/// What a fenced write on a target changes.
+#[derive(Debug, Clone, Default)]
+pub struct TargetUpdate<'a> {
+    /// New state.
+    pub state: &'a str,
+    /// Add one to the attempts.
+    pub count_attempt: bool,
+    /// Next attempt time (UTC ms).
+    pub next_attempt_at: Option<i64>,
+    /// Last error.
+    pub last_error: Option<&'a str>,
+    /// Remote id and URL of the first part.
+    pub remote: Option<(&'a str, Option<&'a str>)>,
+    /// Publication time.
+    pub published_at: Option<i64>,
+    /// Keep the lease (an intermediate state) or release it.
+    pub keep_lease: bool,
+}
+
+impl Store {
+    /// Claims up to `limit` due targets for `worker` until `lease_until`: targets of scheduled
+    /// posts due by `now`, in unpaused workspaces, on channels that do not need reconnection,
+    /// that are waiting (and whose next attempt is due), or whose previous holder's lease expired.
+    pub async fn claim_due(&self, now: i64, worker: &str, lease_until: i64, limit: i64) -> StoreResult<Vec<Claimed>> {
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE OF t SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE post_targets SET lease_owner = $1, lease_until = $2, \
+                 state = CASE WHEN state = 'scheduled' THEN 'claimed' ELSE state END \
+             WHERE (post_id, channel_id) IN ( \
+                 SELECT t.post_id, t.channel_id FROM post_targets t \
+                 JOIN posts p ON p.id = t.post_id \
+                 JOIN workspaces w ON w.id = p.workspace_id \
+                 JOIN channels c ON c.id = t.channel_id \
+                 WHERE p.status = 'scheduled' AND p.due_at <= $3 AND w.paused = 0 AND c.needs_reconnection = 0 \
+                   AND ((t.state = 'scheduled' AND (t.next_attempt_at IS NULL OR t.next_attempt_at <= $3)) \
+                        OR (t.state IN ('claimed', 'sending', 'unconfirmed') AND (t.lease_until IS NULL OR t.lease_until < $3))) \
+                 ORDER BY p.due_at, t.post_id, t.channel_id LIMIT $4 {lock}) \
+             RETURNING post_id, channel_id, state, attempts"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Extends a lease the worker still holds.
+    pub async fn renew_lease(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        worker: &str,
+        lease_until: i64,
+    ) -> StoreResult<()> {
+        found(
+            sqlx::query(
+                "UPDATE post_targets SET lease_until = $1 WHERE post_id = $2 AND channel_id = $3 AND lease_owner = $4",
+            )
+            .bind(lease_until)
+            .bind(post.0)
+            .bind(channel.0)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+
+    /// Writes a target's state if `worker` still holds its lease (else "not found": someone
+    /// else took over).
+    pub async fn update_target(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        worker: &str,
+        u: TargetUpdate<'_>,
+    ) -> StoreResult<()> {
+        let (remote_id, remote_url) = u.remote.map_or((None, None), |(id, url)| (Some(id), url));
+        found(
+            sqlx::query(
+                "UPDATE post_targets SET state = $1, attempts = attempts + $2, next_attempt_at = $3, last_error = $4, \
+                 remote_id = COALESCE($5, remote_id), remote_url = COALESCE($6, remote_url), \
+                 published_at = COALESCE($7, published_at), \
+                 lease_owner = CASE WHEN $8 = 1 THEN lease_owner ELSE NULL END, \
+                 lease_until = CASE WHEN $8 = 1 THEN lease_until ELSE NULL END \
+                 WHERE post_id = $9 AND channel_id = $10 AND lease_owner = $11",
+            )
+            .bind(u.state)
+            .bind(i64::from(u.count_attempt))
+            .bind(u.next_attempt_at)
+            .bind(u.last_error)
+            .bind(remote_id)
+            .bind(remote_url)
+            .bind(u.published_at)
+            .bind(i64::from(u.keep_lease))
+            .bind(post.0)
+            .bind(channel.0)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+
+    /// The parts of a delivery recorded so far.
+    pub async fn target_parts(&self, post: PostId, channel: ChannelId) -> StoreResult<Vec<PartRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT part, idempotency_key, remote_id, remote_cid, remote_url, published_at FROM target_parts \
+             WHERE post_id = $1 AND channel_id = $2 ORDER BY part",
+        )
+        .bind(post.0)
+        .bind(channel.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Stores a part's idempotency key before the network is called (fenced by the lease).
+    pub async fn store_part_key(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        part: i64,
+        key: &str,
+        worker: &str,
+    ) -> StoreResult<()> {
+        found(
+            sqlx::query(
+                "INSERT INTO target_parts (post_id, channel_id, part, idempotency_key) \
+                 SELECT post_id, channel_id, $1, $2 FROM post_targets WHERE post_id = $3 AND channel_id = $4 AND lease_owner = $5",
+            )
+            .bind(part)
+            .bind(key)
+            .bind(post.0)
+            .bind(channel.0)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+
+    /// Forgets a part's key when the network definitively refused the call (e.g. 401): nothing
+    /// can be on the network under it. Fenced by the lease; never forgets a published part.
+    pub async fn forget_part_key(&self, post: PostId, channel: ChannelId, part: i64, worker: &str) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM target_parts WHERE post_id = $1 AND channel_id = $2 AND part = $3 AND remote_id IS NULL \
+             AND EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = $1 AND t.channel_id = $2 AND t.lease_owner = $4)",
+        )
+        .bind(post.0)
+        .bind(channel.0)
+        .bind(part)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a part's remote identity as soon as it is published.
+    pub async fn part_published(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        part: i64,
+        remote: (&str, Option<&str>, Option<&str>),
+        at: i64,
+    ) -> StoreResult<()> {
+        found(
+            sqlx::query(
+                "UPDATE target_parts SET remote_id = $1, remote_cid = $2, remote_url = $3, published_at = $4 \
+                 WHERE post_id = $5 AND channel_id = $6 AND part = $7",
+            )
+            .bind(remote.0)
+            .bind(remote.1)
+            .bind(remote.2)
+            .bind(at)
+            .bind(post.0)
+            .bind(channel.0)
+            .bind(part)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+
+    /// Appends to the publish log.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_attempt(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        part: i64,
+        worker: &str,
+        at: i64,
+        outcome: &str,
+        message: Option<&str>,
+        latency_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO publish_attempts (post_id, channel_id, part, worker, at, outcome, message, latency_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(post.0)
+        .bind(channel.0)
+        .bind(part)
+        .bind(worker)
+        .bind(at)
+        .bind(outcome)
+        .bind(message)
+        .bind(latency_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The publish log of a post of a workspace, oldest first.
+    pub async fn publish_log(&self, workspace: WorkspaceId, post: PostId) -> StoreResult<Vec<AttemptRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT a.id, a.channel_id, a.part, a.worker, a.at, a.outcome, a.message, a.latency_ms FROM publish_attempts a \
+             JOIN posts p ON p.id = a.post_id WHERE a.post_id = $1 AND p.workspace_id = $2 ORDER BY a.id",
+        )
+        .bind(post.0)
+        .bind(workspace.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The delivery state of each target of a post of a workspace.
+    pub async fn target_statuses(&self, workspace: WorkspaceId, post: PostId) -> StoreResult<Vec<TargetStatus>> {
+        Ok(sqlx::query_as(
+            "SELECT t.channel_id, t.state, t.attempts, t.next_attempt_at, t.last_error, t.remote_id, t.remote_url, t.published_at \
+             FROM post_targets t JOIN posts p ON p.id = t.post_id WHERE t.post_id = $1 AND p.workspace_id = $2 ORDER BY t.channel_id",
+        )
+        .bind(post.0)
+        .bind(workspace.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// When every target of a post is final, sets the post's status: `published` when all were
+    /// published, else `failed` when one failed, else `missed`. Returns the new status.
+    pub async fn settle_post(&self, post: PostId, now: i64) -> StoreResult<Option<String>> {
+        let states: Vec<(String,)> = sqlx::query_as("SELECT state FROM post_targets WHERE post_id = $1")
+            .bind(post.0)
+            .fetch_all(&self.pool)
+            .await?;
+        let finals = ["published", "failed", "missed"];
+        if states.is_empty() || !states.iter().all(|(s,)| finals.contains(&s.as_str())) {
+            return Ok(None);
+        }
+        let status = if states.iter().all(|(s,)| s == "published") {
+            "published"
+        } else if states.iter().any(|(s,)| s == "failed") {
+            "failed"
+        } else {
+            "missed"
+        };
+        sqlx::query("UPDATE posts SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'scheduled'")
+            .bind(status)
+            .bind(now)
+            .bind(post.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(status.to_owned()))
+    }
+
+    /// Marks a channel as needing reconnection (its posts wait) or as healthy again.
+    pub async fn set_needs_reconnection(&self, channel: ChannelId, needs: bool) -> StoreResult<()> {
+        found(
+            sqlx::query("UPDATE channels SET needs_reconnection = $1 WHERE id = $2")
+                .bind(i64::from(needs))
+                .bind(channel.0)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A workspace's late policy: how late (in seconds) a post may still be published.
+    pub async fn late_publish_secs(&self, workspace: WorkspaceId) -> StoreResult<i64> {
+        let (secs,): (i64,) = sqlx::query_as("SELECT late_publish_secs FROM workspaces WHERE id = $1")
+            .bind(workspace.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(secs)
+    }
+
+    /// Publishes on the sandbox: idempotent by (channel, key). Returns the sandbox post.
+    pub async fn sandbox_publish(
+        &self,
+        channel: ChannelId,
+        key: &str,
+        text: &str,
+        reply_to: Option<i64>,
+        media: i64,
+        now: i64,
+    ) -> StoreResult<SandboxPost> {
+        sqlx::query(
+            "INSERT INTO sandbox_posts (channel_id, idempotency_key, text, reply_to, media, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (channel_id, idempotency_key) DO NOTHING",
+        )
+        .bind(channel.0)
+        .bind(key)
+        .bind(text)
+        .bind(reply_to)
+        .bind(media)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.sandbox_find(channel, key).await?.ok_or(crate::StoreError::NotFound)
+    }
+
+    /// The sandbox post published with this key, if any.
+    pub async fn sandbox_find(&self, channel: ChannelId, key: &str) -> StoreResult<Option<SandboxPost>> {
+        Ok(sqlx::query_as(
+            "SELECT id, channel_id, idempotency_key, text, reply_to, media, created_at FROM sandbox_posts \
+             WHERE channel_id = $1 AND idempotency_key = $2",
+        )
+        .bind(channel.0)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Deletes a sandbox post (absent is fine).
+    pub async fn sandbox_delete(&self, channel: ChannelId, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sandbox_posts WHERE channel_id = $1 AND id = $2")
+            .bind(channel.0)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The sandbox timeline of a workspace's channel, newest first.
+    pub async fn sandbox_timeline(
+        &self,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+        limit: i64,
+    ) -> StoreResult<Vec<SandboxPost>> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.channel_id, s.idempotency_key, s.text, s.reply_to, s.media, s.created_at FROM sandbox_posts s \
+             JOIN channels c ON c.id = s.channel_id WHERE s.channel_id = $1 AND c.workspace_id = $2 ORDER BY s.id DESC LIMIT $3",
+        )
+        .bind(channel.0)
+        .bind(workspace.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
