@@ -70,6 +70,10 @@ pub struct ServeArgs {
     /// E-mail of the owner account created on the first start.
     #[arg(long, env = "RELAIS_ADMIN_EMAIL", default_value = "owner@relais.localhost")]
     pub admin_email: String,
+    /// Create (once) a demo workspace with a sandbox channel and sample posts going out in the
+    /// next minutes, to see Relais working.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// `relais user …`.

@@ -82,6 +82,9 @@ async fn actor(app: &App, email: &str) -> anyhow::Result<Actor> {
 
 async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
     first_start(&app, &args.admin_email).await?;
+    if args.demo {
+        demo(&app, &args.admin_email).await?;
+    }
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -158,6 +161,56 @@ async fn first_start(app: &App, email: &str) -> anyhow::Result<()> {
         "  curl -s -X POST http://<address>/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{}\",\"password\":\"…\"}}'",
         user.email
     );
+    Ok(())
+}
+
+/// `serve --demo`: a demo workspace (created once) with a sandbox channel and posts due in the
+/// next minutes, including a thread and a post waiting for approval.
+async fn demo(app: &App, owner_email: &str) -> anyhow::Result<()> {
+    let owner = actor(app, owner_email).await?;
+    if app.my_workspaces(&owner).await?.iter().any(|(w, _)| w.name == "Démo Relais") {
+        return Ok(());
+    }
+    let ws = WorkspaceId(app.create_workspace(&owner, "Démo Relais", "Europe/Paris").await?.id);
+    let input = ChannelInput {
+        network: "sandbox".into(),
+        handle: "boulangerie-demo".into(),
+        display_name: Some("Boulangerie (bac à sable)".into()),
+        ..Default::default()
+    };
+    let channel = app.create_channel(&owner, ws, input).await?.id;
+    let zone = relais_domain::schedule::parse_time_zone("Europe/Paris").map_err(|m| anyhow::anyhow!("{m}"))?;
+    let samples: [(&str, &[&str], i64); 3] = [
+        ("Bonjour ! Le pain de campagne sort du four à 7 h 🥖 #boulangerie", &[], 1),
+        (
+            "Notre recette de la semaine, en trois étapes 🧵",
+            &["1. La farine et l'eau, la veille.", "2. Le levain, le matin.", "3. Cuisson à 250 °C."],
+            2,
+        ),
+        ("Jeu concours : gagnez une galette des rois ! Règlement : https://example.fr/reglement", &[], 3),
+    ];
+    for (text, thread, minutes) in samples {
+        let due = app.now() + jiff::SignedDuration::from_mins(minutes);
+        let local = due.to_zoned(zone.clone()).datetime().round(jiff::Unit::Second)?.to_string();
+        let input = PostInput {
+            body: PostBody {
+                text: text.into(),
+                thread: thread.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            },
+            channels: vec![TargetInput { channel_id: channel, variant: None }],
+            media: Vec::new(),
+            schedule: Some(ScheduleInput::At { local, timezone: None, dst: Default::default() }),
+            draft: false,
+            evergreen_secs: None,
+        };
+        app.create_post(&owner, ws, input).await?;
+    }
+    println!(
+        "Demo workspace {} \"Démo Relais\": 3 posts go to its sandbox channel {channel} in the next 3 minutes.",
+        ws.0
+    );
+    println!("  timeline: GET /api/v1/workspaces/{}/channels/{channel}/sandbox", ws.0);
     Ok(())
 }
 

@@ -22,9 +22,14 @@ impl Drop for Server {
 
 /// Starts `relais serve` on a free port and waits for the line announcing the address.
 fn start(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
+    start_with(data_dir, database_url, &[])
+}
+
+fn start_with(data_dir: &std::path::Path, database_url: Option<&str>, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_relais"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     cmd.env_remove("RELAIS_DATABASE_URL");
@@ -107,4 +112,41 @@ async fn serve_on_postgres() {
     };
     let url = relais_store::testing::fresh_postgres_url(&admin).await.unwrap();
     scenario(Some(url)).await;
+}
+
+#[tokio::test]
+async fn serve_demo_prepares_a_sandbox_workspace_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with(dir.path(), None, &["--demo"]);
+    let password = server.output.iter().find_map(|l| l.trim().strip_prefix("password: ")).unwrap().to_owned();
+    assert!(server.output.iter().any(|l| l.contains("Démo Relais")), "{:?}", server.output);
+    let http = reqwest::Client::new();
+    let login = serde_json::json!({ "email": "owner@relais.localhost", "password": password });
+    let token: serde_json::Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move { http.get(path).bearer_auth(token).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let workspaces = get(format!("{}/api/v1/workspaces", server.base)).await;
+    let demo =
+        workspaces.as_array().unwrap().iter().find(|w| w["name"] == "Démo Relais").unwrap()["id"].as_i64().unwrap();
+    let channels = get(format!("{}/api/v1/workspaces/{demo}/channels", server.base)).await;
+    assert_eq!(channels[0]["network"], "sandbox");
+    let posts = get(format!("{}/api/v1/workspaces/{demo}/calendar", server.base)).await;
+    assert_eq!(posts.as_array().unwrap().len(), 3);
+    assert!(posts.as_array().unwrap().iter().all(|p| p["status"] == "scheduled"));
+    drop(server);
+    // A second start with --demo does not add a second demo workspace.
+    let again = start_with(dir.path(), None, &["--demo"]);
+    let workspaces = get(format!("{}/api/v1/workspaces", again.base)).await;
+    assert_eq!(workspaces.as_array().unwrap().iter().filter(|w| w["name"] == "Démo Relais").count(), 1);
 }
