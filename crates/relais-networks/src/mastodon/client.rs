@@ -111,9 +111,11 @@ fn endpoint(account: &Account) -> Result<(&str, &str), NetError> {
 
 /// A string field of an answer (ids are strings in Mastodon's API).
 fn string_field(value: &Value, name: &str) -> Result<String, NetError> {
-    value.get(name).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| NetError::Unknown {
-        message: format!("the server's answer has no `{name}`"),
-    })
+    value
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| NetError::Unknown { message: format!("the server's answer has no `{name}`") })
 }
 
 /// The published reference of a status entity.
@@ -163,7 +165,12 @@ impl Network for Mastodon {
         published(&reply.json(false)?)
     }
 
-    async fn lookup(&self, account: &Account, _idempotency_key: &str, text: &str) -> Result<Option<Published>, NetError> {
+    async fn lookup(
+        &self,
+        account: &Account,
+        _idempotency_key: &str,
+        text: &str,
+    ) -> Result<Option<Published>, NetError> {
         let id = self.own_id(account).await?;
         let statuses = self.get(account, &format!("/api/v1/accounts/{id}/statuses?limit={LOOKUP_PAGE}")).await?;
         let wanted = text.trim();

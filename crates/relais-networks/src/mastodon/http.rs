@@ -122,7 +122,11 @@ pub(crate) fn error_message(status: u16, body: &[u8]) -> String {
         (Some(error), _) => error,
         _ => {
             let text: String = String::from_utf8_lossy(body).chars().take(200).collect();
-            if text.trim().is_empty() { format!("HTTP status {status}") } else { format!("HTTP status {status}: {text}") }
+            if text.trim().is_empty() {
+                format!("HTTP status {status}")
+            } else {
+                format!("HTTP status {status}: {text}")
+            }
         }
     }
 }
@@ -156,16 +160,52 @@ mod tests {
         let permanent = |m: &str| NetError::Permanent { message: m.into() };
         let limited = |s: u64| NetError::RateLimited { retry_after: Some(Duration::from_secs(s)) };
         check(401, None, None, r#"{"error":"The access token is invalid"}"#, auth("The access token is invalid"));
-        check(403, None, None, r#"{"error":"This action is outside the authorized scopes"}"#, auth("This action is outside the authorized scopes"));
-        check(422, None, None, r#"{"error":"Validation failed: Text can't be blank"}"#, permanent("Validation failed: Text can't be blank"));
+        check(
+            403,
+            None,
+            None,
+            r#"{"error":"This action is outside the authorized scopes"}"#,
+            auth("This action is outside the authorized scopes"),
+        );
+        check(
+            422,
+            None,
+            None,
+            r#"{"error":"Validation failed: Text can't be blank"}"#,
+            permanent("Validation failed: Text can't be blank"),
+        );
         check(404, None, None, r#"{"error":"Record not found"}"#, permanent("Record not found"));
-        check(400, None, None, r#"{"error":"invalid_grant","error_description":"The code is invalid"}"#, permanent("invalid_grant: The code is invalid"));
+        check(
+            400,
+            None,
+            None,
+            r#"{"error":"invalid_grant","error_description":"The code is invalid"}"#,
+            permanent("invalid_grant: The code is invalid"),
+        );
         check(410, None, None, "", permanent("HTTP status 410"));
-        check(429, None, Some("2019-12-12T03:00:00.264Z"), r#"{"error":"Too many requests"}"#, NetError::RateLimited { retry_after: Some(Duration::from_millis(30_264)) });
+        check(
+            429,
+            None,
+            Some("2019-12-12T03:00:00.264Z"),
+            r#"{"error":"Too many requests"}"#,
+            NetError::RateLimited { retry_after: Some(Duration::from_millis(30_264)) },
+        );
         check(429, Some("120"), Some("2019-12-12T03:00:00Z"), "", limited(120));
         check(429, None, Some("2019-12-12T02:00:00Z"), "", limited(0));
         check(429, None, Some("soon"), "", NetError::RateLimited { retry_after: None });
-        check(503, None, None, "<html>down</html>", NetError::Transient { message: "HTTP status 503: <html>down</html>".into(), retry_after: None });
-        check(502, Some("5"), None, r#"{"error":"upstream"}"#, NetError::Transient { message: "upstream".into(), retry_after: Some(Duration::from_secs(5)) });
+        check(
+            503,
+            None,
+            None,
+            "<html>down</html>",
+            NetError::Transient { message: "HTTP status 503: <html>down</html>".into(), retry_after: None },
+        );
+        check(
+            502,
+            Some("5"),
+            None,
+            r#"{"error":"upstream"}"#,
+            NetError::Transient { message: "upstream".into(), retry_after: Some(Duration::from_secs(5)) },
+        );
     }
 }

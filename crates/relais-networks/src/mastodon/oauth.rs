@@ -49,9 +49,11 @@ impl std::fmt::Debug for AccessToken {
 
 /// A string field of a JSON answer.
 fn field(value: &Value, name: &str) -> Result<String, NetError> {
-    value.get(name).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| NetError::Permanent {
-        message: format!("the server's answer has no `{name}`"),
-    })
+    value
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| NetError::Permanent { message: format!("the server's answer has no `{name}`") })
 }
 
 /// Registers Relais on a server (`POST /api/v1/apps`) for this redirect URI and these
@@ -106,7 +108,8 @@ pub async fn exchange_code(
         ("client_secret", app.client_secret.as_str()),
         ("redirect_uri", redirect_uri),
     ];
-    let token = send(client, Method::POST, &format!("{base}/oauth/token"), None, |r| r.form(&form)).await?.json(false)?;
+    let token =
+        send(client, Method::POST, &format!("{base}/oauth/token"), None, |r| r.form(&form)).await?.json(false)?;
     let scope = token.get("scope").and_then(Value::as_str).map(str::to_owned);
     Ok(AccessToken { access_token: field(&token, "access_token")?, scope })
 }
