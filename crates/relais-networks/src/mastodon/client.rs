@@ -65,8 +65,10 @@ impl Mastodon {
             .mime_str(&media.mime)
             .map_err(|e| NetError::Permanent { message: format!("bad MIME type `{}`: {e}", media.mime) })?;
         let form = reqwest::multipart::Form::new().part("file", part).text("description", media.alt.clone());
-        let reply = self.request(account, Method::POST, "/api/v2/media", |r| r.multipart(form)).await?;
-        let mut attachment = reply.json(false)?;
+        // An upload whose outcome is unknown leaves at most an unattached media, which the server
+        // removes: unlike a status, it is safe to upload again.
+        let uploaded = self.request(account, Method::POST, "/api/v2/media", |r| r.multipart(form)).await;
+        let mut attachment = uploaded.and_then(|reply| reply.json(false)).map_err(unknown_is_transient)?;
         let id = string_field(&attachment, "id")?;
         let mut attempts = 0;
         while attachment.get("url").is_none_or(Value::is_null) {
@@ -90,6 +92,14 @@ impl Mastodon {
     /// The account's own id (`verify_credentials`).
     async fn own_id(&self, account: &Account) -> Result<String, NetError> {
         string_field(&self.get(account, "/api/v1/accounts/verify_credentials").await?, "id")
+    }
+}
+
+/// An unknown outcome that is harmless to repeat.
+fn unknown_is_transient(e: NetError) -> NetError {
+    match e {
+        NetError::Unknown { message } => NetError::Transient { message, retry_after: None },
+        other => other,
     }
 }
 
