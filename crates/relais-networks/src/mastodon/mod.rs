@@ -1,7 +1,20 @@
 //! Mastodon (and compatible servers). API: <https://docs.joinmastodon.org/methods/instance/>.
-//! Auth: a bearer access token per account. Limits: read from each server's
+//! Auth: a bearer access token per account, obtained by the OAuth authorization-code flow with
+//! an app registered per server ([`oauth`]). Limits: read from each server's
 //! `GET /api/v2/instance` (`configuration.statuses`, `configuration.media_attachments`); the
 //! composer falls back to 500 characters and URL = 23 when the server does not say.
+//! Publishing ([`Mastodon`]): media via `POST /api/v2/media` (polled until processed), statuses
+//! via `POST /api/v1/statuses` with `Idempotency-Key` (kept about an hour by Mastodon); no lookup
+//! by key, so reconciliation compares the text with the account's 40 latest statuses.
+
+mod client;
+mod http;
+pub mod oauth;
+mod text;
+
+pub use client::{Mastodon, status_body};
+pub use oauth::{AccessToken, AppRegistration, authorize_url, exchange_code, register_app};
+pub use text::status_text;
 
 use crate::guard::{FetchError, GuardedClient};
 
