@@ -156,6 +156,7 @@ async fn against_mastodon_mock() {
     let guarded = GuardedClient::new(vec![format!("127.0.0.1:{}", mock.port)]);
     let token = connect(&guarded, &base, "alice").await;
     let account = Account {
+        channel_id: 1,
         handle: "alice".into(),
         instance_url: Some(base.clone()),
         credentials: json!({"access_token": token}),
@@ -295,6 +296,7 @@ async fn serve(router: Router) -> (Mastodon, Account) {
     tokio::spawn(async move { axum::serve(listener, router).await });
     let net = Mastodon::new(GuardedClient::new(vec![host.clone()])).with_media_polling(Duration::from_millis(10), 5);
     let account = Account {
+        channel_id: 1,
         handle: "a".into(),
         instance_url: Some(format!("http://{host}")),
         credentials: json!({"access_token": "t"}),
@@ -359,6 +361,7 @@ async fn no_connection_is_transient_and_a_timeout_after_sending_is_unknown() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let host = format!("127.0.0.1:{closed}");
     let account = Account {
+        channel_id: 1,
         handle: "a".into(),
         instance_url: Some(format!("http://{host}")),
         credentials: json!({"access_token": "t"}),

@@ -248,6 +248,7 @@ mod tests {
     #[test]
     fn endpoints() {
         let account = |url: Option<&str>, credentials: Value| Account {
+            channel_id: 1,
             handle: "a".into(),
             instance_url: url.map(str::to_owned),
             credentials,
