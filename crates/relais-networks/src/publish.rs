@@ -23,7 +23,10 @@ pub struct Account {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account").field("handle", &self.handle).field("instance_url", &self.instance_url).finish_non_exhaustive()
+        f.debug_struct("Account")
+            .field("handle", &self.handle)
+            .field("instance_url", &self.instance_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -149,7 +152,8 @@ pub trait Network: Send + Sync {
 
     /// Finds the post published with this idempotency key (after an unknown outcome). `text` is
     /// the text sent, for networks that can only reconcile by content.
-    async fn lookup(&self, account: &Account, idempotency_key: &str, text: &str) -> Result<Option<Published>, NetError>;
+    async fn lookup(&self, account: &Account, idempotency_key: &str, text: &str)
+    -> Result<Option<Published>, NetError>;
 
     /// Deletes a published post.
     async fn delete(&self, account: &Account, post: &RemoteRef) -> Result<(), NetError>;
