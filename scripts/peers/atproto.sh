@@ -49,7 +49,7 @@ start() {
   [[ -f $MARK ]] || { echo "atproto peer not installed: run $0 setup"; exit 1; }
   local state="$PEERS/atproto-state/$pds_port"
   for p in "$plc_port" "$pds_port"; do
-    if health "http://127.0.0.1:$p/"; then echo "port $p busy"; exit 1; fi
+    if curl -s -o /dev/null -m 2 "http://127.0.0.1:$p/"; then echo "port $p busy"; exit 1; fi
   done
   stop_dir "$state"; rm -rf "$state"; mkdir -p "$state/data" "$state/blobs"
   mkdir -p "$APP/bin" && cp "$HERE"/atproto/*.js "$APP/bin/" # launchers must sit inside the npm project (module resolution)

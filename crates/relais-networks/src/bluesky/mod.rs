@@ -22,5 +22,8 @@ mod session;
 pub mod tid;
 mod xrpc;
 
+#[cfg(test)]
+mod mock_tests;
+
 pub use client::Bluesky;
 pub use tid::new_tid;
