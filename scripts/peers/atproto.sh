@@ -18,6 +18,8 @@ PKGS="@atproto/pds@0.4.217 @did-plc/server@0.0.1" # 0.4.217: the last @atproto/p
 MARK="$APP/.relais-installed"
 
 setup() {
+  # Test processes may call setup concurrently (nextest runs one process per test): one installs.
+  mkdir -p "$PEERS"; exec 9>"$PEERS/atproto.lock"; flock 9
   if [[ -f $MARK && "$(cat "$MARK")" == "$PKGS" ]] && (cd "$APP" && "$NODE" -e 'new (require("better-sqlite3"))(":memory:")' 2>/dev/null); then
     echo "atproto peer already installed in $APP"; return 0
   fi
