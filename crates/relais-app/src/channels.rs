@@ -189,6 +189,21 @@ impl App {
         serde_json::from_slice(&plain).map(Some).map_err(AppError::internal)
     }
 
+    /// Encrypts and stores new credentials for a channel (a refreshed session or token).
+    pub async fn replace_channel_credentials(
+        &self,
+        channel: &ChannelRecord,
+        credentials: &serde_json::Value,
+    ) -> AppResult<()> {
+        let network: Network = channel.network.parse().map_err(AppError::internal_msg)?;
+        let plain = serde_json::to_vec(credentials).map_err(AppError::internal)?;
+        let sealed = self
+            .secrets
+            .seal(&plain, &credentials_context(WorkspaceId(channel.workspace_id), network, &channel.handle))?;
+        self.store.set_channel_credentials(ChannelId(channel.id), &sealed).await?;
+        Ok(())
+    }
+
     /// The channels of a workspace.
     pub async fn channels(&self, actor: &Actor, ws: WorkspaceId) -> AppResult<Vec<ChannelRecord>> {
         self.authorize(actor, ws, Action::Read).await?;

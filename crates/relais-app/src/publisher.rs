@@ -35,10 +35,13 @@ impl Registry {
     /// The registry of every built-in network for this application.
     pub fn standard(app: &App) -> Self {
         let clock = app.clock.clone();
-        Registry::default().with(Arc::new(crate::sandbox::Sandbox {
-            store: app.store.clone(),
-            now_ms: Arc::new(move || clock().as_millisecond()),
-        }))
+        Registry::default()
+            .with(Arc::new(crate::sandbox::Sandbox {
+                store: app.store.clone(),
+                now_ms: Arc::new(move || clock().as_millisecond()),
+            }))
+            .with(Arc::new(relais_networks::bluesky::Bluesky::new(app.http.clone())))
+            .with(Arc::new(relais_networks::mastodon::Mastodon::new(app.http.clone())))
     }
 
     fn get(&self, id: NetworkId) -> Option<&Arc<dyn Network>> {
@@ -125,12 +128,25 @@ impl Publisher {
             self.log(post_id, channel_id, 0, "refused", Some(&msg), 0).await?;
             return self.fail(&post, channel_id, &msg).await;
         };
-        let account = Account {
+        let mut account = Account {
             channel_id: channel.id,
             handle: channel.handle.clone(),
             instance_url: channel.instance_url.clone(),
             credentials: self.app.channel_credentials(&channel)?.unwrap_or_else(|| serde_json::json!({})),
         };
+        // Sessions and tokens are refreshed before use; new ones are stored encrypted.
+        let started = Instant::now();
+        match network.refresh(&account).await {
+            Ok(Some(fresh)) => {
+                self.app.replace_channel_credentials(&channel, &fresh).await?;
+                account.credentials = fresh;
+            }
+            Ok(None) => {}
+            Err(e @ NetError::Auth { .. }) => return self.failed_call(&post, channel_id, 0, e, elapsed(started)).await,
+            Err(e) => {
+                tracing::warn!(channel = channel.id, error = %e, "Refreshing credentials failed; trying with the current ones.")
+            }
+        }
         let parts = self.parts(&post, channel_id).await?;
         let mut first: Option<RemoteRef> = None;
         let mut previous: Option<RemoteRef> = None;

@@ -3,9 +3,10 @@
 //! Every outgoing request goes through [`guard::GuardedClient`], which refuses loopback,
 //! private, link-local and metadata addresses unless an administrator allowed the host, pins the
 //! vetted address (no DNS rebinding), follows no redirect blindly, and bounds size and time.
-//! Each network has its own folder (`mastodon/` …); the publishing interface comes with the
+//! Each network has its own folder (`bluesky/`, `mastodon/` …); the publishing interface comes with the
 //! publishing engine.
 
+pub mod bluesky;
 pub mod guard;
 pub mod mastodon;
 pub mod publish;

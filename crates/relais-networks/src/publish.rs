@@ -131,9 +131,7 @@ pub enum NetError {
 /// time in microseconds and a clock id), valid as a Bluesky record key and as any network's
 /// idempotency key.
 pub fn new_idempotency_key(now_micros: u64, clock_id: u16) -> String {
-    const ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
-    let value = ((now_micros & ((1 << 53) - 1)) << 10) | u64::from(clock_id & 0x3ff);
-    (0..13).rev().map(|i| char::from(ALPHABET[((value >> (i * 5)) & 31) as usize])).collect()
+    crate::bluesky::new_tid(now_micros, clock_id)
 }
 
 /// Makes idempotency keys that never repeat within a process: the time part is strictly

@@ -95,6 +95,17 @@ impl Store {
         )
     }
 
+    /// Replaces a channel's encrypted credentials (e.g. a refreshed session).
+    pub async fn set_channel_credentials(&self, id: ChannelId, sealed: &[u8]) -> StoreResult<()> {
+        found(
+            sqlx::query("UPDATE channels SET credentials = $1 WHERE id = $2")
+                .bind(sealed)
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
     /// Stores the limits read from a channel's network (JSON).
     pub async fn set_channel_limits(&self, workspace: WorkspaceId, id: ChannelId, limits: &str) -> StoreResult<()> {
         found(
