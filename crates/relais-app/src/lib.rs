@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod error;
 pub mod import;
 pub mod media;
+pub mod notifications;
 pub mod posts;
 pub mod publisher;
 pub mod sandbox;

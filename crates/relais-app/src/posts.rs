@@ -598,6 +598,7 @@ impl App {
     pub async fn expire_overdue_approvals(&self) -> AppResult<usize> {
         let expired = self.store.expire_pending(self.now_ms()).await?;
         for (ws, post) in &expired {
+            self.notify(*ws, &crate::notifications::Event::PostExpired { post_id: post.0 }).await?;
             self.store
                 .audit(relais_store::audit::AuditEntry {
                     workspace: Some(*ws),

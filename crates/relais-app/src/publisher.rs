@@ -9,6 +9,7 @@
 //! does not have it. Each part's remote id is stored as soon as it is published, so a crash
 //! resumes at the next part.
 
+use crate::notifications::Event;
 use crate::{App, AppError, AppResult};
 use relais_domain::Network as NetworkId;
 use relais_domain::delivery::{Lateness, MAX_ATTEMPTS, lateness, retry_delay_ms};
@@ -119,6 +120,8 @@ impl Publisher {
         // network may have the post, and what was started is finished (a thread is completed).
         if done.is_empty() && lateness(post.due_at.unwrap_or(now), now, max_late) == Lateness::Missed {
             self.log(post_id, channel_id, 0, "missed", Some("too late under the workspace's policy"), 0).await?;
+            let channel = self.channel_label(ws, channel_id).await?;
+            self.app.notify(ws, &Event::PostMissed { post_id: post.id, channel }).await?;
             return self.finish(&post, channel_id, "missed", None, Outcome::Missed).await;
         }
         let channel = self.app.store.channel(ws, channel_id).await?;
@@ -330,6 +333,13 @@ impl Publisher {
             }
             NetError::Unknown { .. } => {
                 self.log(post_id, channel, index, "unknown", Some(&message), latency).await?;
+                let label = self.channel_label(WorkspaceId(post.workspace_id), channel).await?;
+                self.app
+                    .notify(
+                        WorkspaceId(post.workspace_id),
+                        &Event::PostUnconfirmed { post_id: post.id, channel: label },
+                    )
+                    .await?;
                 let attempt = self.attempts(post_id, channel).await? + 1;
                 let next = now + retry_delay_ms(attempt, jitter(), None);
                 self.retry_at(post_id, channel, "unconfirmed", next, &message).await
@@ -343,6 +353,13 @@ impl Publisher {
                 // Refused before anything was posted: the delivery has not started.
                 self.app.store.forget_part_key(post_id, channel, index, &self.worker).await?;
                 self.app.store.set_needs_reconnection(channel, true).await?;
+                let label = self.channel_label(WorkspaceId(post.workspace_id), channel).await?;
+                self.app
+                    .notify(
+                        WorkspaceId(post.workspace_id),
+                        &Event::ChannelNeedsReconnection { channel: label, message: message.clone() },
+                    )
+                    .await?;
                 let update = TargetUpdate { state: "scheduled", last_error: Some(&message), ..Default::default() };
                 Ok(if self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)? {
                     Outcome::Waiting
@@ -391,7 +408,25 @@ impl Publisher {
             return Ok(Outcome::LostLease);
         }
         self.app.store.settle_post(PostId(post.id), self.app.now_ms()).await?;
+        let ws = WorkspaceId(post.workspace_id);
+        let label = self.channel_label(ws, channel).await?;
+        self.app
+            .notify(ws, &Event::PostFailed { post_id: post.id, channel: label, message: message.to_owned() })
+            .await?;
         Ok(Outcome::Failed)
+    }
+
+    /// "network @handle", as people name a channel.
+    async fn channel_label(&self, ws: WorkspaceId, channel: ChannelId) -> AppResult<String> {
+        let c = self.app.store.channel(ws, channel).await?;
+        Ok(format!(
+            "{} {}",
+            relais_domain::Network::ALL
+                .iter()
+                .find(|n| n.as_str() == c.network)
+                .map_or(c.network.as_str(), |n| n.display_name()),
+            c.handle
+        ))
     }
 
     async fn finish(

@@ -178,6 +178,23 @@ impl GuardedClient {
         self.max_bytes
     }
 
+    /// POSTs a JSON body and returns the answer's status (the body is read within the size limit
+    /// and dropped). Redirects are not followed.
+    pub async fn post_json(&self, raw: &str, body: &serde_json::Value) -> Result<u16, FetchError> {
+        let (client, url) = self.pinned(raw).await?;
+        let response = client.post(url).json(body).send().await.map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        let mut stream = response.bytes_stream();
+        let mut read = 0;
+        while let Some(chunk) = stream.next().await {
+            read += chunk.map_err(|e| FetchError::Unreachable(e.to_string()))?.len();
+            if read > self.max_bytes {
+                break;
+            }
+        }
+        Ok(status)
+    }
+
     /// GETs a URL's body, within the size and time limits. Redirects are not followed.
     pub async fn get_bytes(&self, raw: &str) -> Result<Vec<u8>, FetchError> {
         let (client, url) = self.pinned(raw).await?;

@@ -15,6 +15,7 @@ pub mod channels;
 pub mod delivery;
 pub mod media;
 mod migrate;
+pub mod notifications;
 pub mod posts;
 pub mod testing;
 pub mod users;

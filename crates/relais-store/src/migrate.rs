@@ -18,6 +18,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_publishing.sql"),
         include_str!("../migrations/postgres/0002_publishing.sql"),
     ),
+    (
+        3,
+        "notifications",
+        include_str!("../migrations/sqlite/0003_notifications.sql"),
+        include_str!("../migrations/postgres/0003_notifications.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.

@@ -104,6 +104,7 @@ async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
 /// leaves within a second of its due time; a full batch is followed by another pass at once.
 async fn publishing_loop(app: App) {
     let worker = format!("{}:{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "relais".into()), std::process::id());
+    tokio::spawn(notifying_loop(app.clone()));
     let publisher = relais_app::publisher::Publisher::new(app, worker);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -118,6 +119,18 @@ async fn publishing_loop(app: App) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Delivers queued notifications to the workspaces' webhooks, every second.
+async fn notifying_loop(app: App) {
+    let notifier = relais_app::notifications::Notifier { app };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = notifier.run_once(50).await {
+            tracing::warn!(error = %e, "Delivering notifications failed.");
         }
     }
 }

@@ -398,6 +398,17 @@ async fn tenant_isolation_on_every_endpoint(t: &TestApp) {
         ("POST", format!("/api/v1/workspaces/{ws_a}/posts/{post_a}/review"), Some(json!({ "decision": "approve" }))),
         ("GET", format!("/api/v1/workspaces/{ws_a}/calendar"), None),
         ("GET", format!("/api/v1/workspaces/{ws_a}/media/{media_a}"), None),
+        ("GET", format!("/api/v1/workspaces/{ws_a}/posts/{post_a}/log"), None),
+        ("GET", format!("/api/v1/workspaces/{ws_a}/channels/{ch_a}/sandbox"), None),
+        ("POST", format!("/api/v1/workspaces/{ws_a}/channels/{ch_a}/limits"), None),
+        ("GET", format!("/api/v1/workspaces/{ws_a}/webhooks"), None),
+        (
+            "POST",
+            format!("/api/v1/workspaces/{ws_a}/webhooks"),
+            Some(json!({ "kind": "slack", "url": "https://hooks.example.com/x" })),
+        ),
+        ("DELETE", format!("/api/v1/workspaces/{ws_a}/webhooks/1"), None),
+        ("GET", format!("/api/v1/workspaces/{ws_a}/notifications"), None),
     ];
     for (method, path, body) in attempts {
         let (s, answer) = t.call(&bob, method, &path, body).await;

@@ -115,7 +115,67 @@ both_backends!(
     crashed_worker_is_taken_over_at_the_next_part,
     transient_rate_limited_permanent_and_auth_failures,
     concurrent_workers_never_publish_twice,
+    failures_are_notified_to_webhooks_with_retries,
 );
+
+/// A webhook receiver on loopback that answers 500 to its first request, then 200. Returns its
+/// `host:port` and what it received.
+async fn webhook_sink() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let seen = received.clone();
+    let calls = Arc::new(AtomicI64::new(0));
+    let router = axum::Router::new().route(
+        "/hook/{name}",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let (seen, calls) = (seen.clone(), calls.clone());
+            async move {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                seen.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (host, received)
+}
+
+async fn failures_are_notified_to_webhooks_with_retries(e: &Env) {
+    let (host, received) = webhook_sink().await;
+    let mut app = e.app.clone();
+    app.http = relais_networks::GuardedClient::new(vec![host.clone()]);
+    use relais_app::notifications::{Notifier, WebhookKind};
+    let hook = app
+        .create_webhook(&e.actor, e.ws, WebhookKind::Matrix, &format!("http://{host}/hook/SECRET-TOKEN"))
+        .await
+        .unwrap();
+    assert_eq!(hook.url_hint, format!("http://{host}/…"));
+    let listed = serde_json::to_string(&app.webhooks(&e.actor, e.ws).await.unwrap()).unwrap();
+    assert!(!listed.contains("SECRET-TOKEN"), "{listed}");
+    let ch = e.channel("x").await;
+    let net = Scripted::new(vec![Err(NetError::Permanent { message: "<script>alert(1)</script> refused".into() })]);
+    let post = e.post(ch, "hello", HOUR, &[], None).await;
+    let mut p = publisher_with(e, net, "w1");
+    p.app = app.clone();
+    e.advance(HOUR);
+    p.run_once(64).await.unwrap();
+    assert_eq!(e.status(post).await, "failed");
+    let notifier = Notifier { app: app.clone() };
+    assert_eq!(notifier.run_once(10).await.unwrap(), 0, "the receiver fails the first time");
+    assert_eq!(notifier.run_once(10).await.unwrap(), 0, "not retried before the backoff");
+    e.advance(5_000);
+    assert_eq!(notifier.run_once(10).await.unwrap(), 1);
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1);
+    let html = bodies[0]["html"].as_str().unwrap();
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
+    assert!(bodies[0]["text"].as_str().unwrap().contains("a échoué sur X brand-x"), "{}", bodies[0]);
+    let log = app.notifications(&e.actor, e.ws).await.unwrap();
+    assert_eq!((log[0].event.as_str(), log[0].attempts, log[0].delivered_at.is_some()), ("post.failed", 2, true));
+}
 
 async fn sandbox_thread_goes_out_on_time_exactly_once(e: &Env) {
     let ch = e.channel("sandbox").await;

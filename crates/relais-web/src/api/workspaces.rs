@@ -5,9 +5,11 @@ use crate::api::{ApiJson, ApiPath, ApiQuery, ApiResult, Auth, Lang};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use relais_app::notifications::WebhookKind;
 use relais_domain::ids::{UserId, WorkspaceId};
 use relais_domain::permissions::Role;
 use relais_store::audit::AuditRecord;
+use relais_store::notifications::{NotificationRecord, WebhookRecord};
 use relais_store::workspaces::{MemberRecord, WorkspaceRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,6 +26,9 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(remove_member))
         .routes(routes!(rotate_calendar, disable_calendar))
         .routes(routes!(audit_log))
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(delete_webhook))
+        .routes(routes!(list_notifications))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -214,6 +219,69 @@ async fn disable_calendar(
     ApiPath(ws): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     s.app.disable_calendar(&actor, WorkspaceId(ws)).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewWebhook {
+    /// The JSON shape to send.
+    kind: WebhookKind,
+    /// The webhook's URL (a secret: stored encrypted, never shown again).
+    url: String,
+}
+
+/// The workspace's webhooks (notified when a post fails, is missed, expires, cannot be
+/// confirmed, or a channel needs reconnection).
+#[utoipa::path(get, path = "/workspaces/{ws}/webhooks", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 200, body = Vec<WebhookRecord>)))]
+async fn list_webhooks(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<Vec<WebhookRecord>>> {
+    s.app.webhooks(&actor, WorkspaceId(ws)).await.map(Json).map_err(|e| lang.problem(e))
+}
+
+/// Adds a webhook (Slack, Discord or Matrix hookshot).
+#[utoipa::path(post, path = "/workspaces/{ws}/webhooks", tag = "workspaces", params(("ws" = i64, Path)), request_body = NewWebhook, responses((status = 201, body = WebhookRecord)))]
+async fn create_webhook(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(req): ApiJson<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<WebhookRecord>)> {
+    s.app
+        .create_webhook(&actor, WorkspaceId(ws), req.kind, &req.url)
+        .await
+        .map(|w| (StatusCode::CREATED, Json(w)))
+        .map_err(|e| lang.problem(e))
+}
+
+/// Removes a webhook.
+#[utoipa::path(delete, path = "/workspaces/{ws}/webhooks/{id}", tag = "workspaces", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 204)))]
+async fn delete_webhook(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .delete_webhook(&actor, WorkspaceId(ws), id)
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| lang.problem(e))
+}
+
+/// The workspace's newest notifications and whether they were delivered.
+#[utoipa::path(get, path = "/workspaces/{ws}/notifications", tag = "workspaces", params(("ws" = i64, Path)), responses((status = 200, body = Vec<NotificationRecord>)))]
+async fn list_notifications(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<Vec<NotificationRecord>>> {
+    s.app.notifications(&actor, WorkspaceId(ws)).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
