@@ -59,6 +59,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// Publishing engine: many posts due in the same minute (or the same instant) against an
+    /// in-process network stand-in; reports throughput and lateness versus the due time.
+    Publish {
+        /// How many posts.
+        #[arg(long, default_value_t = 10_000)]
+        posts: usize,
+        /// Workers (publisher loops) in this process.
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        /// Spread the due times over this many seconds (0: all due at the same instant).
+        #[arg(long, default_value_t = 60)]
+        spread_secs: u64,
+        /// A PostgreSQL server to run on (a fresh database is created on it); SQLite otherwise.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
 }
 
 /// `relais serve`.

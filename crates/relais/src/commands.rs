@@ -28,6 +28,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench::startup(runs).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench(crate::cli::BenchCommand::Publish { posts, workers, spread_secs, postgres }) => {
+            crate::bench::publish(posts, workers, spread_secs, postgres).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Docs(DocsCommand::Permissions) => {
             print!("{}", relais_domain::permissions::matrix_markdown());
             return Ok(ExitCode::SUCCESS);
@@ -102,11 +106,16 @@ async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
 
 /// The publishing engine's loop (in `serve` and `worker`): a pass every 200 ms, so a post
 /// leaves within a second of its due time; a full batch is followed by another pass at once.
-async fn publishing_loop(app: App) {
+pub async fn publishing_loop(app: App) {
     let worker = format!("{}:{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "relais".into()), std::process::id());
     tokio::spawn(notifying_loop(app.clone()));
-    let publisher = relais_app::publisher::Publisher::new(app, worker);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    run_publisher(relais_app::publisher::Publisher::new(app, worker)).await
+}
+
+/// Runs one publisher for ever: a pass every 50 ms (a post leaves well within a second of its
+/// due time), and at once again after a full batch.
+pub async fn run_publisher(publisher: relais_app::publisher::Publisher) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
