@@ -204,6 +204,30 @@ impl App {
         Ok(())
     }
 
+    /// Reconnects a channel: replaces its credentials (encrypted) and lets its waiting posts go.
+    pub async fn reconnect_channel(
+        &self,
+        actor: &Actor,
+        ws: WorkspaceId,
+        id: ChannelId,
+        credentials: serde_json::Map<String, serde_json::Value>,
+    ) -> AppResult<ChannelRecord> {
+        self.authorize(actor, ws, Action::ManageChannels).await?;
+        let channel = self.store.channel(ws, id).await.map_err(not_found_channel)?;
+        self.replace_channel_credentials(&channel, &serde_json::Value::Object(credentials.clone())).await?;
+        self.store.set_needs_reconnection(id, false).await?;
+        let keys: Vec<&String> = credentials.keys().collect();
+        self.audit(
+            actor,
+            Some(ws),
+            "channel.reconnect",
+            format!("channel:{}", id.0),
+            json!({ "credential_keys": keys }),
+        )
+        .await?;
+        self.store.channel(ws, id).await.map_err(not_found_channel)
+    }
+
     /// The channels of a workspace.
     pub async fn channels(&self, actor: &Actor, ws: WorkspaceId) -> AppResult<Vec<ChannelRecord>> {
         self.authorize(actor, ws, Action::Read).await?;

@@ -247,6 +247,18 @@ impl App {
         for url in input.body.link.iter().chain(input.body.image_url.iter()) {
             check_url(url)?;
         }
+        if let Some(lang) = &input.body.language {
+            let ok = !lang.is_empty()
+                && lang.len() <= 35
+                && lang.split('-').all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+            if !ok {
+                return Err(invalid(
+                    "language_invalid",
+                    format!("`{lang}` is not a language tag like fr or en-GB"),
+                    format!("« {lang} » n'est pas une étiquette de langue comme fr ou en-GB"),
+                ));
+            }
+        }
         let mut targets = Vec::with_capacity(input.channels.len());
         for t in &input.channels {
             if targets.iter().any(|(c, _): &(ChannelRecord, Option<String>)| c.id == t.channel_id) {

@@ -283,7 +283,7 @@ impl Publisher {
             media: part.media.clone(),
             link: part.link.clone(),
             reply_to,
-            languages: Vec::new(),
+            languages: serde_json::from_str::<PostBody>(&post.body).ok().and_then(|b| b.language).into_iter().collect(),
             idempotency_key: key,
             options: serde_json::json!({}),
         };

@@ -50,6 +50,7 @@ impl App {
         ws: WorkspaceId,
         name: Option<&str>,
         timezone: Option<&str>,
+        late_publish_secs: Option<i64>,
     ) -> AppResult<WorkspaceRecord> {
         self.authorize(actor, ws, Action::ManageWorkspace).await?;
         let current = self.store.workspace(ws).await?;
@@ -59,7 +60,17 @@ impl App {
         };
         let timezone = timezone.unwrap_or(&current.timezone).to_owned();
         check_tz(&timezone)?;
-        let updated = self.store.update_workspace(ws, &name, &timezone, self.now_ms()).await?;
+        let late = late_publish_secs.unwrap_or(current.late_publish_secs);
+        if !(0..=7 * 24 * 3600).contains(&late) {
+            return Err(AppError::invalid(
+                "late_policy_invalid",
+                Msg::new(
+                    "late_publish_secs must be between 0 and 604,800 (7 days)",
+                    "late_publish_secs doit être compris entre 0 et 604 800 (7 jours)",
+                ),
+            ));
+        }
+        let updated = self.store.update_workspace(ws, &name, &timezone, late, self.now_ms()).await?;
         self.audit(
             actor,
             Some(ws),

@@ -89,6 +89,9 @@ pub struct PostBody {
     /// Pinterest board.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board: Option<String>,
+    /// The language of the text (BCP 47, e.g. `fr`, `en-GB`), sent to networks that tag posts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// An image to attach, by URL (bulk import). It is downloaded through the SSRF-guarded
     /// client when the post is prepared for publishing, never by the API request itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -26,6 +26,10 @@ pub struct ChannelRecord {
     pub limits: Option<String>,
     /// Creation time (UTC ms).
     pub created_at: i64,
+    /// Whether the credentials stopped working: its posts wait until it is reconnected.
+    #[serde(serialize_with = "crate::as_bool")]
+    #[schema(value_type = bool)]
+    pub needs_reconnection: i64,
 }
 
 /// What is needed to create a channel.
@@ -49,8 +53,7 @@ pub struct NewChannel<'a> {
     pub now: i64,
 }
 
-const CH_COLUMNS: &str =
-    "id, workspace_id, network, handle, display_name, instance_url, credentials, limits, created_at";
+const CH_COLUMNS: &str = "id, workspace_id, network, handle, display_name, instance_url, credentials, limits, created_at, needs_reconnection";
 
 impl Store {
     /// Creates a channel; the same handle twice on one network in one workspace is a conflict.

@@ -150,6 +150,11 @@ pub(crate) fn found(done: sqlx::any::AnyQueryResult) -> StoreResult<()> {
     if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
+/// Serialises a 0/1 integer column as a JSON boolean.
+pub(crate) fn as_bool<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(*v != 0)
+}
+
 /// Converts a 0/1 integer column into a bool (the portable boolean of both backends).
 pub(crate) fn flag(v: i64) -> bool {
     v != 0

@@ -15,6 +15,8 @@ pub struct WorkspaceRecord {
     pub timezone: String,
     /// Whether the whole schedule is paused (a crisis).
     pub paused: bool,
+    /// How late (seconds) a post may still be published after downtime; later, it is missed.
+    pub late_publish_secs: i64,
     /// Whether a private calendar feed is enabled.
     pub calendar_feed: bool,
     /// Creation time (UTC ms).
@@ -30,6 +32,7 @@ struct WorkspaceRow {
     timezone: String,
     paused: i64,
     ical_token_hash: Option<String>,
+    late_publish_secs: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -49,6 +52,7 @@ impl From<WorkspaceRow> for WorkspaceRecord {
             timezone: r.timezone,
             paused: flag(r.paused),
             calendar_feed: r.ical_token_hash.is_some(),
+            late_publish_secs: r.late_publish_secs,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -68,7 +72,7 @@ pub struct MemberRecord {
     pub role: String,
 }
 
-const WS_COLUMNS: &str = "id, name, timezone, paused, ical_token_hash, created_at, updated_at";
+const WS_COLUMNS: &str = "id, name, timezone, paused, ical_token_hash, late_publish_secs, created_at, updated_at";
 
 impl Store {
     /// Creates a workspace and makes `owner` its owner, in one transaction.
@@ -105,7 +109,7 @@ impl Store {
     /// The workspaces a user belongs to, with their role in each.
     pub async fn workspaces_of(&self, user: UserId) -> StoreResult<Vec<(WorkspaceRecord, String)>> {
         let rows: Vec<MembershipRow> = sqlx::query_as(
-            "SELECT w.id, w.name, w.timezone, w.paused, w.ical_token_hash, w.created_at, w.updated_at, m.role \
+            "SELECT w.id, w.name, w.timezone, w.paused, w.ical_token_hash, w.late_publish_secs, w.created_at, w.updated_at, m.role \
              FROM memberships m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 ORDER BY w.id",
         )
         .bind(user.0)
@@ -120,16 +124,18 @@ impl Store {
         id: WorkspaceId,
         name: &str,
         timezone: &str,
+        late_publish_secs: i64,
         now: i64,
     ) -> StoreResult<WorkspaceRecord> {
         let sql = format!(
-            "UPDATE workspaces SET name = $1, timezone = $2, updated_at = $3 WHERE id = $4 RETURNING {WS_COLUMNS}"
+            "UPDATE workspaces SET name = $1, timezone = $2, late_publish_secs = $5, updated_at = $3 WHERE id = $4 RETURNING {WS_COLUMNS}"
         );
         let row: WorkspaceRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(name)
             .bind(timezone)
             .bind(now)
             .bind(id.0)
+            .bind(late_publish_secs)
             .fetch_one(&self.pool)
             .await?;
         Ok(row.into())

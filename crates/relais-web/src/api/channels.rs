@@ -18,6 +18,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(get_channel, delete_channel))
         .routes(routes!(get_slots, set_slots))
         .routes(routes!(refresh_limits))
+        .routes(routes!(reconnect))
 }
 
 /// The workspace's channels (credentials are never returned).
@@ -70,6 +71,30 @@ async fn delete_channel(
         .delete_channel(&actor, WorkspaceId(ws), ChannelId(id))
         .await
         .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| lang.problem(e))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewCredentials {
+    /// The new credentials (app password, access token…), encrypted at rest, never returned.
+    #[schema(value_type = Object)]
+    credentials: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Replaces a channel's credentials; a channel that needed reconnection publishes again.
+#[utoipa::path(put, path = "/workspaces/{ws}/channels/{id}/credentials", tag = "channels", params(("ws" = i64, Path), ("id" = i64, Path)), request_body = NewCredentials, responses((status = 200, body = ChannelRecord)))]
+async fn reconnect(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<NewCredentials>,
+) -> ApiResult<Json<ChannelRecord>> {
+    s.app
+        .reconnect_channel(&actor, WorkspaceId(ws), ChannelId(id), req.credentials)
+        .await
+        .map(Json)
         .map_err(|e| lang.problem(e))
 }
 

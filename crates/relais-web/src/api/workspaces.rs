@@ -93,6 +93,9 @@ async fn get_workspace(
 struct WorkspaceChanges {
     name: Option<String>,
     timezone: Option<String>,
+    /// Late policy: a post more than this many seconds late (after downtime) is missed instead
+    /// of published (default 3,600).
+    late_publish_secs: Option<i64>,
 }
 
 /// Renames a workspace or changes its default time zone.
@@ -105,7 +108,7 @@ async fn update_workspace(
     ApiJson(req): ApiJson<WorkspaceChanges>,
 ) -> ApiResult<Json<WorkspaceRecord>> {
     s.app
-        .update_workspace(&actor, WorkspaceId(ws), req.name.as_deref(), req.timezone.as_deref())
+        .update_workspace(&actor, WorkspaceId(ws), req.name.as_deref(), req.timezone.as_deref(), req.late_publish_secs)
         .await
         .map(Json)
         .map_err(|e| lang.problem(e))
