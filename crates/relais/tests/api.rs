@@ -708,6 +708,7 @@ async fn bad_input_changes_nothing(t: &TestApp) {
         (serde_json::to_vec(&json!({ "text": "x", "channels": [], "draft": true })).unwrap(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "channels_required"),
         (serde_json::to_vec(&json!({ "text": "x", "channels": [{ "channel_id": ch }] })).unwrap(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "schedule_required"),
         (serde_json::to_vec(&json!({ "text": "x", "link": "javascript:alert(1)", "channels": [{ "channel_id": ch }], "draft": true })).unwrap(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "url_invalid"),
+        (serde_json::to_vec(&json!({ "text": "x", "language": "français!", "channels": [{ "channel_id": ch }], "draft": true })).unwrap(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "language_invalid"),
     ];
     for (body, content_type, status, code) in cases {
         let res = raw(body, content_type).await.unwrap();
