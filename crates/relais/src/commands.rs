@@ -40,9 +40,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let app = open(&cli.storage).await?;
     match cli.command {
-        Command::Serve(args) => serve(app, args).await?,
+        Command::Serve(args) => serve(app, args, cli.storage.lease_secs).await?,
         Command::Worker => {
-            let jobs = tokio::spawn(publishing_loop(app.clone()));
+            println!("Relais worker {} publishing", std::process::id());
+            let jobs = tokio::spawn(publishing_loop(app.clone(), cli.storage.lease_secs));
             shutdown_signal().await;
             jobs.abort();
         }
@@ -84,7 +85,7 @@ async fn actor(app: &App, email: &str) -> anyhow::Result<Actor> {
     Ok(Actor { user: UserId(user.id), ip: Some("cli".into()) })
 }
 
-async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(app: App, args: ServeArgs, lease_secs: u32) -> anyhow::Result<()> {
     first_start(&app, &args.admin_email).await?;
     if args.demo {
         demo(&app, &args.admin_email).await?;
@@ -96,7 +97,7 @@ async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?app.store.backend(), "Relais is listening.");
     println!("Relais listens on http://{addr} (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)");
-    let jobs = tokio::spawn(publishing_loop(app.clone()));
+    let jobs = tokio::spawn(publishing_loop(app.clone(), lease_secs));
     let state = relais_web::WebState { app: app.clone(), metrics };
     relais_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
@@ -106,10 +107,12 @@ async fn serve(app: App, args: ServeArgs) -> anyhow::Result<()> {
 
 /// The publishing engine's loop (in `serve` and `worker`): a pass every 200 ms, so a post
 /// leaves within a second of its due time; a full batch is followed by another pass at once.
-pub async fn publishing_loop(app: App) {
+pub async fn publishing_loop(app: App, lease_secs: u32) {
     let worker = format!("{}:{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "relais".into()), std::process::id());
     tokio::spawn(notifying_loop(app.clone()));
-    run_publisher(relais_app::publisher::Publisher::new(app, worker)).await
+    let mut publisher = relais_app::publisher::Publisher::new(app, worker);
+    publisher.lease_ms = i64::from(lease_secs) * 1000;
+    run_publisher(publisher).await
 }
 
 /// Runs one publisher for ever: a pass every 50 ms (a post leaves well within a second of its

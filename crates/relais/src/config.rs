@@ -25,6 +25,11 @@ pub struct StorageConfig {
     /// resolve to a loopback or private address (e.g. a Mastodon server on the local network).
     #[arg(long = "allow-host", env = "RELAIS_ALLOW_HOSTS", value_delimiter = ',', global = true)]
     pub allow_hosts: Vec<String>,
+
+    /// How long (seconds) a worker holds a delivery before another may take it over after a
+    /// crash. Longer than the slowest network call; shorter means faster recovery.
+    #[arg(long, env = "RELAIS_LEASE_SECS", default_value_t = 60, global = true)]
+    pub lease_secs: u32,
 }
 
 impl std::fmt::Debug for StorageConfig {
@@ -34,6 +39,7 @@ impl std::fmt::Debug for StorageConfig {
             .field("database_url", &self.database_url.as_ref().map(|u| redact_url(u)))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("allow_hosts", &self.allow_hosts)
+            .field("lease_secs", &self.lease_secs)
             .finish()
     }
 }
