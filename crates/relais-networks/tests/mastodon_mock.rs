@@ -6,129 +6,13 @@
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use relais_networks::mastodon::{Mastodon, exchange_code, register_app};
+use relais_networks::mastodon::Mastodon;
 use relais_networks::{Account, GuardedClient, NetError, Network, OutMedia, OutPost, RemoteRef, ReplyTo};
+use relais_testkit::MastodonMock;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
-
-// ---------------------------------------------------------------------------------------------
-// The real peer.
-
-/// A running mock, stopped on drop.
-struct Mock {
-    script: PathBuf,
-    port: u16,
-}
-
-impl Mock {
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.script).args(["stop", &self.port.to_string()]).output();
-    }
-}
-
-fn run_script(script: &PathBuf, args: &[&str]) -> Result<(), String> {
-    let out = Command::new(script).args(args).output().map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{} {}` failed ({}): {}{}",
-            script.display(),
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-fn start_mock() -> Result<Mock, String> {
-    let script = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/peers/mastodon-mock.sh"));
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-    run_script(&script, &["setup"])?;
-    run_script(&script, &["start", &port.to_string()])?;
-    Ok(Mock { script, port })
-}
-
-/// Starts the mock, or says loudly why not: a failure under CI, a skip elsewhere.
-fn mock_or_skip() -> Option<Mock> {
-    match start_mock() {
-        Ok(mock) => Some(mock),
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!("mastodon_mock unavailable and CI is set, so this test fails: {e}")
-        }
-        Err(e) => {
-            eprintln!("\n==== SKIPPED (mastodon_mock unavailable): {e} ====\n");
-            None
-        }
-    }
-}
-
-/// Gets a user token the way a person connects an account: app registration, then (mock only)
-/// signing the user up with an app token, then authorize + code exchange.
-async fn connect(guarded: &GuardedClient, base: &str, username: &str) -> String {
-    let app = register_app(guarded, base, OOB, "read write follow").await.unwrap();
-    let raw = reqwest::Client::new();
-    let app_token: Value = raw
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-            ("scope", "read write follow"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let email = format!("{username}@example.com");
-    let signup = raw
-        .post(format!("{base}/api/v1/accounts"))
-        .bearer_auth(app_token["access_token"].as_str().unwrap())
-        .form(&[
-            ("username", username),
-            ("email", &email),
-            ("password", "a-pass-123456"),
-            ("agreement", "true"),
-            ("locale", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(signup.status().is_success(), "signup: {}", signup.text().await.unwrap());
-    // The authorization page (a real server shows a login; the mock lists its accounts).
-    let url = relais_networks::mastodon::authorize_url(base, &app, OOB, "read write follow", "xyz").unwrap();
-    let page = raw.get(&url).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains(username), "{page}");
-    let granted = raw
-        .post(format!("{base}/oauth/authorize"))
-        .form(&[("username", username), ("redirect_uri", OOB), ("client_id", &app.client_id), ("state", "xyz")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let code = granted.split("Authorization code: ").nth(1).and_then(|s| s.split('<').next()).unwrap();
-    let token = exchange_code(guarded, base, &app, OOB, code).await.unwrap();
-    assert!(exchange_code(guarded, base, &app, OOB, "not-a-code").await.is_err());
-    token.access_token
-}
 
 fn out_post(text: &str, key: &str) -> OutPost {
     OutPost {
@@ -151,10 +35,10 @@ fn tiny_png() -> Vec<u8> {
 
 #[tokio::test]
 async fn against_mastodon_mock() {
-    let Some(mock) = mock_or_skip() else { return };
+    let Some(mock) = MastodonMock::start_or_skip() else { return };
     let base = mock.base();
-    let guarded = GuardedClient::new(vec![format!("127.0.0.1:{}", mock.port)]);
-    let token = connect(&guarded, &base, "alice").await;
+    let guarded = GuardedClient::new(vec![mock.host()]);
+    let token = mock.connect("alice").await;
     let account = Account {
         channel_id: 1,
         handle: "alice".into(),
