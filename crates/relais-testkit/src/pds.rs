@@ -93,12 +93,25 @@ impl Pds {
         answer
     }
 
-    /// The post records of `did`, newest first (up to 100).
+    /// Every post record of `did`, newest first (all pages).
     pub async fn list_records(&self, did: &str) -> Vec<Value> {
-        let query = json!({"repo": did, "collection": "app.bsky.feed.post", "limit": "100"});
-        let (status, answer) = self.xrpc("GET", "com.atproto.repo.listRecords", None, query).await;
-        assert_eq!(status, 200, "{answer}");
-        answer["records"].as_array().cloned().unwrap_or_default()
+        let mut records = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = json!({"repo": did, "collection": "app.bsky.feed.post", "limit": "100"});
+            if let Some(c) = &cursor {
+                query["cursor"] = json!(c);
+            }
+            let (status, answer) = self.xrpc("GET", "com.atproto.repo.listRecords", None, query).await;
+            assert_eq!(status, 200, "{answer}");
+            let page = answer["records"].as_array().cloned().unwrap_or_default();
+            let done = page.is_empty();
+            records.extend(page);
+            cursor = answer["cursor"].as_str().map(str::to_owned);
+            if done || cursor.is_none() {
+                return records;
+            }
+        }
     }
 
     /// How many post records `did` has.

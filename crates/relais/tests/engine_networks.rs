@@ -264,7 +264,8 @@ async fn a_wrong_app_password_waits_for_reconnection() {
     assert_eq!(e.outcomes(post, bsky).await, [(0, "auth".to_owned())]);
     assert!(e.parts(post, bsky).await.is_empty(), "the key of a refused part is forgotten");
     assert_eq!(pds.count_posts(&did).await, 0);
-    // The channel needs reconnection (not exposed by the record): no worker claims it again.
+    // The channel needs reconnection: no worker claims it again.
+    assert_eq!(e.app.store.channel(e.ws, bsky).await.unwrap().needs_reconnection, 1);
     e.advance(HOUR);
     assert_eq!(worker.run_once(64).await.unwrap(), 0);
     assert_eq!(e.outcomes(post, bsky).await.len(), 1);
