@@ -45,7 +45,12 @@ async fn logs_in_refreshes_and_renews_a_rejected_token() {
     let logged_in = bsky.refresh(&alice).await.unwrap().unwrap();
     assert_eq!(logged_in["session"]["did"], did.as_str());
     assert_eq!(logged_in["app_password"], alice.credentials["app_password"], "other fields kept");
-    let refreshed = bsky.refresh(&Account { credentials: logged_in.clone(), ..alice.clone() }).await.unwrap().unwrap();
+    let kept = bsky.refresh(&Account { credentials: logged_in.clone(), ..alice.clone() }).await.unwrap();
+    assert!(kept.is_none(), "a session valid for more than five minutes is kept");
+    // An access token whose expiry cannot be read (or is near) is renewed with refreshSession.
+    let mut unknown = logged_in.clone();
+    unknown["session"]["accessJwt"] = json!("opaque");
+    let refreshed = bsky.refresh(&Account { credentials: unknown, ..alice.clone() }).await.unwrap().unwrap();
     assert_ne!(refreshed["session"]["refreshJwt"], logged_in["session"]["refreshJwt"], "refreshSession rotates");
     // A cached access token the server rejects is renewed once, transparently.
     let mut stale = refreshed.clone();

@@ -270,6 +270,13 @@ impl Network for Bluesky {
 
     async fn refresh(&self, account: &Account) -> Result<Option<Value>, NetError> {
         let cached = Session::cached(&account.credentials);
+        // A session whose access token is valid for more than five more minutes is kept: the
+        // refresh token rotates on every renewal, so renewing only when needed saves calls
+        // and rate-limit budget.
+        let now = jiff::Timestamp::now().as_second();
+        if cached.as_ref().and_then(Session::access_expires_at).is_some_and(|exp| exp > now + 300) {
+            return Ok(None);
+        }
         let fresh = session::renew(&self.http, &base_url(account), account, cached.as_ref()).await?;
         Ok(Some(fresh.into_credentials(&account.credentials)))
     }

@@ -39,6 +39,14 @@ impl Session {
         })
     }
 
+    /// When the access token expires (its JWT `exp` claim, seconds since the epoch), if readable.
+    pub fn access_expires_at(&self) -> Option<i64> {
+        use base64::Engine;
+        let payload = self.access.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+        serde_json::from_slice::<Value>(&bytes).ok()?.get("exp")?.as_i64()
+    }
+
     /// The credentials with this session cached in them (other fields kept).
     pub fn into_credentials(self, credentials: &Value) -> Value {
         let mut out = if credentials.is_object() { credentials.clone() } else { json!({}) };
@@ -97,5 +105,28 @@ mod tests {
         assert_eq!(s.clone().into_credentials(&json!({"app_password": "pw"})), creds);
         assert_eq!(Session::cached(&json!({"app_password": "pw"})), None);
         assert_eq!(Session::cached(&json!({"session": {"accessJwt": "", "refreshJwt": "r", "did": "d"}})), None);
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_access_token_expiry() {
+        use base64::Engine;
+        let enc = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let jwt = format!(
+            "{}.{}.sig",
+            enc(&json!({"alg": "ES256K"})),
+            enc(&json!({"sub": "did:plc:x", "exp": 1_800_000_000}))
+        );
+        let check = |access: &str, expected: Option<i64>| {
+            let s = Session { access: access.into(), refresh: "r".into(), did: "d".into() };
+            assert_eq!(s.access_expires_at(), expected, "{access}");
+        };
+        check(&jwt, Some(1_800_000_000));
+        check("not-a-jwt", None);
+        check("a.!!!.c", None);
     }
 }
