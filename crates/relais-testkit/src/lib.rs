@@ -2,8 +2,10 @@
 //! reference AT Protocol PDS ([`Pds`]) and the Mastodon API mock ([`MastodonMock`]).
 //!
 //! A peer that cannot start fails the test under `CI` and skips it (loudly) elsewhere: see
-//! [`or_skip`]. Helpers panic on unexpected answers, as test code does.
+//! [`or_skip`]. Helpers panic on unexpected answers, as test code does. [`app`] builds an
+//! application on a fresh database with a fake clock.
 
+pub mod app;
 mod mastodon;
 mod pds;
 mod skip;

@@ -4,48 +4,27 @@
 
 use relais_app::{Actor, App};
 use relais_domain::ids::UserId;
+use relais_testkit::app::{FakeClock, postgres_or_skip, test_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A running server with its own database, clock and HTTP client.
 struct TestApp {
     base: String,
     app: App,
-    clock: Arc<AtomicI64>,
+    clock: FakeClock,
     http: reqwest::Client,
     /// `host:port` of the Mastodon stub, allowed through the SSRF guard.
     mastodon: String,
     _dir: tempfile::TempDir,
 }
 
-/// "Now" for every test: 2026-11-23T10:00:00Z.
-const NOW_MS: i64 = 1_795_428_000_000;
-
 async fn spawn_app(postgres: bool) -> Option<TestApp> {
-    let admin = match (postgres, std::env::var(relais_store::testing::PG_ENV)) {
-        (false, _) => None,
-        (true, Ok(url)) => Some(url),
-        (true, Err(_)) => {
-            assert!(std::env::var("CI").is_err(), "{} must be set under CI", relais_store::testing::PG_ENV);
-            eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): PostgreSQL variant of an API test");
-            return None;
-        }
-    };
+    let admin = postgres_or_skip(postgres, "an API test")?;
     let dir = tempfile::tempdir().unwrap();
     let mastodon = mastodon_stub().await;
-    let store = relais_store::testing::fresh_store(admin.as_deref(), dir.path()).await.unwrap();
-    let clock = Arc::new(AtomicI64::new(NOW_MS));
-    let c = clock.clone();
-    let app = App {
-        store,
-        secrets: Arc::new(relais_app::crypto::SecretBox::new(&[9; 32])),
-        media_dir: dir.path().join("media"),
-        clock: Arc::new(move || jiff::Timestamp::from_millisecond(c.load(Ordering::SeqCst)).unwrap()),
-        http: relais_networks::GuardedClient::new(vec![mastodon.clone()]),
-        login_failures: Default::default(),
-    };
+    let clock = FakeClock::new();
+    let app = test_app(admin.as_deref(), dir.path(), clock.clock(), vec![mastodon.clone()]).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = relais_web::WebState { app: app.clone(), metrics: None };
@@ -145,7 +124,7 @@ impl TestApp {
     }
 
     fn advance_ms(&self, ms: i64) {
-        self.clock.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 }
 

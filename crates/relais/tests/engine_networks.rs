@@ -10,18 +10,15 @@ use relais_domain::ids::{ChannelId, PostId, UserId, WorkspaceId};
 use relais_networks::bluesky::new_tid;
 use relais_networks::{Account, Network, OutPost};
 use relais_store::delivery::{PartRecord, TargetUpdate};
+use relais_testkit::app::{FakeClock, test_app};
 use relais_testkit::{MastodonMock, Pds};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
-/// "Now": 2026-11-23T10:00:00Z.
-const NOW_MS: i64 = 1_795_428_000_000;
 const HOUR: i64 = 3_600_000;
 
 struct Env {
     app: App,
-    clock: Arc<AtomicI64>,
+    clock: FakeClock,
     actor: Actor,
     ws: WorkspaceId,
     _dir: tempfile::TempDir,
@@ -30,17 +27,8 @@ struct Env {
 /// An application on a fresh SQLite database whose HTTP client may reach `hosts`.
 async fn env(hosts: Vec<String>) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let store = relais_store::testing::fresh_store(None, dir.path()).await.unwrap();
-    let clock = Arc::new(AtomicI64::new(NOW_MS));
-    let c = clock.clone();
-    let app = App {
-        store,
-        secrets: Arc::new(relais_app::crypto::SecretBox::new(&[3; 32])),
-        media_dir: dir.path().join("media"),
-        clock: Arc::new(move || jiff::Timestamp::from_millisecond(c.load(Ordering::SeqCst)).unwrap()),
-        http: relais_networks::GuardedClient::new(hosts),
-        login_failures: Default::default(),
-    };
+    let clock = FakeClock::new();
+    let app = test_app(None, dir.path(), clock.clock(), hosts).await;
     let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
     let actor = Actor { user: UserId(user.id), ip: None };
     let ws = WorkspaceId(app.create_workspace(&actor, "Brand", "Europe/Paris").await.unwrap().id);
@@ -76,11 +64,11 @@ impl Env {
     }
 
     fn now(&self) -> i64 {
-        self.clock.load(Ordering::SeqCst)
+        self.clock.now_ms()
     }
 
     fn advance(&self, ms: i64) {
-        self.clock.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 
     async fn status(&self, post: PostId) -> String {

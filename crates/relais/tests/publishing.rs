@@ -7,44 +7,26 @@ use relais_app::publisher::{Publisher, Registry};
 use relais_app::{Actor, App};
 use relais_domain::ids::{ChannelId, PostId, UserId, WorkspaceId};
 use relais_networks::{Account, Capabilities, NetError, Network, OutPost, Published, RemoteRef};
+use relais_testkit::app::{FakeClock, postgres_or_skip, test_app};
 use serde_json::json;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// "Now": 2026-11-23T10:00:00Z.
-const NOW_MS: i64 = 1_795_428_000_000;
 const HOUR: i64 = 3_600_000;
 
 struct Env {
     app: App,
-    clock: Arc<AtomicI64>,
+    clock: FakeClock,
     actor: Actor,
     ws: WorkspaceId,
     _dir: tempfile::TempDir,
 }
 
 async fn env(postgres: bool) -> Option<Env> {
-    let admin = match (postgres, std::env::var(relais_store::testing::PG_ENV)) {
-        (false, _) => None,
-        (true, Ok(url)) => Some(url),
-        (true, Err(_)) => {
-            assert!(std::env::var("CI").is_err(), "{} must be set under CI", relais_store::testing::PG_ENV);
-            eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): PostgreSQL variant of a publishing test");
-            return None;
-        }
-    };
+    let admin = postgres_or_skip(postgres, "a publishing test")?;
     let dir = tempfile::tempdir().unwrap();
-    let store = relais_store::testing::fresh_store(admin.as_deref(), dir.path()).await.unwrap();
-    let clock = Arc::new(AtomicI64::new(NOW_MS));
-    let c = clock.clone();
-    let app = App {
-        store,
-        secrets: Arc::new(relais_app::crypto::SecretBox::new(&[3; 32])),
-        media_dir: dir.path().join("media"),
-        clock: Arc::new(move || jiff::Timestamp::from_millisecond(c.load(Ordering::SeqCst)).unwrap()),
-        http: relais_networks::GuardedClient::new(vec![]),
-        login_failures: Default::default(),
-    };
+    let clock = FakeClock::new();
+    let app = test_app(admin.as_deref(), dir.path(), clock.clock(), vec![]).await;
     let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
     let actor = Actor { user: UserId(user.id), ip: None };
     let ws = WorkspaceId(app.create_workspace(&actor, "Brand", "Europe/Paris").await.unwrap().id);
@@ -63,7 +45,7 @@ impl Env {
 
     /// A post due `in_ms` from now, with optional thread parts and first comment.
     async fn post(&self, channel: i64, text: &str, in_ms: i64, thread: &[&str], comment: Option<&str>) -> PostId {
-        let due = jiff::Timestamp::from_millisecond(self.clock.load(Ordering::SeqCst) + in_ms).unwrap();
+        let due = jiff::Timestamp::from_millisecond(self.clock.now_ms() + in_ms).unwrap();
         let local = due.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap()).datetime().to_string();
         let input: relais_app::posts::PostInput = serde_json::from_value(json!({
             "text": text,
@@ -77,7 +59,7 @@ impl Env {
     }
 
     fn advance(&self, ms: i64) {
-        self.clock.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 
     async fn status(&self, post: PostId) -> String {
@@ -343,14 +325,11 @@ async fn crashed_worker_is_taken_over_at_the_next_part(e: &Env) {
     // Worker A claims, publishes part 0, stores part 1's key, says "sending", and dies (SIGKILL):
     // reproduced step by step through the store, as the engine does it.
     let store = &e.app.store;
-    let claimed = store
-        .claim_due(e.clock.load(Ordering::SeqCst), "A", e.clock.load(Ordering::SeqCst) + 60_000, 10)
-        .await
-        .unwrap();
+    let claimed = store.claim_due(e.clock.now_ms(), "A", e.clock.now_ms() + 60_000, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     store.store_part_key(post, ChannelId(ch), 0, "3kaaaaaaaaaa2", "A").await.unwrap();
     net.posts.lock().unwrap().push(("3kaaaaaaaaaa2".into(), "part 0".into()));
-    store.part_published(post, ChannelId(ch), 0, ("x-0", None, None), e.clock.load(Ordering::SeqCst)).await.unwrap();
+    store.part_published(post, ChannelId(ch), 0, ("x-0", None, None), e.clock.now_ms()).await.unwrap();
     store.store_part_key(post, ChannelId(ch), 1, "3kaaaaaaaaab2", "A").await.unwrap();
     store
         .update_target(
@@ -394,8 +373,7 @@ async fn transient_rate_limited_permanent_and_auth_failures(e: &Env) {
     let p = publisher_with(e, net.clone(), "w1");
     e.advance(HOUR);
     p.run_once(64).await.unwrap();
-    let next =
-        |log: &relais_app::posts::PublishLog| log.targets[0].next_attempt_at.unwrap() - e.clock.load(Ordering::SeqCst);
+    let next = |log: &relais_app::posts::PublishLog| log.targets[0].next_attempt_at.unwrap() - e.clock.now_ms();
     let log = e.app.publish_log(&e.actor, e.ws, post).await.unwrap();
     assert!((2_500..=5_000).contains(&next(&log)), "first retry after 2.5–5 s: {}", next(&log));
     e.advance(5_000);
