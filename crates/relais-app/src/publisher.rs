@@ -11,6 +11,7 @@
 
 use crate::notifications::Event;
 use crate::{App, AppError, AppResult};
+use futures_util::StreamExt;
 use relais_domain::Network as NetworkId;
 use relais_domain::delivery::{Lateness, MAX_ATTEMPTS, lateness, retry_delay_ms};
 use relais_domain::ids::{ChannelId, MediaId, PostId, WorkspaceId};
@@ -63,6 +64,8 @@ pub struct Publisher {
     pub lease_ms: i64,
     /// Idempotency keys, unique within this process.
     pub keys: Arc<relais_networks::publish::KeyGenerator>,
+    /// How many claimed deliveries one pass runs at the same time.
+    pub concurrency: usize,
 }
 
 /// What happened to one delivery in one pass.
@@ -91,7 +94,7 @@ impl Publisher {
     pub fn new(app: App, worker: impl Into<String>) -> Self {
         let registry = Registry::standard(&app);
         let keys = Arc::new(relais_networks::publish::KeyGenerator::new(rand::random::<u16>()));
-        Publisher { app, registry, worker: worker.into(), lease_ms: 60_000, keys }
+        Publisher { app, registry, worker: worker.into(), lease_ms: 60_000, keys, concurrency: 8 }
     }
 
     /// One pass: expires unapproved posts, claims due deliveries (at most `batch`) and delivers
@@ -100,11 +103,15 @@ impl Publisher {
         self.app.expire_overdue_approvals().await?;
         let now = self.app.now_ms();
         let claimed = self.app.store.claim_due(now, &self.worker, now + self.lease_ms, batch).await?;
-        for c in &claimed {
-            if let Err(e) = self.deliver(c).await {
-                tracing::error!(post = c.post_id, channel = c.channel_id, error = %e, "Delivery failed unexpectedly; its lease will expire and it will be retried.");
-            }
-        }
+        // Deliveries are independent (each one's parts stay in order inside `deliver`): several
+        // run at once so that network latency and database round trips overlap.
+        futures_util::stream::iter(&claimed)
+            .for_each_concurrent(self.concurrency.max(1), |c| async move {
+                if let Err(e) = self.deliver(c).await {
+                    tracing::error!(post = c.post_id, channel = c.channel_id, error = %e, "Delivery failed unexpectedly; its lease will expire and it will be retried.");
+                }
+            })
+            .await;
         Ok(claimed.len())
     }
 

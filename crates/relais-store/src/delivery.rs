@@ -343,30 +343,24 @@ impl Store {
     }
 
     /// When every target of a post is final, sets the post's status: `published` when all were
-    /// published, else `failed` when one failed, else `missed`. Returns the new status.
+    /// published, else `failed` when one failed, else `missed`. Returns the new status when this
+    /// call settled the post (one statement: concurrent deliveries of one post settle it once).
     pub async fn settle_post(&self, post: PostId, now: i64) -> StoreResult<Option<String>> {
-        let states: Vec<(String,)> = sqlx::query_as("SELECT state FROM post_targets WHERE post_id = $1")
-            .bind(post.0)
-            .fetch_all(&self.pool)
-            .await?;
-        let finals = ["published", "failed", "missed"];
-        if states.is_empty() || !states.iter().all(|(s,)| finals.contains(&s.as_str())) {
-            return Ok(None);
-        }
-        let status = if states.iter().all(|(s,)| s == "published") {
-            "published"
-        } else if states.iter().any(|(s,)| s == "failed") {
-            "failed"
-        } else {
-            "missed"
-        };
-        sqlx::query("UPDATE posts SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'scheduled'")
-            .bind(status)
-            .bind(now)
-            .bind(post.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(Some(status.to_owned()))
+        let row: Option<(String,)> = sqlx::query_as(
+            "UPDATE posts SET updated_at = $2, status = CASE \
+                 WHEN NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state <> 'published') THEN 'published' \
+                 WHEN EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state = 'failed') THEN 'failed' \
+                 ELSE 'missed' END \
+             WHERE id = $1 AND status = 'scheduled' \
+               AND EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1) \
+               AND NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state NOT IN ('published', 'failed', 'missed')) \
+             RETURNING status",
+        )
+        .bind(post.0)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(s,)| s))
     }
 
     /// Marks a channel as needing reconnection (its posts wait) or as healthy again.
