@@ -1,0 +1,1 @@
+//! Enrichment of every post: language, sentiment, near-duplicate grouping (work in progress, issue 4).

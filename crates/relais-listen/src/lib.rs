@@ -1,0 +1,4 @@
+//! The listening engine: compiled stored-query matcher and per-post enrichment. CPU only: no IO.
+
+pub mod enrich;
+pub mod matcher;

@@ -1,0 +1,1 @@
+//! Many stored queries compiled into one matcher (work in progress, issue 4).
