@@ -17,11 +17,14 @@ use relais_domain::delivery::{Lateness, MAX_ATTEMPTS, lateness, retry_delay_ms};
 use relais_domain::ids::{ChannelId, MediaId, PostId, WorkspaceId};
 use relais_domain::post::PostBody;
 use relais_networks::{Account, NetError, Network, OutMedia, OutPost, Published, RemoteRef, ReplyTo};
-use relais_store::delivery::{Claimed, PartRecord, TargetUpdate};
+use relais_store::channels::ChannelRecord;
+use relais_store::delivery::{Claimed, DeliveryBatch, PartRecord, TargetUpdate};
 use relais_store::posts::PostRecord;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
+use tokio::sync::OnceCell;
 
 /// The networks Relais can publish to: one line per network.
 #[derive(Clone, Default)]
@@ -66,7 +69,12 @@ pub struct Publisher {
     pub keys: Arc<relais_networks::publish::KeyGenerator>,
     /// How many claimed deliveries one pass runs at the same time.
     pub concurrency: usize,
+    /// When this worker last settled posts left unsettled by a crash (UTC ms).
+    last_repair_ms: Arc<AtomicI64>,
 }
+
+/// How often a worker looks for posts a crashed worker left unsettled.
+const REPAIR_EVERY_MS: i64 = 60_000;
 
 /// What happened to one delivery in one pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +102,27 @@ impl Publisher {
     pub fn new(app: App, worker: impl Into<String>) -> Self {
         let registry = Registry::standard(&app);
         let keys = Arc::new(relais_networks::publish::KeyGenerator::new(rand::random::<u16>()));
-        Publisher { app, registry, worker: worker.into(), lease_ms: 60_000, keys, concurrency: 8 }
+        let last_repair_ms = Arc::new(AtomicI64::new(i64::MIN));
+        Publisher { app, registry, worker: worker.into(), lease_ms: 60_000, keys, concurrency: 8, last_repair_ms }
+    }
+
+    /// Settles the posts whose deliveries all ended but whose status a crashed worker never
+    /// set (a worker may die between a target's last write and the post's), once a minute and
+    /// on a worker's first pass, and schedules the next occurrence of evergreen ones.
+    async fn repair(&self, now: i64) -> AppResult<()> {
+        let last = self.last_repair_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < REPAIR_EVERY_MS {
+            return Ok(());
+        }
+        self.last_repair_ms.store(now, Ordering::Relaxed);
+        for settled in self.app.store.settle_finished_posts(now).await? {
+            tracing::warn!(post = settled.id, status = %settled.status, "Settled a post a stopped worker left unsettled.");
+            if settled.status == "published" && settled.evergreen_secs.is_some() {
+                let at = jiff::Timestamp::from_millisecond(now).map_err(AppError::internal)?;
+                self.app.schedule_next_evergreen(WorkspaceId(settled.workspace_id), PostId(settled.id), at).await?;
+            }
+        }
+        Ok(())
     }
 
     /// One pass: expires unapproved posts, claims due deliveries (at most `batch`) and delivers
@@ -102,62 +130,80 @@ impl Publisher {
     pub async fn run_once(&self, batch: i64) -> AppResult<usize> {
         self.app.expire_overdue_approvals().await?;
         let now = self.app.now_ms();
+        self.repair(now).await?;
         let claimed = self.app.store.claim_due(now, &self.worker, now + self.lease_ms, batch).await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        // What the deliveries read is loaded once for the whole batch; credentials are refreshed
+        // at most once per channel and pass.
+        let loaded = self.app.store.delivery_batch(&claimed).await?;
+        let refreshed: HashMap<i64, OnceCell<Refreshed>> =
+            loaded.channels.keys().map(|id| (*id, OnceCell::new())).collect();
+        let batch = Batch { loaded, refreshed };
         // Deliveries are independent (each one's parts stay in order inside `deliver`): several
         // run at once so that network latency and database round trips overlap.
         futures_util::stream::iter(&claimed)
-            .for_each_concurrent(self.concurrency.max(1), |c| async move {
-                if let Err(e) = self.deliver(c).await {
-                    tracing::error!(post = c.post_id, channel = c.channel_id, error = %e, "Delivery failed unexpectedly; its lease will expire and it will be retried.");
+            .for_each_concurrent(self.concurrency.max(1), |c| {
+                let batch = &batch;
+                async move {
+                    if let Err(e) = self.deliver(batch, c).await {
+                        tracing::error!(post = c.post_id, channel = c.channel_id, error = %e, "Delivery failed unexpectedly; its lease will expire and it will be retried.");
+                    }
                 }
             })
             .await;
         Ok(claimed.len())
     }
 
-    /// Delivers one claimed target.
-    pub async fn deliver(&self, c: &Claimed) -> AppResult<Outcome> {
+    /// Delivers one claimed target of a batch.
+    async fn deliver(&self, batch: &Batch, c: &Claimed) -> AppResult<Outcome> {
         let (post_id, channel_id) = (PostId(c.post_id), ChannelId(c.channel_id));
-        let post = self.app.store.post_for_delivery(post_id).await?;
+        let post = batch.loaded.posts.get(&c.post_id).ok_or_else(|| AppError::not_found("post"))?;
         let ws = WorkspaceId(post.workspace_id);
         let now = self.app.now_ms();
-        let max_late = self.app.store.late_publish_secs(ws).await?;
-        let mut done = self.app.store.target_parts(post_id, channel_id).await?;
+        let max_late = batch
+            .loaded
+            .late_publish_secs
+            .get(&post.workspace_id)
+            .copied()
+            .ok_or_else(|| AppError::not_found("workspace"))?;
+        let mut done = batch.loaded.parts.get(&(c.post_id, c.channel_id)).cloned().unwrap_or_default();
         // The late policy applies to deliveries that never started: once a key is stored, the
         // network may have the post, and what was started is finished (a thread is completed).
         if done.is_empty() && lateness(post.due_at.unwrap_or(now), now, max_late) == Lateness::Missed {
             self.log(post_id, channel_id, 0, "missed", Some("too late under the workspace's policy"), 0).await?;
             let channel = self.channel_label(ws, channel_id).await?;
             self.app.notify(ws, &Event::PostMissed { post_id: post.id, channel }).await?;
-            return self.finish(&post, channel_id, "missed", None, Outcome::Missed).await;
+            return self.finish(post, channel_id, "missed", None, Outcome::Missed).await;
         }
-        let channel = self.app.store.channel(ws, channel_id).await?;
+        // A target's channel always belongs to its post's workspace; checked all the same.
+        let channel = batch.loaded.channels.get(&c.channel_id).filter(|ch| ch.workspace_id == ws.0);
+        let channel = channel.ok_or_else(|| AppError::not_found("channel"))?;
         let network_id: NetworkId = channel.network.parse().map_err(AppError::internal_msg)?;
         let Some(network) = self.registry.get(network_id).cloned() else {
             let msg = format!("publishing to {network_id} is not available yet");
             self.log(post_id, channel_id, 0, "refused", Some(&msg), 0).await?;
-            return self.fail(&post, channel_id, &msg).await;
+            return self.fail(post, channel_id, &msg).await;
         };
         let mut account = Account {
             channel_id: channel.id,
             handle: channel.handle.clone(),
             instance_url: channel.instance_url.clone(),
-            credentials: self.app.channel_credentials(&channel)?.unwrap_or_else(|| serde_json::json!({})),
+            credentials: self.app.channel_credentials(channel)?.unwrap_or_else(|| serde_json::json!({})),
         };
-        // Sessions and tokens are refreshed before use; new ones are stored encrypted.
+        // Sessions and tokens are refreshed before use (once per channel and pass: a rotated
+        // refresh token must not be spent twice); new ones are stored encrypted.
         let started = Instant::now();
-        match network.refresh(&account).await {
-            Ok(Some(fresh)) => {
-                self.app.replace_channel_credentials(&channel, &fresh).await?;
-                account.credentials = fresh;
-            }
-            Ok(None) => {}
-            Err(e @ NetError::Auth { .. }) => return self.failed_call(&post, channel_id, 0, e, elapsed(started)).await,
-            Err(e) => {
-                tracing::warn!(channel = channel.id, error = %e, "Refreshing credentials failed; trying with the current ones.")
+        let cell = batch.refreshed.get(&channel.id).ok_or_else(|| AppError::not_found("channel"))?;
+        match cell.get_or_init(|| self.refresh(&*network, channel, &account)).await {
+            Refreshed::Fresh(fresh) => account.credentials = fresh.clone(),
+            Refreshed::Same => {}
+            Refreshed::Refused(e) => {
+                return self.failed_call(post, channel_id, 0, e.clone(), elapsed(started)).await;
             }
         }
-        let parts = self.parts(&post, channel_id).await?;
+        let parts = self.parts(post, channel_id).await?;
         let mut first: Option<RemoteRef> = None;
         let mut previous: Option<RemoteRef> = None;
         let thread_len = parts.len() - usize::from(parts.last().is_some_and(|p| p.first_comment));
@@ -168,7 +214,7 @@ impl Publisher {
                 _ => None,
             };
             let result = self
-                .deliver_part(&post, channel_id, &*network, &account, index as i64, part, reply_to, &mut done)
+                .deliver_part(post, channel_id, &*network, &account, index as i64, part, reply_to, &mut done)
                 .await?;
             match result {
                 Ok(remote) => {
@@ -183,7 +229,25 @@ impl Publisher {
             }
         }
         let head = first.ok_or_else(|| AppError::internal("a delivery without parts"))?;
-        self.finish(&post, channel_id, "published", Some(&head), Outcome::Published).await
+        self.finish(post, channel_id, "published", Some(&head), Outcome::Published).await
+    }
+
+    /// Refreshes a channel's session or token if it is about to expire, and stores new ones.
+    async fn refresh(&self, network: &dyn Network, channel: &ChannelRecord, account: &Account) -> Refreshed {
+        match network.refresh(account).await {
+            Ok(Some(fresh)) => {
+                if let Err(e) = self.app.replace_channel_credentials(channel, &fresh).await {
+                    tracing::error!(channel = channel.id, error = %e, "Storing refreshed credentials failed; using them for this pass only.");
+                }
+                Refreshed::Fresh(fresh)
+            }
+            Ok(None) => Refreshed::Same,
+            Err(e @ NetError::Auth { .. }) => Refreshed::Refused(e),
+            Err(e) => {
+                tracing::warn!(channel = channel.id, error = %e, "Refreshing credentials failed; trying with the current ones.");
+                Refreshed::Same
+            }
+        }
     }
 
     /// The texts to publish on this channel: the post (its variant), thread parts, first comment.
@@ -487,6 +551,22 @@ impl Publisher {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// A claimed batch: what its deliveries read, loaded once, and each channel's refresh outcome.
+struct Batch {
+    loaded: DeliveryBatch,
+    refreshed: HashMap<i64, OnceCell<Refreshed>>,
+}
+
+/// The outcome of refreshing a channel's credentials before a pass's first call.
+enum Refreshed {
+    /// New credentials (already stored).
+    Fresh(serde_json::Value),
+    /// The current credentials are still good (or refreshing failed transiently).
+    Same,
+    /// The network refused the credentials: the channel needs reconnection.
+    Refused(NetError),
 }
 
 /// One thing to publish on one channel.

@@ -53,7 +53,7 @@ pub struct NewChannel<'a> {
     pub now: i64,
 }
 
-const CH_COLUMNS: &str = "id, workspace_id, network, handle, display_name, instance_url, credentials, limits, created_at, needs_reconnection";
+pub(crate) const CH_COLUMNS: &str = "id, workspace_id, network, handle, display_name, instance_url, credentials, limits, created_at, needs_reconnection";
 
 impl Store {
     /// Creates a channel; the same handle twice on one network in one workspace is a conflict.

@@ -6,9 +6,12 @@
 //! `UPDATE` runs in SQLite's one-writer transaction. Every later write on a target is fenced by
 //! the lease owner, so a worker whose lease expired cannot overwrite its successor's work.
 
+use crate::channels::ChannelRecord;
+use crate::posts::PostRecord;
 use crate::{Backend, Store, StoreResult, found};
 use relais_domain::ids::{ChannelId, PostId, WorkspaceId};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A target a worker now holds.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -101,6 +104,40 @@ pub struct SandboxPost {
     pub media: i64,
     /// When (UTC ms).
     pub created_at: i64,
+}
+
+/// What the engine reads before delivering a claimed batch (see [`Store::delivery_batch`]).
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryBatch {
+    /// The batch's posts by id, with their targets and media.
+    pub posts: HashMap<i64, PostRecord>,
+    /// The batch's channels by id (credentials still encrypted).
+    pub channels: HashMap<i64, ChannelRecord>,
+    /// Late policy (seconds) by workspace id.
+    pub late_publish_secs: HashMap<i64, i64>,
+    /// Parts recorded so far by (post, channel), in order.
+    pub parts: HashMap<(i64, i64), Vec<PartRecord>>,
+}
+
+/// A post settled by [`Store::settle_finished_posts`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SettledPost {
+    /// The post.
+    pub id: i64,
+    /// Its workspace.
+    pub workspace_id: i64,
+    /// Its new status.
+    pub status: String,
+    /// Its evergreen interval, if any.
+    pub evergreen_secs: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PartRow {
+    post_id: i64,
+    channel_id: i64,
+    #[sqlx(flatten)]
+    part: PartRecord,
 }
 
 /// What a fenced write on a target changes.
@@ -363,6 +400,26 @@ impl Store {
         Ok(row.map(|(s,)| s))
     }
 
+    /// Settles every post whose targets are all final but whose own status was never set: the
+    /// repair for a worker that died between a target's last write and [`Store::settle_post`].
+    /// Returns the posts it settled (id, workspace, new status, evergreen interval).
+    pub async fn settle_finished_posts(&self, now: i64) -> StoreResult<Vec<SettledPost>> {
+        Ok(sqlx::query_as(
+            "UPDATE posts SET updated_at = $1, status = CASE \
+                 WHEN NOT EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state <> 'published') THEN 'published' \
+                 WHEN EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state = 'failed') THEN 'failed' \
+                 ELSE 'missed' END \
+             WHERE status = 'scheduled' \
+               AND EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id) \
+               AND NOT EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id \
+                               AND t.state NOT IN ('published', 'failed', 'missed')) \
+             RETURNING id, workspace_id, status, evergreen_secs",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Marks a channel as needing reconnection (its posts wait) or as healthy again.
     pub async fn set_needs_reconnection(&self, channel: ChannelId, needs: bool) -> StoreResult<()> {
         found(
@@ -372,6 +429,63 @@ impl Store {
                 .execute(&self.pool)
                 .await?,
         )
+    }
+
+    /// Everything the engine reads before delivering a claimed batch, with five queries per
+    /// batch of up to 500 posts instead of six per delivery: the posts (with targets and media),
+    /// their channels, their workspaces' late policies and the parts recorded so far. Nobody
+    /// else writes these parts while the batch's leases hold.
+    pub async fn delivery_batch(&self, claimed: &[Claimed]) -> StoreResult<DeliveryBatch> {
+        let mut post_ids: Vec<PostId> = claimed.iter().map(|c| PostId(c.post_id)).collect();
+        post_ids.sort_unstable_by_key(|p| p.0);
+        post_ids.dedup();
+        let posts: HashMap<i64, PostRecord> =
+            self.posts_for_delivery(&post_ids).await?.into_iter().map(|p| (p.id, p)).collect();
+        let mut channel_ids: Vec<i64> = claimed.iter().map(|c| c.channel_id).collect();
+        channel_ids.sort_unstable();
+        channel_ids.dedup();
+        let mut workspace_ids: Vec<i64> = posts.values().map(|p| p.workspace_id).collect();
+        workspace_ids.sort_unstable();
+        workspace_ids.dedup();
+        let mut batch = DeliveryBatch { posts, ..Default::default() };
+        for chunk in channel_ids.chunks(500) {
+            let sql = format!(
+                "SELECT {} FROM channels WHERE id IN ({})",
+                crate::channels::CH_COLUMNS,
+                crate::placeholders(chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, ChannelRecord>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            batch.channels.extend(q.fetch_all(&self.pool).await?.into_iter().map(|c| (c.id, c)));
+        }
+        for chunk in workspace_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, late_publish_secs FROM workspaces WHERE id IN ({})",
+                crate::placeholders(chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            batch.late_publish_secs.extend(q.fetch_all(&self.pool).await?);
+        }
+        for chunk in post_ids.chunks(500) {
+            let sql = format!(
+                "SELECT post_id, channel_id, part, idempotency_key, remote_id, remote_cid, remote_url, published_at \
+                 FROM target_parts WHERE post_id IN ({}) ORDER BY part",
+                crate::placeholders(chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                batch.parts.entry((row.post_id, row.channel_id)).or_default().push(row.part);
+            }
+        }
+        Ok(batch)
     }
 
     /// A workspace's late policy: how late (in seconds) a post may still be published.

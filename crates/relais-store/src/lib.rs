@@ -150,6 +150,11 @@ pub(crate) fn found(done: sqlx::any::AnyQueryResult) -> StoreResult<()> {
     if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Serialises a 0/1 integer column as a JSON boolean.
 pub(crate) fn as_bool<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_bool(*v != 0)

@@ -234,6 +234,21 @@ impl Store {
         self.hydrate(row).await
     }
 
+    /// Many posts by id whatever their workspace (for the publishing engine: one claimed batch
+    /// loads its posts with three queries instead of three per delivery). Absent ids are skipped.
+    pub async fn posts_for_delivery(&self, ids: &[PostId]) -> StoreResult<Vec<PostRecord>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id IN ({})", crate::placeholders(chunk.len()));
+            let mut q = sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            rows.extend(q.fetch_all(&self.pool).await?);
+        }
+        self.hydrate_all(rows).await
+    }
+
     /// A post of a workspace, with its targets and media.
     pub async fn post(&self, workspace: WorkspaceId, id: PostId) -> StoreResult<PostRecord> {
         let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1 AND workspace_id = $2");
@@ -254,8 +269,7 @@ impl Store {
         let mut targets: HashMap<i64, Vec<TargetRecord>> = HashMap::new();
         let mut media: HashMap<i64, Vec<PostMediaRecord>> = HashMap::new();
         for chunk in rows.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let list = placeholders.join(", ");
+            let list = crate::placeholders(chunk.len());
             let sql = format!(
                 "SELECT post_id, channel_id, variant FROM post_targets WHERE post_id IN ({list}) ORDER BY channel_id"
             );

@@ -67,6 +67,7 @@ conformance! {
     membership_changes => membership_changes_sqlite, membership_changes_postgres;
     credentials_bytes_round_trip => credentials_bytes_round_trip_sqlite, credentials_bytes_round_trip_postgres;
     replace_post_children => replace_post_children_sqlite, replace_post_children_postgres;
+    delivery_batch_and_crash_repair => delivery_batch_and_crash_repair_sqlite, delivery_batch_and_crash_repair_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -707,4 +708,43 @@ async fn replace_post_children(store: &Store) {
     assert_not_found(store.replace_post(post, "scheduled", &bad).await, "replace with an unknown channel");
     let after = store.post(ws, post).await.unwrap();
     assert_eq!(after, p, "a failed replace changes nothing");
+}
+
+/// A claimed batch loads its posts, channels, policies and parts at once; a post whose targets
+/// all ended but whose own status was never written (the worker died in between) is settled by
+/// the repair, and only that one.
+async fn delivery_batch_and_crash_repair(store: &Store) {
+    use relais_store::delivery::TargetUpdate;
+    let owner = user(store, "cm@example.fr").await;
+    let ws = workspace(store, owner, "Brand").await;
+    let (a, b) = (channel(store, ws, "a").await, channel(store, ws, "b").await);
+    let both = create_one(store, write(ws, owner, &[a, b], "scheduled", Some(NOW))).await;
+    let single = create_one(store, write(ws, owner, &[a], "scheduled", Some(NOW))).await;
+    let later = create_one(store, write(ws, owner, &[a], "scheduled", Some(NOW + 60_000))).await;
+    let claimed = store.claim_due(NOW, "w1", NOW + 60_000, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 3);
+    store.store_part_key(both, a, 0, "key-0", "w1").await.expect("store key");
+
+    let batch = store.delivery_batch(&claimed).await.expect("batch");
+    let mut posts: Vec<i64> = batch.posts.keys().copied().collect();
+    posts.sort_unstable();
+    assert_eq!(posts, vec![both.0, single.0]);
+    assert_eq!(batch.posts[&both.0].targets.len(), 2);
+    assert_eq!(batch.channels.len(), 2);
+    assert_eq!(batch.late_publish_secs.get(&ws.0), Some(&3600));
+    assert_eq!(batch.parts[&(both.0, a.0)].iter().map(|p| p.idempotency_key.as_str()).collect::<Vec<_>>(), ["key-0"]);
+    assert!(!batch.parts.contains_key(&(both.0, b.0)));
+
+    // Both targets of `both` end, one target of `single` ends; nobody settles (a crash).
+    let done = |state| TargetUpdate { state, ..Default::default() };
+    store.update_target(both, a, "w1", done("published")).await.expect("a published");
+    store.update_target(both, b, "w1", done("failed")).await.expect("b failed");
+    assert_eq!(store.settle_finished_posts(NOW).await.expect("repair").len(), 1, "only `both` has ended");
+    store.update_target(single, a, "w1", done("published")).await.expect("single published");
+    let settled = store.settle_finished_posts(NOW).await.expect("repair");
+    assert_eq!(settled.iter().map(|s| (s.id, s.status.as_str())).collect::<Vec<_>>(), [(single.0, "published")]);
+    let statuses: Vec<(i64, String)> = all_posts(store, ws).await.into_iter().map(|p| (p.id, p.status)).collect();
+    assert!(statuses.contains(&(both.0, "failed".into())), "{statuses:?}");
+    assert!(statuses.contains(&(later.0, "scheduled".into())), "{statuses:?}");
+    assert!(store.settle_finished_posts(NOW).await.expect("repair").is_empty(), "idempotent");
 }

@@ -18,12 +18,15 @@ const POSTS: usize = 200;
 const THREAD_EVERY: usize = 5;
 const KILLS: usize = 20;
 
-fn worker(dir: &std::path::Path, key: &str, pds: &Pds) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_relais"))
-        .args(["worker", "--lease-secs", "2", "--allow-host", &pds.host(), "--data-dir"])
+fn worker(dir: &std::path::Path, key: &str, pds: &Pds, database_url: &Option<String>) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relais"));
+    cmd.env_remove("RELAIS_DATABASE_URL");
+    if let Some(url) = database_url {
+        cmd.env("RELAIS_DATABASE_URL", url);
+    }
+    cmd.args(["worker", "--lease-secs", "2", "--allow-host", &pds.host(), "--data-dir"])
         .arg(dir)
         .env("RELAIS_SECRET_KEY", key)
-        .env_remove("RELAIS_DATABASE_URL")
         .env("RELAIS_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -33,16 +36,29 @@ fn worker(dir: &std::path::Path, key: &str, pds: &Pds) -> std::process::Child {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_twenty_times_and_every_post_is_on_the_pds_exactly_once() {
+    scenario(None, 1, "crashlite").await;
+}
+
+/// Several `relais worker` processes sharing one PostgreSQL database, killed and restarted.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_on_postgres_killed_twenty_times_publish_exactly_once() {
+    let Some(admin) = relais_testkit::app::postgres_or_skip(true, "the crash test") else { return };
+    let url = relais_store::testing::fresh_postgres_url(&admin.unwrap_or_default()).await.unwrap();
+    scenario(Some(url), 2, "crashpg").await;
+}
+
+/// `workers` worker processes run at once; each round kills them all at a random moment.
+async fn scenario(database_url: Option<String>, workers: usize, name: &str) {
     let Some(pds) = Pds::shared() else { return };
-    let (handle, did, password) = pds.create_account("crashtest").await;
+    let (handle, did, password) = pds.create_account(name).await;
     let dir = tempfile::tempdir().unwrap();
     let key = {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
     };
-    let store = relais_store::Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("relais.db").display()))
-        .await
-        .unwrap();
+    let url =
+        database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("relais.db").display()));
+    let store = relais_store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let app = App {
         store,
@@ -87,13 +103,15 @@ async fn sigkill_twenty_times_and_every_post_is_on_the_pds_exactly_once() {
 
     // Kill the worker at random moments, 20 times.
     for _ in 0..KILLS {
-        let mut child = worker(dir.path(), &key, pds);
+        let mut children: Vec<_> = (0..workers).map(|_| worker(dir.path(), &key, pds, &database_url)).collect();
         tokio::time::sleep(Duration::from_millis(200 + rand::random::<u64>() % 1300)).await;
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        for child in &mut children {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+        }
     }
     // Then let one worker finish.
-    let mut child = worker(dir.path(), &key, pds);
+    let mut child = worker(dir.path(), &key, pds, &database_url);
     let deadline = Instant::now() + Duration::from_secs(300);
     let filter = || relais_store::posts::PostFilter { limit: 1000, ..Default::default() };
     loop {
