@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Conflict,
     /// Too many attempts: try again later.
     RateLimited,
+    /// A network or server Relais talked to refused or failed (its message is relayed).
+    Upstream,
     /// Something broke on our side.
     Internal,
 }
@@ -44,6 +46,13 @@ pub struct AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
+    /// A network or server refused or failed while doing `what` (English, French); `message`
+    /// is its own message.
+    pub fn upstream(code: &'static str, what: (&str, &str), message: &str) -> Self {
+        let (en, fr) = what;
+        Self::new(ErrorKind::Upstream, code, Msg::new(format!("{en}: {message}"), format!("{fr} : {message}")))
+    }
+
     /// A generic error.
     pub fn new(kind: ErrorKind, code: &'static str, message: Msg) -> Self {
         AppError { kind, code, message, problems: Vec::new() }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod import;
 pub mod media;
 pub mod notifications;
+pub mod oauth;
 pub mod posts;
 pub mod publisher;
 pub mod sandbox;

@@ -190,6 +190,7 @@ pub fn validate_for_channels(
             board: body.board.as_deref(),
             thread: &body.thread,
             first_comment: body.first_comment.as_deref(),
+            content_warning: body.content_warning.as_deref(),
         };
         let report = compose::check(network, &draft, &channel_context(channel));
         if !report.ok() {

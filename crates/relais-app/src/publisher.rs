@@ -263,16 +263,20 @@ impl Publisher {
                 alt: m.alt.clone(),
             });
         }
-        let mut parts =
-            vec![Part { text: variant.unwrap_or(body.text), media, link: body.link.clone(), first_comment: false }];
-        parts.extend(body.thread.into_iter().map(|text| Part {
+        let options = network_options(&body);
+        let languages: Vec<String> = body.language.iter().cloned().collect();
+        let part = |text, media, link, first_comment| Part {
             text,
-            media: Vec::new(),
-            link: None,
-            first_comment: false,
-        }));
+            media,
+            link,
+            first_comment,
+            languages: languages.clone(),
+            options: options.clone(),
+        };
+        let mut parts = vec![part(variant.unwrap_or(body.text), media, body.link.clone(), false)];
+        parts.extend(body.thread.into_iter().map(|text| part(text, Vec::new(), None, false)));
         if let Some(comment) = body.first_comment.filter(|c| !c.trim().is_empty()) {
-            parts.push(Part { text: comment, media: Vec::new(), link: None, first_comment: true });
+            parts.push(part(comment, Vec::new(), None, true));
         }
         Ok(parts)
     }
@@ -354,9 +358,9 @@ impl Publisher {
             media: part.media.clone(),
             link: part.link.clone(),
             reply_to,
-            languages: serde_json::from_str::<PostBody>(&post.body).ok().and_then(|b| b.language).into_iter().collect(),
+            languages: part.languages.clone(),
             idempotency_key: key,
-            options: serde_json::json!({}),
+            options: part.options.clone(),
         };
         let started = Instant::now();
         match network.publish(account, &out).await {
@@ -575,6 +579,22 @@ struct Part {
     media: Vec<OutMedia>,
     link: Option<String>,
     first_comment: bool,
+    languages: Vec<String>,
+    options: serde_json::Value,
+}
+
+/// The post's options in the shape connectors read (`OutPost::options`): Mastodon's
+/// visibility and content warning (which also marks media sensitive), on every part.
+fn network_options(body: &PostBody) -> serde_json::Value {
+    let mut options = serde_json::Map::new();
+    if let Some(visibility) = body.visibility {
+        options.insert("visibility".into(), visibility.as_str().into());
+    }
+    if let Some(cw) = body.content_warning.as_deref().filter(|cw| !cw.trim().is_empty()) {
+        options.insert("spoiler_text".into(), cw.into());
+        options.insert("sensitive".into(), true.into());
+    }
+    serde_json::Value::Object(options)
 }
 
 fn elapsed(started: Instant) -> i64 {

@@ -92,10 +92,44 @@ pub struct PostBody {
     /// The language of the text (BCP 47, e.g. `fr`, `en-GB`), sent to networks that tag posts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Who may see the post, on networks that let the author choose (Mastodon). Absent: the
+    /// account's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+    /// A content warning shown before the text, which stays hidden until opened (Mastodon's
+    /// `spoiler_text`; it also marks the media sensitive). Repeated on every part of a thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_warning: Option<String>,
     /// An image to attach, by URL (bulk import). It is downloaded through the SSRF-guarded
     /// client when the post is prepared for publishing, never by the API request itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
+}
+
+/// Who may see a post (Mastodon's four levels; the other networks publish publicly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Everyone, on public timelines.
+    Public,
+    /// Everyone, but kept off public timelines and trends ("quiet public").
+    Unlisted,
+    /// Followers only (Mastodon calls it `private`).
+    Private,
+    /// Only the mentioned accounts.
+    Direct,
+}
+
+impl Visibility {
+    /// The value the Mastodon API expects.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+            Visibility::Direct => "direct",
+        }
+    }
 }
 
 /// The approval decision a reviewer may take.

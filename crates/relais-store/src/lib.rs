@@ -16,6 +16,7 @@ pub mod delivery;
 pub mod media;
 mod migrate;
 pub mod notifications;
+pub mod oauth;
 pub mod posts;
 pub mod testing;
 pub mod users;

@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_notifications.sql"),
         include_str!("../migrations/postgres/0003_notifications.sql"),
     ),
+    (
+        4,
+        "oauth",
+        include_str!("../migrations/sqlite/0004_oauth.sql"),
+        include_str!("../migrations/postgres/0004_oauth.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.

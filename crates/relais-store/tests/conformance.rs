@@ -68,6 +68,7 @@ conformance! {
     credentials_bytes_round_trip => credentials_bytes_round_trip_sqlite, credentials_bytes_round_trip_postgres;
     replace_post_children => replace_post_children_sqlite, replace_post_children_postgres;
     delivery_batch_and_crash_repair => delivery_batch_and_crash_repair_sqlite, delivery_batch_and_crash_repair_postgres;
+    oauth_pending_taken_once_in_its_workspace => oauth_pending_taken_once_in_its_workspace_sqlite, oauth_pending_taken_once_in_its_workspace_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,4 +748,33 @@ async fn delivery_batch_and_crash_repair(store: &Store) {
     assert!(statuses.contains(&(both.0, "failed".into())), "{statuses:?}");
     assert!(statuses.contains(&(later.0, "scheduled".into())), "{statuses:?}");
     assert!(store.settle_finished_posts(NOW).await.expect("repair").is_empty(), "idempotent");
+}
+
+/// An OAuth request in flight is taken once, only in its workspace, and only before it expires.
+async fn oauth_pending_taken_once_in_its_workspace(store: &Store) {
+    use relais_store::oauth::OauthPending;
+    let owner = user(store, "cm@example.fr").await;
+    let (a, b) = (workspace(store, owner, "A").await, workspace(store, owner, "B").await);
+    let pending = |state: &str, expires_at| OauthPending {
+        state: state.into(),
+        workspace_id: a.0,
+        network: "mastodon".into(),
+        instance_url: "https://m.example".into(),
+        redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+        client_id: "id".into(),
+        client_secret_sealed: vec![1, 2, 3, 0, 255],
+        created_by: owner.0,
+        expires_at,
+    };
+    store.create_oauth_pending(&pending("s1", NOW + 1_000), NOW).await.expect("create");
+    store.create_oauth_pending(&pending("s2", NOW + 1_000), NOW).await.expect("create");
+    assert_not_found(store.take_oauth_pending(b, "s1", NOW).await, "another workspace");
+    let taken = store.take_oauth_pending(a, "s1", NOW).await.expect("take");
+    assert_eq!(taken, pending("s1", NOW + 1_000));
+    assert_not_found(store.take_oauth_pending(a, "s1", NOW).await, "used once");
+    assert_not_found(store.take_oauth_pending(a, "s2", NOW + 1_000).await, "expired");
+    // Creating a request forgets the expired ones.
+    store.create_oauth_pending(&pending("s3", NOW + 1_000), NOW).await.expect("create");
+    store.create_oauth_pending(&pending("s4", NOW + 5_000), NOW + 2_000).await.expect("create");
+    assert_not_found(store.take_oauth_pending(a, "s3", NOW).await, "purged");
 }

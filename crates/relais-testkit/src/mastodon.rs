@@ -1,7 +1,7 @@
 //! The Mastodon API mock (PyPI `mastodon_mock`, `scripts/peers/mastodon-mock.sh`), one per handle.
 
 use relais_networks::GuardedClient;
-use relais_networks::mastodon::{authorize_url, exchange_code, register_app};
+use relais_networks::mastodon::{AppRegistration, authorize_url, exchange_code, register_app};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -47,7 +47,18 @@ impl MastodonMock {
     pub async fn connect(&self, username: &str) -> String {
         let (guarded, base) = (GuardedClient::new(vec![self.host()]), self.base());
         let app = register_app(&guarded, &base, OOB, SCOPES).await.unwrap_or_else(|e| panic!("register_app: {e}"));
-        let raw = reqwest::Client::new();
+        self.sign_up(&app, username).await;
+        let url = authorize_url(&base, &app, OOB, SCOPES, "xyz").unwrap_or_else(|e| panic!("authorize_url: {e}"));
+        let code = self.approve(&url, username).await;
+        let token = exchange_code(&guarded, &base, &app, OOB, &code).await;
+        let token = token.unwrap_or_else(|e| panic!("exchange_code: {e}"));
+        assert!(exchange_code(&guarded, &base, &app, OOB, "not-a-code").await.is_err());
+        token.access_token
+    }
+
+    /// Creates the account `username` (the mock signs people up with an app token).
+    pub async fn sign_up(&self, app: &AppRegistration, username: &str) {
+        let (raw, base) = (reqwest::Client::new(), self.base());
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", &app.client_id),
@@ -68,19 +79,29 @@ impl MastodonMock {
             ]);
         let signup = send(signup).await;
         assert!(signup.status().is_success(), "signup: {}", signup.text().await.unwrap_or_default());
-        // The authorization page (a real server shows a login; the mock lists its accounts).
-        let url = authorize_url(&base, &app, OOB, SCOPES, "xyz").unwrap_or_else(|e| panic!("authorize_url: {e}"));
-        let page = send(raw.get(&url)).await.text().await.unwrap_or_default();
+    }
+
+    /// What a person does on the server's authorization page (`authorize_url`, as Relais built
+    /// it): approves as `username` and gets the code (out-of-band redirect: the page shows it).
+    pub async fn approve(&self, authorize_url: &str, username: &str) -> String {
+        let raw = reqwest::Client::new();
+        // A real server shows a login; the mock lists its accounts.
+        let page = send(raw.get(authorize_url)).await.text().await.unwrap_or_default();
         assert!(page.contains(username), "{page}");
-        let grant = [("username", username), ("redirect_uri", OOB), ("client_id", &app.client_id), ("state", "xyz")];
-        let granted = send(raw.post(format!("{base}/oauth/authorize")).form(&grant)).await.text().await;
+        let url = reqwest::Url::parse(authorize_url).unwrap_or_else(|e| panic!("{e}"));
+        let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let param = |name: &str| query.get(name).cloned().unwrap_or_default();
+        let grant = [
+            ("username", username.to_owned()),
+            ("redirect_uri", param("redirect_uri")),
+            ("client_id", param("client_id")),
+            ("state", param("state")),
+        ];
+        let granted = send(raw.post(format!("{}/oauth/authorize", self.base())).form(&grant)).await.text().await;
         let granted = granted.unwrap_or_default();
         let code = granted.split("Authorization code: ").nth(1).and_then(|s| s.split('<').next());
         let Some(code) = code else { panic!("no authorization code in {granted}") };
-        let token = exchange_code(&guarded, &base, &app, OOB, code).await;
-        let token = token.unwrap_or_else(|e| panic!("exchange_code: {e}"));
-        assert!(exchange_code(&guarded, &base, &app, OOB, "not-a-code").await.is_err());
-        token.access_token
+        code.to_owned()
     }
 }
 

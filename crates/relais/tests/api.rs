@@ -388,6 +388,16 @@ async fn tenant_isolation_on_every_endpoint(t: &TestApp) {
         ),
         ("DELETE", format!("/api/v1/workspaces/{ws_a}/webhooks/1"), None),
         ("GET", format!("/api/v1/workspaces/{ws_a}/notifications"), None),
+        (
+            "POST",
+            format!("/api/v1/workspaces/{ws_a}/connect/mastodon"),
+            Some(json!({ "instance_url": "https://b.social" })),
+        ),
+        (
+            "POST",
+            format!("/api/v1/workspaces/{ws_a}/connect/mastodon/code"),
+            Some(json!({ "state": "s", "code": "c" })),
+        ),
     ];
     for (method, path, body) in attempts {
         let (s, answer) = t.call(&bob, method, &path, body).await;
@@ -722,6 +732,13 @@ async fn bad_input_changes_nothing(t: &TestApp) {
             format!("/api/v1/workspaces/{ws}/channels"),
             json!({ "network": "mastodon", "handle": "@a@b.social", "instance_url": "ftp://b.social" }),
         ),
+        (format!("/api/v1/workspaces/{ws}/connect/mastodon"), json!({ "instance_url": "ftp://b.social" })),
+        (
+            format!("/api/v1/workspaces/{ws}/connect/mastodon"),
+            json!({ "instance_url": "https://b.social", "redirect_uri": "javascript:alert(1)" }),
+        ),
+        (format!("/api/v1/workspaces/{ws}/connect/mastodon/code"), json!({ "state": "forged", "code": "x" })),
+        (format!("/api/v1/workspaces/{ws}/connect/mastodon/code"), json!({ "state": "x" })),
     ] {
         let (s, answer) = t.call(&owner, "POST", &path, Some(body)).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");

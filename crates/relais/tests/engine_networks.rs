@@ -186,6 +186,99 @@ async fn a_thread_with_a_first_comment_reaches_bluesky_and_mastodon_exactly_once
     assert_eq!(e.app.publish_log(&e.actor, e.ws, post).await.unwrap().attempts.len(), 8);
 }
 
+/// A person connects their Mastodon account by OAuth: Relais registers itself on the server,
+/// the person approves on the server's page and pastes the code; the state is used once and
+/// expires; a refused code creates nothing; the token then publishes.
+#[tokio::test]
+async fn a_mastodon_account_connects_by_oauth() {
+    use relais_app::oauth::{MastodonAuthorizeInput, MastodonConnectInput, OUT_OF_BAND};
+    let Some(mock) = MastodonMock::start_or_skip() else { return };
+    let e = env(vec![mock.host()]).await;
+    let guarded = relais_networks::GuardedClient::new(vec![mock.host()]);
+    let signup = relais_networks::mastodon::register_app(&guarded, &mock.base(), OUT_OF_BAND, "read write").await;
+    mock.sign_up(&signup.unwrap(), "oauthcm").await;
+    let start = || MastodonAuthorizeInput { instance_url: mock.base(), redirect_uri: None };
+    let finish = |state: &str, code: &str| MastodonConnectInput {
+        state: state.into(),
+        code: code.into(),
+        display_name: Some("Marque (Mastodon)".into()),
+    };
+
+    let auth = e.app.mastodon_authorize(&e.actor, e.ws, start()).await.unwrap();
+    assert!(auth.authorize_url.starts_with(&format!("{}/oauth/authorize?", mock.base())), "{}", auth.authorize_url);
+    assert!(auth.authorize_url.contains(&auth.state));
+    let code = mock.approve(&auth.authorize_url, "oauthcm").await;
+    let err = e.app.mastodon_connect(&e.actor, e.ws, finish("not-the-state", &code)).await.unwrap_err();
+    assert_eq!(err.code, "oauth_state_unknown");
+    let channel = e.app.mastodon_connect(&e.actor, e.ws, finish(&auth.state, &code)).await.unwrap();
+    assert_eq!((channel.network.as_str(), channel.handle.as_str()), ("mastodon", "oauthcm"));
+    assert_eq!(channel.display_name, "Marque (Mastodon)");
+    assert!(channel.limits.is_some(), "the server's limits were read");
+    let again = e.app.mastodon_connect(&e.actor, e.ws, finish(&auth.state, &code)).await.unwrap_err();
+    assert_eq!(again.code, "oauth_state_unknown", "a state is used once");
+
+    // A refused code: the server's message, nothing created.
+    let auth = e.app.mastodon_authorize(&e.actor, e.ws, start()).await.unwrap();
+    let err = e.app.mastodon_connect(&e.actor, e.ws, finish(&auth.state, "not-a-code")).await.unwrap_err();
+    assert_eq!(err.kind, relais_app::error::ErrorKind::Upstream, "{err:?}");
+    // An expired request.
+    let auth = e.app.mastodon_authorize(&e.actor, e.ws, start()).await.unwrap();
+    let code = mock.approve(&auth.authorize_url, "oauthcm").await;
+    e.advance(16 * 60 * 1000);
+    let err = e.app.mastodon_connect(&e.actor, e.ws, finish(&auth.state, &code)).await.unwrap_err();
+    assert_eq!(err.code, "oauth_state_unknown");
+    assert_eq!(e.app.channels(&e.actor, e.ws).await.unwrap().len(), 1);
+
+    // The token publishes.
+    let post = e.post(&[ChannelId(channel.id)], "Connecté par OAuth", &[], None).await;
+    e.advance(HOUR + 1);
+    assert_eq!(Publisher::new(e.app.clone(), "w1").run_once(64).await.unwrap(), 1);
+    assert_eq!(e.status(post).await, "published");
+}
+
+/// Mastodon's visibility and content warning reach the server on every part of a thread.
+#[tokio::test]
+async fn mastodon_visibility_and_content_warning_reach_the_server() {
+    let Some(mock) = MastodonMock::start_or_skip() else { return };
+    let token = mock.connect("options").await;
+    let e = env(vec![mock.host()]).await;
+    let masto = e.channel("mastodon", "options", mock.base(), json!({ "access_token": token })).await;
+    let due = jiff::Timestamp::from_millisecond(e.now() + HOUR).unwrap();
+    let local = due.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap()).datetime().to_string();
+    let input: relais_app::posts::PostInput = serde_json::from_value(json!({
+        "text": "Le final de la saison : qui l'avait vu venir ?",
+        "thread": ["Notre analyse, scène par scène"],
+        "visibility": "unlisted",
+        "content_warning": "Divulgâchage : épisode 10",
+        "channels": [{ "channel_id": masto.0 }],
+        "schedule": { "at": { "local": local } }
+    }))
+    .unwrap();
+    let post = PostId(e.app.create_post(&e.actor, e.ws, input).await.unwrap().id);
+    e.advance(HOUR + 1);
+    assert_eq!(Publisher::new(e.app.clone(), "w1").run_once(64).await.unwrap(), 1);
+    assert_eq!(e.status(post).await, "published");
+    for part in e.parts(post, masto).await {
+        let id = part.remote_id.unwrap();
+        let status = mastodon_get(&mock, &token, &format!("/api/v1/statuses/{id}")).await;
+        assert_eq!(status["visibility"], "unlisted", "{status}");
+        assert_eq!(status["spoiler_text"], "Divulgâchage : épisode 10", "{status}");
+        assert_eq!(status["sensitive"], true, "{status}");
+    }
+    // A content warning counts in the server's budget: 480 + 21 > 500 is refused at creation.
+    let due = jiff::Timestamp::from_millisecond(e.now() + HOUR).unwrap();
+    let local = due.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap()).datetime().to_string();
+    let input: relais_app::posts::PostInput = serde_json::from_value(json!({
+        "text": "x".repeat(480),
+        "content_warning": "y".repeat(21),
+        "channels": [{ "channel_id": masto.0 }],
+        "schedule": { "at": { "local": local } }
+    }))
+    .unwrap();
+    let err = e.app.create_post(&e.actor, e.ws, input).await.unwrap_err();
+    assert!(format!("{err:?}").contains("too_long"), "{err:?}");
+}
+
 /// Worker A stores part 0's key, publishes it on the PDS and dies before recording it (SIGKILL
 /// after the network call). Worker B, once A's lease expired, finds part 0 by its key and
 /// publishes only the rest.

@@ -71,6 +71,8 @@ pub struct Draft<'a> {
     pub thread: &'a [String],
     /// A first comment published right after the post.
     pub first_comment: Option<&'a str>,
+    /// A content warning (Mastodon counts it in the post's length, on every part).
+    pub content_warning: Option<&'a str>,
 }
 
 /// The limits of one Mastodon server, as published by `GET /api/v2/instance`.

@@ -483,3 +483,26 @@ fn no_panic_on_arbitrary_text() {
         }
     }
 }
+
+#[test]
+fn mastodon_counts_the_content_warning_in_every_part() {
+    let cw = "Spoiler 🎬"; // 9 graphemes
+    let thread = vec!["b".repeat(491)];
+    let at = "a".repeat(491);
+    let draft = |t| Draft { text: t, content_warning: Some(cw), ..Draft::default() };
+    let report = check(Mastodon, &draft(&at), &Context::default());
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.counted, 500);
+    let past = "a".repeat(492);
+    let report = check(Mastodon, &draft(&past), &Context::default());
+    assert_eq!(report.problems.iter().map(|p| (p.code, p.start)).collect::<Vec<_>>(), [("text_too_long", Some(491))]);
+    assert!(report.problems[0].message.en.contains("501"), "{}", report.problems[0].message.en);
+    let long_thread = ["b".repeat(492)];
+    let threaded = Draft { text: "a", thread: &long_thread, content_warning: Some(cw), ..Draft::default() };
+    assert_eq!(codes(Mastodon, &threaded, &Context::default()), ["text_too_long"]);
+    let ok_thread = Draft { text: "a", thread: &thread, content_warning: Some(cw), ..Draft::default() };
+    assert!(check(Mastodon, &ok_thread, &Context::default()).ok());
+    // Other networks have no content warning to count; an empty one counts nothing.
+    assert!(check(Bluesky, &Draft { content_warning: Some(cw), ..text(&"a".repeat(300)) }, &Context::default()).ok());
+    assert!(check(Mastodon, &Draft { content_warning: Some(""), ..text(&"a".repeat(500)) }, &Context::default()).ok());
+}

@@ -12,7 +12,13 @@ const KINDS: [MediaKind; 3] = [MediaKind::Image, MediaKind::Gif, MediaKind::Vide
 /// Validates `draft` for `network` and returns every problem found (never stops at the first).
 pub fn check(network: Network, draft: &Draft, ctx: &Context) -> Report {
     let rules = rules::for_network(network, ctx);
-    let mut v = Validator { network, rules, ctx, problems: Vec::new() };
+    // Mastodon counts the content warning in every status's length (its length validator joins
+    // `spoiler_text` and the text, in graphemes).
+    let reserved = match (network, draft.content_warning.filter(|cw| !cw.is_empty())) {
+        (Network::Mastodon, Some(cw)) => count::measure(Counter::Graphemes, cw, &ctx.mastodon),
+        _ => 0,
+    };
+    let mut v = Validator { network, rules, ctx, reserved, problems: Vec::new() };
     v.empty(draft);
     v.post_text(Field::Text, draft.text);
     v.thread(draft.thread);
@@ -24,7 +30,7 @@ pub fn check(network: Network, draft: &Draft, ctx: &Context) -> Report {
     let counter = rules.text.counter;
     Report {
         network,
-        counted: count::measure(counter, draft.text, &ctx.mastodon),
+        counted: count::measure(counter, draft.text, &ctx.mastodon) + v.reserved,
         limit: rules.text.limit,
         unit: counter.unit(),
         problems: v.problems,
@@ -41,6 +47,8 @@ struct Validator<'c> {
     network: Network,
     rules: Rules,
     ctx: &'c Context,
+    /// Length the content warning takes from every post text's budget.
+    reserved: usize,
     problems: Vec<Problem>,
 }
 
@@ -70,8 +78,8 @@ impl Validator<'_> {
 
     fn length(&mut self, field: Field, text: &str, rule: TextRule) {
         let units = count::units(rule.counter, text, &self.ctx.mastodon);
-        let Some(start) = count::overflow_start(&units, rule.limit) else { return };
-        let counted = units.iter().map(|u| u.cost).sum();
+        let Some(start) = count::overflow_start(&units, rule.limit.saturating_sub(self.reserved)) else { return };
+        let counted = units.iter().map(|u| u.cost).sum::<usize>() + self.reserved;
         let unit = rule.counter.unit();
         let message = messages::too_long(field, counted, unit, self.network, rule.limit);
         self.push(rule.code, field, Some((start, text.chars().count())), message);

@@ -13,7 +13,7 @@ pub mod oauth;
 mod text;
 
 pub use client::{Mastodon, status_body};
-pub use oauth::{AccessToken, AppRegistration, authorize_url, exchange_code, register_app};
+pub use oauth::{AccessToken, AppRegistration, authorize_url, exchange_code, register_app, token_account};
 pub use text::status_text;
 
 use crate::guard::{FetchError, GuardedClient};

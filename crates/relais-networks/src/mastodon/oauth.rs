@@ -114,6 +114,19 @@ pub async fn exchange_code(
     Ok(AccessToken { access_token: field(&token, "access_token")?, scope })
 }
 
+/// The account a token belongs to (`GET /api/v1/accounts/verify_credentials`): its `acct`
+/// (the username on its own server).
+pub async fn token_account(
+    client: &GuardedClient,
+    instance_url: &str,
+    token: &AccessToken,
+) -> Result<String, NetError> {
+    let base = instance_url.trim_end_matches('/');
+    let url = format!("{base}/api/v1/accounts/verify_credentials");
+    let me = send(client, Method::GET, &url, Some(&token.access_token), |r| r).await?.json(false)?;
+    field(&me, "acct").or_else(|_| field(&me, "username"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use relais_app::channels::ChannelInput;
+use relais_app::oauth::{MastodonAuthorization, MastodonAuthorizeInput, MastodonConnectInput};
 use relais_domain::ids::{ChannelId, WorkspaceId};
 use relais_domain::schedule::WeeklySlot;
 use relais_store::channels::ChannelRecord;
@@ -19,6 +20,38 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(get_slots, set_slots))
         .routes(routes!(refresh_limits))
         .routes(routes!(reconnect))
+        .routes(routes!(mastodon_authorize))
+        .routes(routes!(mastodon_connect))
+}
+
+/// Starts connecting a Mastodon account by OAuth: registers Relais on the server and returns
+/// the server's authorization page (the person approves there and gets a code).
+#[utoipa::path(post, path = "/workspaces/{ws}/connect/mastodon", tag = "channels", params(("ws" = i64, Path)), request_body = MastodonAuthorizeInput, responses((status = 200, body = MastodonAuthorization), (status = 422), (status = 502)))]
+async fn mastodon_authorize(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(req): ApiJson<MastodonAuthorizeInput>,
+) -> ApiResult<Json<MastodonAuthorization>> {
+    s.app.mastodon_authorize(&actor, WorkspaceId(ws), req).await.map(Json).map_err(|e| lang.problem(e))
+}
+
+/// Finishes connecting a Mastodon account: exchanges the code for a token (encrypted at rest)
+/// and creates the channel.
+#[utoipa::path(post, path = "/workspaces/{ws}/connect/mastodon/code", tag = "channels", params(("ws" = i64, Path)), request_body = MastodonConnectInput, responses((status = 201, body = ChannelRecord), (status = 422), (status = 502)))]
+async fn mastodon_connect(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(req): ApiJson<MastodonConnectInput>,
+) -> ApiResult<(StatusCode, Json<ChannelRecord>)> {
+    s.app
+        .mastodon_connect(&actor, WorkspaceId(ws), req)
+        .await
+        .map(|c| (StatusCode::CREATED, Json(c)))
+        .map_err(|e| lang.problem(e))
 }
 
 /// The workspace's channels (credentials are never returned).

@@ -30,6 +30,8 @@ struct CheckRequest {
     #[serde(default)]
     thread: Vec<String>,
     first_comment: Option<String>,
+    /// A content warning (Mastodon counts it in every part's length).
+    content_warning: Option<String>,
     /// A Mastodon instance's limits (`/api/v2/instance` document) to check against.
     #[schema(value_type = Option<Object>)]
     mastodon_instance: Option<serde_json::Value>,
@@ -55,6 +57,7 @@ async fn check(lang: Lang, Auth(_actor): Auth, ApiJson(req): ApiJson<CheckReques
         board: req.board.as_deref(),
         thread: &req.thread,
         first_comment: req.first_comment.as_deref(),
+        content_warning: req.content_warning.as_deref(),
     };
     let ctx = Context {
         mastodon: req.mastodon_instance.as_ref().map(MastodonInstance::from_instance_json).unwrap_or_default(),
