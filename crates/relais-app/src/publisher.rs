@@ -328,6 +328,10 @@ impl Publisher {
                             elapsed(started),
                         )
                         .await?;
+                        let update = TargetUpdate { state: "sending", keep_lease: true, ..Default::default() };
+                        if !self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)? {
+                            return Ok(Err(Outcome::LostLease));
+                        }
                         k.idempotency_key.clone()
                     }
                     Err(e) => return self.failed_call(post, channel, index, e, elapsed(started)).await.map(Err),
@@ -335,7 +339,7 @@ impl Publisher {
             }
             None => {
                 let key = self.keys.next(u64::try_from(self.app.now().as_microsecond()).unwrap_or(0));
-                if !self.fenced(self.app.store.store_part_key(post_id, channel, index, &key, &self.worker).await)? {
+                if !self.fenced(self.app.store.begin_part(post_id, channel, index, &key, &self.worker).await)? {
                     return Ok(Err(Outcome::LostLease));
                 }
                 done.push(PartRecord {
@@ -349,10 +353,6 @@ impl Publisher {
                 key
             }
         };
-        let update = TargetUpdate { state: "sending", keep_lease: true, ..Default::default() };
-        if !self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)? {
-            return Ok(Err(Outcome::LostLease));
-        }
         let out = OutPost {
             text: part.text.clone(),
             media: part.media.clone(),
@@ -365,8 +365,11 @@ impl Publisher {
         let started = Instant::now();
         match network.publish(account, &out).await {
             Ok(published) => {
-                self.part_done(post_id, channel, index, &published).await?;
-                self.log(post_id, channel, index, "published", None, elapsed(started)).await?;
+                let r = &published.remote;
+                let remote = (r.id.as_str(), r.cid.as_deref(), r.url.as_deref());
+                let (now, latency) = (self.app.now_ms(), elapsed(started));
+                let store = &self.app.store;
+                store.part_published_logged(post_id, channel, index, remote, now, &self.worker, latency).await?;
                 Ok(Ok(published.remote))
             }
             Err(e) => self.failed_call(post, channel, index, e, elapsed(started)).await.map(Err),

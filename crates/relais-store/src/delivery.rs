@@ -283,6 +283,81 @@ impl Store {
         )
     }
 
+    /// Stores a part's idempotency key and marks the delivery `sending`, before the network is
+    /// called; fenced by the lease (else "not found"). One statement on PostgreSQL.
+    pub async fn begin_part(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        part: i64,
+        key: &str,
+        worker: &str,
+    ) -> StoreResult<()> {
+        match self.backend {
+            Backend::Postgres => found(
+                sqlx::query(
+                    "WITH t AS (UPDATE post_targets SET state = 'sending', next_attempt_at = NULL, last_error = NULL \
+                                WHERE post_id = $3 AND channel_id = $4 AND lease_owner = $5 RETURNING post_id, channel_id) \
+                     INSERT INTO target_parts (post_id, channel_id, part, idempotency_key) \
+                     SELECT post_id, channel_id, $1, $2 FROM t",
+                )
+                .bind(part)
+                .bind(key)
+                .bind(post.0)
+                .bind(channel.0)
+                .bind(worker)
+                .execute(&self.pool)
+                .await?,
+            ),
+            // In-process: two statements cost nothing.
+            Backend::Sqlite => {
+                self.store_part_key(post, channel, part, key, worker).await?;
+                let sending = TargetUpdate { state: "sending", keep_lease: true, ..Default::default() };
+                self.update_target(post, channel, worker, sending).await
+            }
+        }
+    }
+
+    /// Records a part's remote identity as soon as it is published and logs the attempt. One
+    /// statement on PostgreSQL.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn part_published_logged(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        part: i64,
+        remote: (&str, Option<&str>, Option<&str>),
+        at: i64,
+        worker: &str,
+        latency_ms: i64,
+    ) -> StoreResult<()> {
+        match self.backend {
+            Backend::Postgres => found(
+                sqlx::query(
+                    "WITH p AS (UPDATE target_parts SET remote_id = $1, remote_cid = $2, remote_url = $3, published_at = $4 \
+                                WHERE post_id = $5 AND channel_id = $6 AND part = $7 RETURNING post_id) \
+                     INSERT INTO publish_attempts (post_id, channel_id, part, worker, at, outcome, message, latency_ms) \
+                     SELECT $5, $6, $7, $8, $4, 'published', NULL, $9 FROM p",
+                )
+                .bind(remote.0)
+                .bind(remote.1)
+                .bind(remote.2)
+                .bind(at)
+                .bind(post.0)
+                .bind(channel.0)
+                .bind(part)
+                .bind(worker)
+                .bind(latency_ms)
+                .execute(&self.pool)
+                .await?,
+            ),
+            Backend::Sqlite => {
+                self.part_published(post, channel, part, remote, at).await?;
+                self.record_attempt(post, channel, part, worker, at, "published", None, latency_ms).await
+            }
+        }
+    }
+
     /// Forgets a part's key when the network definitively refused the call (e.g. 401): nothing
     /// can be on the network under it. Fenced by the lease; never forgets a published part.
     pub async fn forget_part_key(&self, post: PostId, channel: ChannelId, part: i64, worker: &str) -> StoreResult<()> {
