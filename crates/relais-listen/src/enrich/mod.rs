@@ -1,1 +1,5 @@
-//! Enrichment of every post: language, sentiment, near-duplicate grouping (work in progress, issue 4).
+//! Enrichment of every post: language, sentiment, near-duplicate grouping.
+
+pub mod eval;
+pub mod fold;
+pub mod sentiment;
