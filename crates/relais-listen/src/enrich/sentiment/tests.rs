@@ -52,7 +52,7 @@ fn but_uses_positions_outside_parity_mode() {
     // at index 0 and halved again there, instead of being multiplied by 1.5.
     let lex = english::lexicon();
     let mut words = Words::with_capacity(16);
-    words.tokenize("a but b", &lex, false);
+    words.tokenize("a but b", &lex, false, false);
     let run = |analyzer: &SentimentAnalyzer| {
         let mut scores = [1.9, 0.0, 0.95];
         analyzer.but_check(&words, &mut scores);

@@ -26,12 +26,15 @@ pub struct Words<'a> {
     /// The tokens in order.
     pub toks: Vec<Tok<'a>>,
     lower: String,
+    scratch: String,
+    french: bool,
+    improved: bool,
 }
 
 impl<'a> Words<'a> {
     /// Empty, with room for a text of `len` bytes.
     pub fn with_capacity(len: usize) -> Self {
-        Self { toks: Vec::with_capacity(len / 4 + 4), lower: String::with_capacity(len + 32) }
+        Self { toks: Vec::with_capacity(len / 4 + 4), lower: String::with_capacity(len + 32), ..Self::default() }
     }
 
     /// Normalised form of token `i`.
@@ -53,13 +56,16 @@ impl<'a> Words<'a> {
         self.toks.len()
     }
 
-    /// Splits `text` into tokens; `french` folds accents and splits on apostrophes.
-    pub fn tokenize(&mut self, text: &'a str, lex: &'a Lexicon, french: bool) {
+    /// Splits `text` into tokens; `french` folds accents and splits on apostrophes; `improved`
+    /// also looks up short words without their punctuation ("no!") and squeezes elongations.
+    pub fn tokenize(&mut self, text: &'a str, lex: &'a Lexicon, french: bool, improved: bool) {
         self.toks.clear();
         self.lower.clear();
+        self.french = french;
+        self.improved = improved;
         for chunk in text.split_whitespace() {
             if chunk.is_ascii() && !french {
-                self.push(chunk, lex, french);
+                self.push(chunk, lex);
                 continue;
             }
             let mut start = 0;
@@ -71,33 +77,182 @@ impl<'a> Words<'a> {
                     continue;
                 }
                 if start < at {
-                    self.push(&chunk[start..at], lex, french);
+                    self.push(&chunk[start..at], lex);
                 }
                 start = at + c.len_utf8();
                 for word in emoji.unwrap_or_default() {
-                    self.push(word, lex, french);
+                    self.push(word, lex);
                 }
             }
             if start < chunk.len() {
-                self.push(&chunk[start..], lex, french);
+                self.push(&chunk[start..], lex);
             }
         }
     }
 
-    fn push(&mut self, raw: &'a str, lex: &'a Lexicon, french: bool) {
+    fn push(&mut self, raw: &'a str, lex: &'a Lexicon) {
+        if self.improved {
+            if let Some((word, emoticon)) = glued_emoticon(raw, lex) {
+                self.push_one(word, lex);
+                self.push_one(emoticon, lex);
+                return;
+            }
+        }
+        self.push_one(raw, lex);
+    }
+
+    fn push_one(&mut self, raw: &'a str, lex: &'a Lexicon) {
         let stripped = raw.trim_matches(is_punctuation);
-        let text = if stripped.len() <= 2 || stripped.chars().nth(2).is_none() { raw } else { stripped };
-        let start = self.lower.len() as u32;
-        if french {
+        let short = stripped.chars().nth(2).is_none();
+        let text = if short { raw } else { stripped };
+        let start = self.lower.len();
+        self.normalise(text);
+        let mut entry = lex.get(&self.lower[start..]);
+        if self.improved && entry.is_none() {
+            let entity = raw.starts_with('&') && raw.ends_with(';'); // "&gt;" is not "gt"
+            if short && !entity && !stripped.is_empty() && stripped.len() < raw.len() {
+                // "no!", "ok.": VADER keeps short tokens whole (for emoticons); try the bare word.
+                self.lower.truncate(start);
+                self.normalise(stripped);
+                entry = lex.get(&self.lower[start..]);
+                if entry.is_none() {
+                    self.lower.truncate(start);
+                    self.normalise(raw);
+                }
+            }
+            if entry.is_none() && !self.french {
+                // Emoticons written with capitals in the lexicon (":D", "O_o") are missed by
+                // VADER's lower-case lookup.
+                entry = lex.get(text);
+            }
+            if entry.is_none() {
+                entry = self.unelongate(start, lex);
+            }
+            if entry.is_none() {
+                entry = self.g_dropped(start, lex);
+            }
+            if entry.is_none() {
+                entry = self.laughter(start, lex);
+            }
+            if entry.is_none() {
+                entry = self.inflected(start, lex);
+            }
+        }
+        let end = self.lower.len() as u32;
+        let clause_end = raw.ends_with([',', '.', ';', ':', '!', '?', '…']);
+        self.toks.push(Tok { start: start as u32, end, upper: is_upper(text), clause_end, entry });
+    }
+
+    fn normalise(&mut self, text: &str) {
+        if self.french {
             push_folded(&mut self.lower, text);
         } else {
             push_lower(&mut self.lower, text);
         }
-        let end = self.lower.len() as u32;
-        let entry = lex.get(&self.lower[start as usize..end as usize]);
-        let clause_end = raw.ends_with([',', '.', ';', ':', '!', '?', '…']);
-        self.toks.push(Tok { start, end, upper: is_upper(text), clause_end, entry });
     }
+
+    /// "hahahaha" → "hahaha", "lolol" → "lol".
+    fn laughter(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+        let word = &self.lower[start..];
+        let canonical = if word.len() >= 8 && word.trim_end_matches('h').as_bytes().chunks(2).all(|c| c == b"ha") {
+            "hahaha"
+        } else if word.len() >= 5 && word.starts_with("lo") && word.bytes().all(|b| b == b'l' || b == b'o') {
+            "lol"
+        } else {
+            return None;
+        };
+        let entry = lex.get(canonical)?;
+        self.lower.truncate(start);
+        self.lower.push_str(canonical);
+        Some(entry)
+    }
+
+    /// "lovin" → "loving", "amazin" → "amazing" (dropped g).
+    fn g_dropped(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+        let word = &self.lower[start..];
+        if self.french || word.len() < 4 || !word.ends_with("in") {
+            return None;
+        }
+        self.scratch.clear();
+        self.scratch.push_str(word);
+        self.scratch.push('g');
+        let entry = lex.get(&self.scratch)?;
+        self.lower.push('g');
+        Some(entry)
+    }
+
+    /// English plurals and comparatives of lexicon words: "smiles" → "smile", "coolest" → "cool",
+    /// "nicer" → "nice", "biggest" → "big". The token keeps its written form.
+    fn inflected(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+        let word = &self.lower[start..];
+        if self.french || word.len() < 5 || !word.is_ascii() {
+            return None;
+        }
+        let stems: [(&str, &[usize]); 1] = [("est", &[3, 2])];
+        for (suffix, cuts) in stems {
+            if !word.ends_with(suffix) {
+                continue;
+            }
+            for &cut in cuts {
+                let stem = &word[..word.len() - cut];
+                if let Some(entry) = lex.get(stem).filter(|e| e.valence.is_some()) {
+                    return Some(entry);
+                }
+            }
+            let stem = &word.as_bytes()[..word.len() - suffix.len()];
+            if let [.., a, b] = stem {
+                if a == b && suffix != "s" {
+                    return lex.get(&word[..word.len() - suffix.len() - 1]).filter(|e| e.valence.is_some());
+                }
+            }
+            return None;
+        }
+        None
+    }
+
+    /// "goooood" → "good", "sooo" → "so": letters repeated three times or more, squeezed to two,
+    /// then to one; the token's form is replaced when the lexicon knows the result.
+    fn unelongate(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+        let word = &self.lower[start..];
+        let bytes = word.as_bytes();
+        if !bytes.windows(3).any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic()) {
+            return None;
+        }
+        for keep in [2, 1] {
+            self.scratch.clear();
+            let mut run = 0;
+            let mut previous = None;
+            for c in word.chars() {
+                run = if Some(c) == previous { run + 1 } else { 1 };
+                previous = Some(c);
+                if run <= keep {
+                    self.scratch.push(c);
+                }
+            }
+            if let Some(entry) = lex.get(&self.scratch) {
+                self.lower.truncate(start);
+                self.lower.push_str(&self.scratch);
+                return Some(entry);
+            }
+        }
+        None
+    }
+}
+
+/// A word with an emoticon glued at its end ("home:(", "girl;)"): the two parts, when the
+/// emoticon is in the lexicon and the whole token is not.
+fn glued_emoticon<'a>(raw: &'a str, lex: &Lexicon) -> Option<(&'a str, &'a str)> {
+    let bytes = raw.as_bytes();
+    if bytes.len() < 4 || !matches!(bytes[bytes.len() - 2], b':' | b';' | b'=') {
+        return None;
+    }
+    let at = raw.len() - 2;
+    let (word, emoticon) = (&raw[..at], &raw[at..]);
+    if !word.bytes().last().is_some_and(|b| b.is_ascii_alphabetic()) || lex.get(raw).is_some() {
+        return None;
+    }
+    let known = lex.get(emoticon).or_else(|| lex.get(&emoticon.to_ascii_lowercase())).is_some();
+    known.then_some((word, emoticon))
 }
 
 /// ASCII punctuation (Python's `string.punctuation`) plus the typographic marks of French posts.
@@ -118,7 +273,7 @@ mod tests {
     fn check(text: &str, french: bool, expected: &[&str]) {
         let lex = lexicon();
         let mut words = Words::default();
-        words.tokenize(text, &lex, french);
+        words.tokenize(text, &lex, french, false);
         let got: Vec<&str> = (0..words.len()).map(|i| words.lo(i)).collect();
         assert_eq!(got, expected, "{text}");
     }

@@ -1,0 +1,41 @@
+//! Prints sentiment accuracy on the VADER ground truth (after `scripts/data/vader-gold.sh`), in
+//! Python-parity mode and in our mode; `--diff` lists the texts whose class changed.
+#![allow(clippy::print_stdout)]
+
+use relais_listen::enrich::eval::{accuracy, parse_vader_gold, vader_gold_dir};
+use relais_listen::enrich::sentiment::{Label, SentimentAnalyzer};
+
+fn main() -> std::io::Result<()> {
+    let diff = std::env::args().any(|a| a == "--diff");
+    let (ours, python) = (SentimentAnalyzer::english(), SentimentAnalyzer::vader_3_3_2());
+    for name in ["tweets", "movieReviewSnippets", "amazonReviewSnippets", "nytEditorialSnippets"] {
+        let rated = parse_vader_gold(&std::fs::read(vader_gold_dir().join(format!("{name}_GroundTruth.txt")))?);
+        let acc_ours = accuracy(rated.iter().map(|r| (r.label(), ours.score(&r.text).label)));
+        let acc_python = accuracy(rated.iter().map(|r| (r.label(), Label::of(python.compound(&r.text)))));
+        println!("{name:<22} n {:>6}  ours {acc_ours:.4}  python-parity {acc_python:.4}", rated.len());
+        if std::env::args().any(|a| a == "--errors") && name == "tweets" {
+            for r in &rated {
+                let a = ours.score(&r.text);
+                if a.label != r.label() {
+                    println!("E gold {:?} {:.2} ours {} {}", r.label(), r.rating, a.score, r.text);
+                }
+            }
+        }
+        if diff && name == "tweets" {
+            for r in &rated {
+                let (a, b) = (ours.score(&r.text), python.score(&r.text));
+                if a.label != b.label {
+                    let mark = if a.label == r.label() {
+                        "+"
+                    } else if b.label == r.label() {
+                        "-"
+                    } else {
+                        "~"
+                    };
+                    println!("{mark} gold {:?} ours {} python {} {}", r.label(), a.score, b.score, r.text);
+                }
+            }
+        }
+    }
+    Ok(())
+}
