@@ -2,11 +2,34 @@
 //! Python-parity mode and in our mode; `--diff` lists the texts whose class changed.
 #![allow(clippy::print_stdout)]
 
-use relais_listen::enrich::eval::{accuracy, parse_vader_gold, vader_gold_dir};
+use relais_listen::enrich::eval::{
+    FRENCH_DEV_LAST_LINE, FRENCH_SET, accuracy, parse_labelled, parse_vader_gold, vader_gold_dir,
+};
 use relais_listen::enrich::sentiment::{Label, SentimentAnalyzer};
 
 fn main() -> std::io::Result<()> {
     let diff = std::env::args().any(|a| a == "--diff");
+    let fr = SentimentAnalyzer::french();
+    let set = parse_labelled(FRENCH_SET);
+    let (dev, test): (Vec<_>, Vec<_>) = set.iter().partition(|p| p.line <= FRENCH_DEV_LAST_LINE);
+    let acc = |part: &[&relais_listen::enrich::eval::Labelled]| {
+        accuracy(part.iter().map(|p| (p.label, fr.score(&p.text).label)))
+    };
+    println!(
+        "french dev n {} accuracy {:.4}; held-out n {} accuracy {:.4}",
+        dev.len(),
+        acc(&dev),
+        test.len(),
+        acc(&test)
+    );
+    if std::env::args().any(|a| a == "--fr-dev") {
+        for p in &dev {
+            let s = fr.score(&p.text);
+            if s.label != p.label {
+                println!("F {} gold {:?} ours {} {}", p.line, p.label, s.score, p.text);
+            }
+        }
+    }
     let (ours, python) = (SentimentAnalyzer::english(), SentimentAnalyzer::vader_3_3_2());
     for name in ["tweets", "movieReviewSnippets", "amazonReviewSnippets", "nytEditorialSnippets"] {
         let rated = parse_vader_gold(&std::fs::read(vader_gold_dir().join(format!("{name}_GroundTruth.txt")))?);

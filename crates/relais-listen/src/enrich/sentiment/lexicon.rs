@@ -64,6 +64,15 @@ impl Lexicon {
         }
     }
 
+    /// Removes valences (the words stay boosters or negators if they are).
+    pub fn remove_valences(&mut self, words: &[&str]) {
+        for word in words {
+            if let Some(entry) = self.words.get_mut(*word) {
+                entry.valence = None;
+            }
+        }
+    }
+
     /// Marks boosters.
     pub fn set_boosters(&mut self, table: &[(&str, f64)]) {
         for &(word, weight) in table {
