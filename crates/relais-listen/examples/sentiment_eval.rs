@@ -35,7 +35,18 @@ fn main() -> std::io::Result<()> {
         let rated = parse_vader_gold(&std::fs::read(vader_gold_dir().join(format!("{name}_GroundTruth.txt")))?);
         let acc_ours = accuracy(rated.iter().map(|r| (r.label(), ours.score(&r.text).label)));
         let acc_python = accuracy(rated.iter().map(|r| (r.label(), Label::of(python.compound(&r.text)))));
-        println!("{name:<22} n {:>6}  ours {acc_ours:.4}  python-parity {acc_python:.4}", rated.len());
+        let started = std::time::Instant::now();
+        let mut total = 0.0;
+        for _ in 0..5 {
+            for r in &rated {
+                total += ours.compound(&r.text);
+            }
+        }
+        let rate = (5 * rated.len()) as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "{name:<22} n {:>6}  ours {acc_ours:.4}  python-parity {acc_python:.4}  {rate:.0} texts/s ({total:.0})",
+            rated.len()
+        );
         if std::env::args().any(|a| a == "--errors") && name == "tweets" {
             for r in &rated {
                 let a = ours.score(&r.text);

@@ -4,7 +4,9 @@
 /// Appends `s` in lower case to `out`.
 pub fn push_lower(out: &mut String, s: &str) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
     } else {
         for c in s.chars() {
             push_lower_char(out, c);
@@ -25,7 +27,7 @@ pub fn push_lower_char(out: &mut String, c: char) {
 /// Appends `s` in lower case without accents (`Été` → `ete`, `œuvre` → `oeuvre`).
 pub fn push_folded(out: &mut String, s: &str) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        push_lower(out, s);
         return;
     }
     for c in s.chars() {
@@ -66,6 +68,10 @@ pub fn strip_accent(c: char) -> Option<&'static str> {
 
 /// Python's `str.isupper()`: at least one cased character and no lower-case one.
 pub fn is_upper(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase);
+    }
     let mut cased = false;
     for c in s.chars() {
         if c.is_lowercase() {

@@ -178,6 +178,7 @@ pub fn lexicon() -> Lexicon {
     lex.add_valences(include_str!("../../../data/vader-3.3.2/vader_lexicon.txt"), "\t", |out, w| out.push_str(w));
     lex.set_boosters(BOOSTERS);
     lex.set_negators(NEGATE);
+    lex.set_phrase_starts(SPECIAL_CASES.iter().chain(BOOSTER_PHRASES).map(|(words, _)| words[0]));
     lex.add_emoji(include_str!("../../../data/vader-3.3.2/emoji_utf8_lexicon.txt"));
     lex
 }

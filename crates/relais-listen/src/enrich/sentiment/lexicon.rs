@@ -12,6 +12,8 @@ pub struct Entry {
     pub booster: Option<f64>,
     /// The word negates what follows ("not", « pas »…).
     pub negator: bool,
+    /// The word starts an idiom or a two-word booster ("the" of "the bomb", "kind" of "kind of").
+    pub phrase: bool,
 }
 
 /// A language's words and emoji.
@@ -77,6 +79,13 @@ impl Lexicon {
     pub fn set_boosters(&mut self, table: &[(&str, f64)]) {
         for &(word, weight) in table {
             self.entry_mut(word).booster = Some(weight);
+        }
+    }
+
+    /// Marks the first words of idioms and phrases.
+    pub fn set_phrase_starts(&mut self, words: impl IntoIterator<Item = &'static str>) {
+        for word in words {
+            self.entry_mut(word).phrase = true;
         }
     }
 

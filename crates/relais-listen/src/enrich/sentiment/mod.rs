@@ -30,7 +30,13 @@ mod lexicon;
 mod tokens;
 
 use serde::Serialize;
+use std::cell::RefCell;
 use tokens::Words;
+
+thread_local! {
+    /// Token and score buffers reused between posts: no allocation per post once warm.
+    static SCRATCH: RefCell<(Words, Vec<f64>)> = RefCell::new((Words::with_capacity(512), Vec::with_capacity(128)));
+}
 
 /// Negation factor.
 const N_SCALAR: f64 = -0.74;
@@ -112,24 +118,32 @@ impl SentimentAnalyzer {
 
     /// VADER's compound score, rounded to 4 decimals.
     pub fn compound(&self, text: &str) -> f64 {
-        let mut words = Words::with_capacity(text.len());
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let (words, scores) = &mut *scratch;
+            self.compound_with(text, words, scores)
+        })
+    }
+
+    fn compound_with(&self, text: &str, words: &mut Words, scores: &mut Vec<f64>) -> f64 {
         words.tokenize(text, &self.lex, self.french, !self.quirks);
+        let words = &*words;
         let n = words.len();
         if n == 0 {
             return 0.0;
         }
         let uppers = words.toks.iter().filter(|t| t.upper).count();
         let cap_diff = uppers > 0 && uppers < n;
-        let mut scores = Vec::with_capacity(n);
+        scores.clear();
         for i in 0..n {
             let modifier = match words.toks[i].entry.and_then(|e| e.booster) {
                 Some(_) if self.french => i + 1 < n && (words.valence(i + 1).is_some() || is_booster(&words, i + 1)),
                 Some(_) => true,
                 None => !self.french && i + 1 < n && words.lo(i) == "kind" && words.lo(i + 1) == "of",
             };
-            scores.push(if modifier { 0.0 } else { self.valence(&words, i, cap_diff) });
+            scores.push(if modifier { 0.0 } else { self.valence(words, i, cap_diff) });
         }
-        self.but_check(&words, &mut scores);
+        self.but_check(words, scores);
         let mut sum: f64 = scores.iter().sum();
         let amplifier = punctuation_emphasis(text);
         if sum > 0.0 {
@@ -142,8 +156,9 @@ impl SentimentAnalyzer {
     }
 
     /// The valence of word `i` after the rules (0 when it is not in the lexicon).
-    fn valence(&self, w: &Words<'_>, i: usize, cap_diff: bool) -> f64 {
+    fn valence(&self, w: &Words, i: usize, cap_diff: bool) -> f64 {
         let Some(base) = w.valence(i) else { return 0.0 };
+
         let mut v = base;
         if !self.french {
             let n = w.len();
@@ -201,9 +216,12 @@ impl SentimentAnalyzer {
     }
 
     /// "but" / « mais »: what comes before counts half, what follows one and a half.
-    fn but_check(&self, w: &Words<'_>, scores: &mut [f64]) {
+    fn but_check(&self, w: &Words, scores: &mut [f64]) {
         let but = if self.french { "mais" } else { "but" };
-        let Some(bi) = (0..w.len()).find(|&i| w.lo(i) == but) else { return };
+        let Some(bi) = (0..w.len()).find(|&i| w.lo(i) == but || (!self.quirks && !self.french && w.lo(i) == "however"))
+        else {
+            return;
+        };
         if !self.quirks {
             for (k, s) in scores.iter_mut().enumerate() {
                 *s *= if k < bi {
@@ -229,7 +247,7 @@ impl SentimentAnalyzer {
     }
 }
 
-fn is_booster(w: &Words<'_>, i: usize) -> bool {
+fn is_booster(w: &Words, i: usize) -> bool {
     w.toks[i].entry.is_some_and(|e| e.booster.is_some())
 }
 
@@ -242,7 +260,7 @@ fn damped(s: f64, start_i: usize) -> f64 {
 }
 
 /// A booster's contribution before a word of valence `valence`.
-fn scalar_inc_dec(w: &Words<'_>, k: usize, valence: f64, cap_diff: bool) -> f64 {
+fn scalar_inc_dec(w: &Words, k: usize, valence: f64, cap_diff: bool) -> f64 {
     let Some(mut scalar) = w.toks[k].entry.and_then(|e| e.booster) else { return 0.0 };
     if valence < 0.0 {
         scalar = -scalar;
@@ -253,12 +271,12 @@ fn scalar_inc_dec(w: &Words<'_>, k: usize, valence: f64, cap_diff: bool) -> f64 
     scalar
 }
 
-fn is_negation(w: &Words<'_>, k: usize) -> bool {
+fn is_negation(w: &Words, k: usize) -> bool {
     w.toks[k].entry.is_some_and(|e| e.negator) || w.lo(k).contains("n't")
 }
 
 /// VADER's `_negation_check` for the word `start_i + 1` places before `i`.
-fn english_negation(w: &Words<'_>, v: f64, start_i: usize, i: usize) -> f64 {
+fn english_negation(w: &Words, v: f64, start_i: usize, i: usize) -> f64 {
     let so_this = |k: usize| matches!(w.lo(k), "so" | "this");
     match start_i {
         0 if is_negation(w, i - 1) => v * N_SCALAR,
@@ -274,7 +292,7 @@ fn english_negation(w: &Words<'_>, v: f64, start_i: usize, i: usize) -> f64 {
 
 /// French negation, counted once: a negation among the three words before (not across a comma or a
 /// full stop), or « pas »/« jamais »/« plus » right after.
-fn french_negated(w: &Words<'_>, i: usize) -> bool {
+fn french_negated(w: &Words, i: usize) -> bool {
     for k in (i.saturating_sub(3)..i).rev() {
         if w.toks[k].clause_end {
             break;
@@ -286,12 +304,15 @@ fn french_negated(w: &Words<'_>, i: usize) -> bool {
     i + 1 < w.len() && !w.toks[i].clause_end && french::NEGATE_AFTER.contains(&w.lo(i + 1))
 }
 
-fn matches_phrase(w: &Words<'_>, from: usize, phrase: &[&str]) -> bool {
+fn matches_phrase(w: &Words, from: usize, phrase: &[&str]) -> bool {
     from + phrase.len() <= w.len() && phrase.iter().enumerate().all(|(j, p)| w.lo(from + j) == *p)
 }
 
 /// VADER's `_special_idioms_check` (English, called with three words before `i`).
-fn special_idioms(w: &Words<'_>, mut v: f64, i: usize) -> f64 {
+fn special_idioms(w: &Words, mut v: f64, i: usize) -> f64 {
+    if !w.toks[i - 3..=i].iter().any(|t| t.entry.is_some_and(|e| e.phrase)) {
+        return v;
+    }
     // onezero, twoonezero, twoone, threetwoone, threetwo: (start, length)
     let before = [(i - 1, 2), (i - 2, 3), (i - 2, 2), (i - 3, 3), (i - 3, 2)];
     let special = |from: usize, len: usize| {
@@ -322,7 +343,7 @@ fn special_idioms(w: &Words<'_>, mut v: f64, i: usize) -> f64 {
 }
 
 /// VADER's `_least_check`: "least good" is negated, "at least"/"very least" are not.
-fn least_check(w: &Words<'_>, v: f64, i: usize) -> f64 {
+fn least_check(w: &Words, v: f64, i: usize) -> f64 {
     if i > 0 && w.valence(i - 1).is_none() && w.lo(i - 1) == "least" {
         if i > 1 && matches!(w.lo(i - 2), "at" | "very") {
             return v;

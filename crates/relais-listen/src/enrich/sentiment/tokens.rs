@@ -9,7 +9,7 @@ use crate::enrich::fold::{is_upper, push_folded, push_lower};
 
 /// One token (its text is `Words::lo`).
 #[derive(Debug, Clone, Copy)]
-pub struct Tok<'a> {
+pub struct Tok {
     start: u32,
     end: u32,
     /// Python's `isupper()` of the token.
@@ -17,21 +17,21 @@ pub struct Tok<'a> {
     /// Written with a comma, full stop, colon, "!" or "?" at its end (a clause ends there).
     pub clause_end: bool,
     /// The lexicon entry of the normalised form.
-    pub entry: Option<&'a Entry>,
+    pub entry: Option<Entry>,
 }
 
 /// The tokens of a post.
 #[derive(Debug, Default)]
-pub struct Words<'a> {
+pub struct Words {
     /// The tokens in order.
-    pub toks: Vec<Tok<'a>>,
+    pub toks: Vec<Tok>,
     lower: String,
     scratch: String,
     french: bool,
     improved: bool,
 }
 
-impl<'a> Words<'a> {
+impl Words {
     /// Empty, with room for a text of `len` bytes.
     pub fn with_capacity(len: usize) -> Self {
         Self { toks: Vec::with_capacity(len / 4 + 4), lower: String::with_capacity(len + 32), ..Self::default() }
@@ -58,13 +58,16 @@ impl<'a> Words<'a> {
 
     /// Splits `text` into tokens; `french` folds accents and splits on apostrophes; `improved`
     /// also looks up short words without their punctuation ("no!") and squeezes elongations.
-    pub fn tokenize(&mut self, text: &'a str, lex: &'a Lexicon, french: bool, improved: bool) {
+    pub fn tokenize(&mut self, text: &str, lex: &Lexicon, french: bool, improved: bool) {
         self.toks.clear();
         self.lower.clear();
         self.french = french;
         self.improved = improved;
-        for chunk in text.split_whitespace() {
-            if chunk.is_ascii() && !french {
+        let ascii = text.is_ascii();
+        let chunks: Box<dyn Iterator<Item = &str>> =
+            if ascii { Box::new(text.split_ascii_whitespace()) } else { Box::new(text.split_whitespace()) };
+        for chunk in chunks {
+            if !french && (ascii || chunk.is_ascii()) {
                 self.push(chunk, lex);
                 continue;
             }
@@ -90,7 +93,7 @@ impl<'a> Words<'a> {
         }
     }
 
-    fn push(&mut self, raw: &'a str, lex: &'a Lexicon) {
+    fn push(&mut self, raw: &str, lex: &Lexicon) {
         if self.improved {
             if let Some((word, emoticon)) = glued_emoticon(raw, lex) {
                 self.push_one(word, lex);
@@ -101,29 +104,36 @@ impl<'a> Words<'a> {
         self.push_one(raw, lex);
     }
 
-    fn push_one(&mut self, raw: &'a str, lex: &'a Lexicon) {
-        let stripped = raw.trim_matches(is_punctuation);
+    fn push_one(&mut self, raw: &str, lex: &Lexicon) {
+        let stripped = if raw.is_ascii() {
+            let b = raw.as_bytes();
+            let from = b.iter().position(|c| !c.is_ascii_punctuation()).unwrap_or(b.len());
+            let to = b.iter().rposition(|c| !c.is_ascii_punctuation()).map_or(from, |p| p + 1);
+            &raw[from..to.max(from)]
+        } else {
+            raw.trim_matches(is_punctuation)
+        };
         let short = stripped.chars().nth(2).is_none();
         let text = if short { raw } else { stripped };
         let start = self.lower.len();
         self.normalise(text);
-        let mut entry = lex.get(&self.lower[start..]);
+        let mut entry = lex.get(&self.lower[start..]).copied();
         if self.improved && entry.is_none() {
             let entity = raw.starts_with('&') && raw.ends_with(';'); // "&gt;" is not "gt"
             if short && !entity && !stripped.is_empty() && stripped.len() < raw.len() {
                 // "no!", "ok.": VADER keeps short tokens whole (for emoticons); try the bare word.
                 self.lower.truncate(start);
                 self.normalise(stripped);
-                entry = lex.get(&self.lower[start..]);
+                entry = lex.get(&self.lower[start..]).copied();
                 if entry.is_none() {
                     self.lower.truncate(start);
                     self.normalise(raw);
                 }
             }
-            if entry.is_none() && !self.french {
+            if entry.is_none() && !self.french && is_capital_emoticon(text) {
                 // Emoticons written with capitals in the lexicon (":D", "O_o") are missed by
                 // VADER's lower-case lookup.
-                entry = lex.get(text);
+                entry = lex.get(text).copied();
             }
             if entry.is_none() {
                 entry = self.unelongate(start, lex);
@@ -140,7 +150,8 @@ impl<'a> Words<'a> {
         }
         let end = self.lower.len() as u32;
         let clause_end = raw.ends_with([',', '.', ';', ':', '!', '?', '…']);
-        self.toks.push(Tok { start: start as u32, end, upper: is_upper(text), clause_end, entry });
+        let tok = Tok { start: start as u32, end, upper: is_upper(text), clause_end, entry };
+        self.toks.push(tok);
     }
 
     fn normalise(&mut self, text: &str) {
@@ -152,7 +163,7 @@ impl<'a> Words<'a> {
     }
 
     /// "hahahaha" → "hahaha", "lolol" → "lol".
-    fn laughter(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+    fn laughter(&mut self, start: usize, lex: &Lexicon) -> Option<Entry> {
         let word = &self.lower[start..];
         let canonical = if word.len() >= 8 && word.trim_end_matches('h').as_bytes().chunks(2).all(|c| c == b"ha") {
             "hahaha"
@@ -161,14 +172,14 @@ impl<'a> Words<'a> {
         } else {
             return None;
         };
-        let entry = lex.get(canonical)?;
+        let entry = *lex.get(canonical)?;
         self.lower.truncate(start);
         self.lower.push_str(canonical);
         Some(entry)
     }
 
     /// "lovin" → "loving", "amazin" → "amazing" (dropped g).
-    fn g_dropped(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+    fn g_dropped(&mut self, start: usize, lex: &Lexicon) -> Option<Entry> {
         let word = &self.lower[start..];
         if self.french || word.len() < 4 || !word.ends_with("in") {
             return None;
@@ -176,14 +187,14 @@ impl<'a> Words<'a> {
         self.scratch.clear();
         self.scratch.push_str(word);
         self.scratch.push('g');
-        let entry = lex.get(&self.scratch)?;
+        let entry = *lex.get(&self.scratch)?;
         self.lower.push('g');
         Some(entry)
     }
 
     /// English plurals and comparatives of lexicon words: "smiles" → "smile", "coolest" → "cool",
     /// "nicer" → "nice", "biggest" → "big". The token keeps its written form.
-    fn inflected(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+    fn inflected(&mut self, start: usize, lex: &Lexicon) -> Option<Entry> {
         let word = &self.lower[start..];
         if self.french || word.len() < 5 || !word.is_ascii() {
             return None;
@@ -196,13 +207,13 @@ impl<'a> Words<'a> {
             for &cut in cuts {
                 let stem = &word[..word.len() - cut];
                 if let Some(entry) = lex.get(stem).filter(|e| e.valence.is_some()) {
-                    return Some(entry);
+                    return Some(*entry);
                 }
             }
             let stem = &word.as_bytes()[..word.len() - suffix.len()];
             if let [.., a, b] = stem {
                 if a == b && suffix != "s" {
-                    return lex.get(&word[..word.len() - suffix.len() - 1]).filter(|e| e.valence.is_some());
+                    return lex.get(&word[..word.len() - suffix.len() - 1]).filter(|e| e.valence.is_some()).copied();
                 }
             }
             return None;
@@ -212,7 +223,7 @@ impl<'a> Words<'a> {
 
     /// "goooood" → "good", "sooo" → "so": letters repeated three times or more, squeezed to two,
     /// then to one; the token's form is replaced when the lexicon knows the result.
-    fn unelongate(&mut self, start: usize, lex: &'a Lexicon) -> Option<&'a Entry> {
+    fn unelongate(&mut self, start: usize, lex: &Lexicon) -> Option<Entry> {
         let word = &self.lower[start..];
         let bytes = word.as_bytes();
         if !bytes.windows(3).any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic()) {
@@ -229,7 +240,7 @@ impl<'a> Words<'a> {
                     self.scratch.push(c);
                 }
             }
-            if let Some(entry) = lex.get(&self.scratch) {
+            if let Some(&entry) = lex.get(&self.scratch) {
                 self.lower.truncate(start);
                 self.lower.push_str(&self.scratch);
                 return Some(entry);
@@ -253,6 +264,11 @@ fn glued_emoticon<'a>(raw: &'a str, lex: &Lexicon) -> Option<(&'a str, &'a str)>
     }
     let known = lex.get(emoticon).or_else(|| lex.get(&emoticon.to_ascii_lowercase())).is_some();
     known.then_some((word, emoticon))
+}
+
+/// A token with a capital and a non-letter (":D", "XD", "O_o"): worth a case-sensitive lookup.
+fn is_capital_emoticon(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_uppercase()) && !text.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// ASCII punctuation (Python's `string.punctuation`) plus the typographic marks of French posts.
