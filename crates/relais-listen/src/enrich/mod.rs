@@ -2,4 +2,5 @@
 
 pub mod eval;
 pub mod fold;
+pub mod lang;
 pub mod sentiment;
