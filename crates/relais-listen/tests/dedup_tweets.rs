@@ -35,7 +35,8 @@ fn drop_last_word(t: &str) -> String {
 #[test]
 fn trivial_edits_group_and_distinct_tweets_do_not() {
     let Some(tweets) = tweets() else { return };
-    let edits: [(&str, fn(&str) -> String); 6] = [
+    type Edit = (&'static str, fn(&str) -> String);
+    let edits: [Edit; 6] = [
         ("RT prefix", |t| format!("RT @someone: {t}")),
         ("URL appended", |t| format!("{t} https://example.org/x")),
         ("emoji appended", |t| format!("{t} 😂🔥")),

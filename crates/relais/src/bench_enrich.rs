@@ -41,7 +41,7 @@ pub fn enrich(posts: usize, runs: usize) -> anyhow::Result<()> {
     let mut n = 0u64;
     report("near-duplicate stories, mixed", posts, runs, &mixed, |t| {
         n += 1;
-        let text = if n % 2 == 0 { format!("RT @x: {t} {n}") } else { t.to_string() };
+        let text = if n.is_multiple_of(2) { format!("RT @x: {t} {n}") } else { t.to_string() };
         stories.add(&text).count as f64
     });
     end_to_end(&mixed, posts, runs)

@@ -117,10 +117,9 @@ impl LangDetector {
                 if detected.is_some() && detected == declared_lang {
                     return (LangCode::of(tag), detection.confidence.max(0.9));
                 }
-                if let Some(lang) = detected.filter(|_| detection.confidence >= 0.75 && detection.evidence >= 8.0) {
-                    if declared_lang.is_some() {
-                        return (LangCode::from(lang), detection.confidence);
-                    }
+                let clear = detection.confidence >= 0.75 && detection.evidence >= 8.0;
+                if let Some(lang) = detected.filter(|_| clear && declared_lang.is_some()) {
+                    return (LangCode::from(lang), detection.confidence);
                 }
                 (LangCode::of(tag), 0.9)
             }

@@ -137,7 +137,7 @@ impl SentimentAnalyzer {
         scores.clear();
         for i in 0..n {
             let modifier = match words.toks[i].entry.and_then(|e| e.booster) {
-                Some(_) if self.french => i + 1 < n && (words.valence(i + 1).is_some() || is_booster(&words, i + 1)),
+                Some(_) if self.french => i + 1 < n && (words.valence(i + 1).is_some() || is_booster(words, i + 1)),
                 Some(_) => true,
                 None => !self.french && i + 1 < n && words.lo(i) == "kind" && words.lo(i + 1) == "of",
             };
@@ -322,15 +322,15 @@ fn special_idioms(w: &Words, mut v: f64, i: usize) -> f64 {
         v = found;
     }
     let n = w.len();
-    if n - 1 > i {
-        if let Some(found) = special(i, 2) {
-            v = found;
-        }
+    if n - 1 > i
+        && let Some(found) = special(i, 2)
+    {
+        v = found;
     }
-    if n - 1 > i + 1 {
-        if let Some(found) = special(i, 3) {
-            v = found;
-        }
+    if n - 1 > i + 1
+        && let Some(found) = special(i, 3)
+    {
+        v = found;
     }
     for (from, len) in [(i - 3, 3), (i - 3, 2), (i - 2, 2)] {
         for (phrase, weight) in english::BOOSTER_PHRASES {

@@ -94,12 +94,10 @@ impl Words {
     }
 
     fn push(&mut self, raw: &str, lex: &Lexicon) {
-        if self.improved {
-            if let Some((word, emoticon)) = glued_emoticon(raw, lex) {
-                self.push_one(word, lex);
-                self.push_one(emoticon, lex);
-                return;
-            }
+        if let Some((word, emoticon)) = glued_emoticon(raw, lex).filter(|_| self.improved) {
+            self.push_one(word, lex);
+            self.push_one(emoticon, lex);
+            return;
         }
         self.push_one(raw, lex);
     }
@@ -211,10 +209,10 @@ impl Words {
                 }
             }
             let stem = &word.as_bytes()[..word.len() - suffix.len()];
-            if let [.., a, b] = stem {
-                if a == b && suffix != "s" {
-                    return lex.get(&word[..word.len() - suffix.len() - 1]).filter(|e| e.valence.is_some()).copied();
-                }
+            if let [.., a, b] = stem
+                && a == b
+            {
+                return lex.get(&word[..word.len() - suffix.len() - 1]).filter(|e| e.valence.is_some()).copied();
             }
             return None;
         }
