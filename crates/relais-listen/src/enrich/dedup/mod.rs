@@ -246,13 +246,16 @@ fn shingles(normalised: &str) -> Vec<u32> {
     out
 }
 
+/// MinHash by double hashing: the k-th function of a shingle is `h1 + k·h2` (two halves of one
+/// 64-bit mix), one multiply-add per function instead of a full hash.
 fn minhash(shingles: &[u32]) -> [u32; HASHES] {
     let mut signature = [u32::MAX; HASHES];
     for &s in shingles {
-        let x = u64::from(s);
+        let h = mix64(u64::from(s));
+        let (h1, h2) = (h as u32, ((h >> 32) as u32) | 1);
         for (k, slot) in signature.iter_mut().enumerate() {
-            let h = mix(x ^ SEEDS[k]);
-            *slot = (*slot).min(h);
+            let value = h1.wrapping_add((k as u32).wrapping_mul(h2));
+            *slot = (*slot).min(value);
         }
     }
     signature
@@ -270,24 +273,13 @@ fn band_keys(signature: &[u32; HASHES]) -> [u64; BANDS] {
     keys
 }
 
-/// A 64-bit finaliser (splitmix64), truncated.
+/// The splitmix64 finaliser.
 #[inline]
-fn mix(mut x: u64) -> u32 {
+fn mix64(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (x ^ (x >> 31)) as u32
+    x ^ (x >> 31)
 }
-
-/// One seed per MinHash function (multiples of the golden ratio).
-const SEEDS: [u64; HASHES] = {
-    let mut seeds = [0u64; HASHES];
-    let mut i = 0;
-    while i < HASHES {
-        seeds[i] = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        i += 1;
-    }
-    seeds
-};
 
 /// Jaccard similarity of two sorted sets.
 fn jaccard(a: &[u32], b: &[u32]) -> f64 {
