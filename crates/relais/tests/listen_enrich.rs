@@ -62,3 +62,11 @@ fn missing_file_is_a_clear_error() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot open /nonexistent/posts.ndjson"));
 }
+
+#[test]
+fn help_describes_the_format() {
+    let output = relais(&["listen", "enrich", "--help"], "");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("NDJSON") && help.contains("Usage: relais listen enrich"), "{help}");
+}
