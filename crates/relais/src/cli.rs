@@ -47,6 +47,21 @@ pub enum Command {
     /// Measure performance (results go to BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Social listening tools on files.
+    #[command(subcommand)]
+    Listen(ListenCommand),
+}
+
+/// `relais listen …`.
+#[derive(Subcommand, Debug)]
+pub enum ListenCommand {
+    /// Add language, sentiment score and label to posts: reads NDJSON (one {"text": …, "lang"?: …}
+    /// per line) from FILE or standard input, writes NDJSON to standard output. Bad lines are
+    /// reported on standard error with their number; the exit status is then 1.
+    Enrich {
+        /// The NDJSON file (standard input when absent).
+        file: Option<PathBuf>,
+    },
 }
 
 /// `relais bench …`.
@@ -74,6 +89,16 @@ pub enum BenchCommand {
         /// A PostgreSQL server to run on (a fresh database is created on it); SQLite otherwise.
         #[arg(long)]
         postgres: Option<String>,
+    },
+    /// Listening enrichment: language, sentiment, near-duplicates per post on one core, and
+    /// `relais listen enrich` end to end on a generated NDJSON file.
+    Enrich {
+        /// Posts per measured pass.
+        #[arg(long, default_value_t = 500_000)]
+        posts: usize,
+        /// Passes; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
 }
 

@@ -32,6 +32,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench::publish(posts, workers, spread_secs, postgres).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench(crate::cli::BenchCommand::Enrich { posts, runs }) => {
+            crate::bench_enrich::enrich(posts, runs)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Listen(crate::cli::ListenCommand::Enrich { file }) => {
+            return crate::listen::enrich(file.as_deref());
+        }
         Command::Docs(DocsCommand::Permissions) => {
             print!("{}", relais_domain::permissions::matrix_markdown());
             return Ok(ExitCode::SUCCESS);
@@ -53,7 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Channel(cmd) => channel(&app, cmd).await?,
         Command::Post(cmd) => post(&app, cmd).await?,
         Command::Import(args) => return import(&app, args).await,
-        Command::Docs(_) | Command::Bench(_) => {}
+        Command::Docs(_) | Command::Bench(_) | Command::Listen(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,9 +1,11 @@
 //! The `relais` binary: command-line interface, configuration, and the `serve` role.
 
 mod bench;
+mod bench_enrich;
 mod cli;
 mod commands;
 mod config;
+mod listen;
 
 use clap::Parser;
 use std::process::ExitCode;

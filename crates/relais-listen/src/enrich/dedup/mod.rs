@@ -1,0 +1,303 @@
+//! Near-duplicate posts grouped into stories: copies of one message (retweets, the same text with
+//! another link, an emoji added, capitals changed) get one story id and a count.
+//!
+//! A post is normalised (lower case, accents folded, links, @mentions, a leading "RT" and
+//! punctuation dropped, spaces collapsed), cut into letter 5-grams (shingles), and summarised by a
+//! 64-value MinHash. Identical normalised texts meet through an exact hash; others through LSH
+//! (16 bands of 4 values: a pair at Jaccard 0.7 shares a band with probability 0.99, at 0.3 with
+//! 0.12), and a candidate is confirmed only if the Jaccard similarity of the shingle sets is at least
+//! [`StoriesConfig::threshold`] (0.7 by default, the reference's measured setting).
+//!
+//! Memory is bounded: at most [`StoriesConfig::capacity`] stories are kept; when full, the story
+//! seen least recently is forgotten (a later copy of it starts a new story). About 1 KB per story.
+
+use crate::enrich::fold::push_folded_char;
+use rustc_hash::{FxHashMap, FxHasher};
+use std::collections::VecDeque;
+use std::hash::Hasher;
+
+/// Shingle length in characters.
+const SHINGLE: usize = 5;
+/// MinHash values per post.
+const HASHES: usize = 64;
+/// LSH rows per band.
+const ROWS: usize = 4;
+/// LSH bands.
+const BANDS: usize = HASHES / ROWS;
+
+/// Settings of [`Stories`].
+#[derive(Debug, Clone, Copy)]
+pub struct StoriesConfig {
+    /// Minimum Jaccard similarity of shingle sets for two posts to be one story.
+    pub threshold: f64,
+    /// Most stories remembered (least recently seen forgotten first).
+    pub capacity: usize,
+}
+
+impl Default for StoriesConfig {
+    fn default() -> Self {
+        Self { threshold: 0.7, capacity: 50_000 }
+    }
+}
+
+/// Where a post went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assignment {
+    /// The story (ids start at 1 and are never reused).
+    pub story: u64,
+    /// Posts in the story so far, this one included.
+    pub count: u32,
+    /// This post started the story.
+    pub new: bool,
+}
+
+#[derive(Debug)]
+struct Story {
+    shingles: Vec<u32>,
+    exact: u64,
+    bands: [u64; BANDS],
+    count: u32,
+    last_seen: u64,
+}
+
+/// The grouper. Not shared between threads: one per stream (or behind a lock).
+#[derive(Debug, Default)]
+pub struct Stories {
+    config: StoriesConfig,
+    stories: FxHashMap<u64, Story>,
+    exact: FxHashMap<u64, u64>,
+    bands: Vec<FxHashMap<u64, Vec<u64>>>,
+    recency: VecDeque<(u64, u64)>,
+    next_id: u64,
+    clock: u64,
+    normalised: String,
+}
+
+impl Stories {
+    /// An empty grouper.
+    pub fn new(config: StoriesConfig) -> Self {
+        Self { config, bands: vec![FxHashMap::default(); BANDS], next_id: 1, ..Self::default() }
+    }
+
+    /// Number of stories remembered.
+    pub fn len(&self) -> usize {
+        self.stories.len()
+    }
+
+    /// No story remembered.
+    pub fn is_empty(&self) -> bool {
+        self.stories.is_empty()
+    }
+
+    /// Posts counted in a remembered story.
+    pub fn count(&self, story: u64) -> Option<u32> {
+        self.stories.get(&story).map(|s| s.count)
+    }
+
+    /// Adds a post and returns its story.
+    pub fn add(&mut self, text: &str) -> Assignment {
+        self.clock += 1;
+        let mut normalised = std::mem::take(&mut self.normalised);
+        normalise(text, &mut normalised);
+        if normalised.is_empty() {
+            // Nothing left to compare (only emoji, links or mentions): a story of its own, not kept.
+            self.normalised = normalised;
+            let story = self.next_id;
+            self.next_id += 1;
+            return Assignment { story, count: 1, new: true };
+        }
+        let exact = hash_str(&normalised);
+        let found = self.exact.get(&exact).copied().or_else(|| self.similar(&normalised));
+        let assignment = match found {
+            Some(id) => self.touch(id),
+            None => self.create(&normalised, exact),
+        };
+        self.normalised = normalised;
+        assignment
+    }
+
+    fn similar(&self, normalised: &str) -> Option<u64> {
+        let shingles = shingles(normalised);
+        let bands = band_keys(&minhash(&shingles));
+        let mut best: Option<(f64, u64)> = None;
+        for (band, key) in bands.iter().enumerate() {
+            for &id in self.bands[band].get(key).into_iter().flatten() {
+                let Some(story) = self.stories.get(&id) else { continue };
+                let j = jaccard(&shingles, &story.shingles);
+                if j >= self.config.threshold && best.is_none_or(|(b, _)| j > b) {
+                    best = Some((j, id));
+                }
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    fn touch(&mut self, id: u64) -> Assignment {
+        let clock = self.clock;
+        let Some(story) = self.stories.get_mut(&id) else { return Assignment { story: id, count: 1, new: true } };
+        story.count += 1;
+        story.last_seen = clock;
+        let count = story.count;
+        self.recency.push_back((clock, id));
+        self.compact();
+        Assignment { story: id, count, new: false }
+    }
+
+    fn create(&mut self, normalised: &str, exact: u64) -> Assignment {
+        let id = self.next_id;
+        self.next_id += 1;
+        let shingles = shingles(normalised);
+        let bands = band_keys(&minhash(&shingles));
+        for (band, key) in bands.iter().enumerate() {
+            self.bands[band].entry(*key).or_default().push(id);
+        }
+        self.exact.insert(exact, id);
+        self.stories.insert(id, Story { shingles, exact, bands, count: 1, last_seen: self.clock });
+        self.recency.push_back((self.clock, id));
+        while self.stories.len() > self.config.capacity {
+            self.evict_oldest();
+        }
+        self.compact();
+        Assignment { story: id, count: 1, new: true }
+    }
+
+    fn evict_oldest(&mut self) {
+        while let Some((seen, id)) = self.recency.pop_front() {
+            if self.stories.get(&id).is_some_and(|s| s.last_seen == seen) {
+                self.forget(id);
+                return;
+            }
+        }
+    }
+
+    fn forget(&mut self, id: u64) {
+        let Some(story) = self.stories.remove(&id) else { return };
+        if self.exact.get(&story.exact) == Some(&id) {
+            self.exact.remove(&story.exact);
+        }
+        for (band, key) in story.bands.iter().enumerate() {
+            if let Some(ids) = self.bands[band].get_mut(key) {
+                ids.retain(|&other| other != id);
+                if ids.is_empty() {
+                    self.bands[band].remove(key);
+                }
+            }
+        }
+    }
+
+    /// Drops stale recency entries so the queue stays proportional to the stories kept.
+    fn compact(&mut self) {
+        if self.recency.len() > 4 * self.stories.len() + 64 {
+            let stories = &self.stories;
+            self.recency.retain(|(seen, id)| stories.get(id).is_some_and(|s| s.last_seen == *seen));
+        }
+    }
+}
+
+/// The comparable form of a post: lower case without accents, links, @mentions, a leading "RT",
+/// punctuation and emoji; words separated by one space.
+pub fn normalise(text: &str, out: &mut String) {
+    out.clear();
+    let mut first = true;
+    for token in text.split_whitespace() {
+        let skip = token.starts_with('@')
+            || token.contains("://")
+            || token.starts_with("www.")
+            || (first && (token == "RT" || token == "rt" || token == "RT:"));
+        first = false;
+        if skip {
+            continue;
+        }
+        let mut wrote = false;
+        for c in token.chars() {
+            if c.is_alphanumeric() {
+                if !wrote && !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+                push_folded_char(out, c);
+                wrote = true;
+            } else if wrote && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        }
+    }
+    while out.ends_with(' ') {
+        out.pop();
+    }
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Sorted, deduplicated hashes of the 5-character shingles (the whole text if shorter).
+fn shingles(normalised: &str) -> Vec<u32> {
+    let starts: Vec<usize> = normalised.char_indices().map(|(i, _)| i).chain([normalised.len()]).collect();
+    let n = starts.len() - 1;
+    let mut out: Vec<u32> = if n <= SHINGLE {
+        vec![hash_str(normalised) as u32]
+    } else {
+        (0..=n - SHINGLE).map(|i| hash_str(&normalised[starts[i]..starts[i + SHINGLE]]) as u32).collect()
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// MinHash by double hashing: the k-th function of a shingle is `h1 + k·h2` (two halves of one
+/// 64-bit mix), one multiply-add per function instead of a full hash.
+fn minhash(shingles: &[u32]) -> [u32; HASHES] {
+    let mut signature = [u32::MAX; HASHES];
+    for &s in shingles {
+        let h = mix64(u64::from(s));
+        let (h1, h2) = (h as u32, ((h >> 32) as u32) | 1);
+        for (k, slot) in signature.iter_mut().enumerate() {
+            let value = h1.wrapping_add((k as u32).wrapping_mul(h2));
+            *slot = (*slot).min(value);
+        }
+    }
+    signature
+}
+
+fn band_keys(signature: &[u32; HASHES]) -> [u64; BANDS] {
+    let mut keys = [0u64; BANDS];
+    for (band, key) in keys.iter_mut().enumerate() {
+        let mut h = FxHasher::default();
+        for value in &signature[band * ROWS..(band + 1) * ROWS] {
+            h.write_u32(*value);
+        }
+        *key = h.finish();
+    }
+    keys
+}
+
+/// The splitmix64 finaliser.
+#[inline]
+fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Jaccard similarity of two sorted sets.
+fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - both;
+    if union == 0 { 1.0 } else { both as f64 / union as f64 }
+}
+
+#[cfg(test)]
+mod tests;
