@@ -135,6 +135,8 @@ proptest! {
         let parsed: Vec<Node> = queries.iter().filter_map(|q| parse(q).ok()).collect();
         prop_assume!(!parsed.is_empty());
         let matcher = Matcher::new(&parsed).unwrap();
+        let docs: Vec<Doc<'_>> = posts.iter().map(Post::doc).collect();
+        let learned = Matcher::with_sample(&parsed, &docs[..docs.len() / 2]).unwrap();
         let mut scratch = Scratch::default();
         for p in &posts {
             let doc = p.doc();
@@ -144,6 +146,10 @@ proptest! {
             matcher.matches_into(&doc, &mut scratch, &mut got);
             got.sort_unstable();
             prop_assert_eq!(&got, &expected, "post {:?}", p);
+            got.clear();
+            learned.matches_into(&doc, &mut scratch, &mut got);
+            got.sort_unstable();
+            prop_assert_eq!(&got, &expected, "post {:?} (anchors from a sample)", p);
         }
     }
 }

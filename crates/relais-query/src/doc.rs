@@ -42,13 +42,15 @@ impl<'a> Doc<'a> {
 /// primary subtag; the handle and, for `user@instance`, `user`; the domain and each parent domain.
 /// Allocates only when `value` is not already in folded form.
 pub fn for_each_meta_key(kind: FilterKind, value: &str, mut f: impl FnMut(&str)) {
+    let value = if kind == FilterKind::Domain { value.strip_prefix("www.").unwrap_or(value) } else { value };
     let simple = match kind {
         FilterKind::Lang => (2..=3).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_lowercase()),
         _ => {
+            let extra: &[u8] = if kind == FilterKind::Author { b".-_@" } else { b".-" };
             !value.is_empty()
-                && !value.starts_with("www.")
+                && !value.starts_with(['@', '.'])
                 && !value.ends_with('.')
-                && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+                && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
         }
     };
     let folded: Cow<'_, str> = if simple {

@@ -88,15 +88,45 @@ pub fn fold(text: &str) -> String {
 
 /// Whether `c` belongs to a token.
 pub fn is_word_char(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() || is_combining_mark(c) }
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        latin(c).is_some() || c.is_alphanumeric() || is_combining_mark(c)
+    }
+}
+
+/// The folded ASCII letter of an accented Latin letter of U+00C0..U+017F (`é` → `e`), from a
+/// table built once: the fast path for French.
+fn latin(c: char) -> Option<u8> {
+    static TABLE: std::sync::OnceLock<[u8; 0xC0]> = std::sync::OnceLock::new();
+    let i = (c as u32).checked_sub(0xC0).filter(|i| *i < 0xC0)?;
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u8; 0xC0];
+        for (i, slot) in t.iter_mut().enumerate() {
+            let Some(c) = char::from_u32(0xC0 + i as u32) else { continue };
+            let mut folded = String::new();
+            fold_slow(c, &mut folded);
+            if let [b] = folded.as_bytes() {
+                *slot = *b;
+            }
+        }
+        t
+    });
+    Some(table[i as usize]).filter(|b| *b != 0)
 }
 
 /// Appends the folded form of `c` to `out` (nothing for a combining mark).
 fn fold_char(c: char, out: &mut String) {
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());
-        return;
+    } else if let Some(b) = latin(c) {
+        out.push(b as char);
+    } else {
+        fold_slow(c, out);
     }
+}
+
+fn fold_slow(c: char, out: &mut String) {
     match c {
         'œ' | 'Œ' => out.push_str("oe"),
         'æ' | 'Æ' => out.push_str("ae"),
@@ -104,7 +134,7 @@ fn fold_char(c: char, out: &mut String) {
         _ => decompose_compatible(c, |d| {
             if !is_combining_mark(d) {
                 for l in d.to_lowercase() {
-                    if is_word_char(l) && !is_combining_mark(l) {
+                    if (l.is_ascii_alphanumeric() || (!l.is_ascii() && l.is_alphanumeric())) && !is_combining_mark(l) {
                         out.push(l);
                     }
                 }
@@ -168,8 +198,12 @@ impl Scanner<'_> {
     fn word(&mut self, tag: bool, mention: bool) {
         while let Some(&b) = self.bytes.get(self.at) {
             if b.is_ascii_alphanumeric() {
-                self.out.buf.push(b.to_ascii_lowercase() as char);
-                self.at += 1;
+                // ASCII run: copy it whole, then lower-case it in place.
+                let run = self.bytes[self.at..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+                let from = self.out.buf.len();
+                self.out.buf.push_str(&self.text[self.at..self.at + run]);
+                self.out.buf[from..].make_ascii_lowercase();
+                self.at += run;
             } else if b >= 0x80 {
                 let c = self.char_at(self.at);
                 if !is_word_char(c) {
@@ -231,6 +265,17 @@ mod tests {
         check("ﬁn ½", &["fin", "12"]);
         check("日本語 テスト", &["日本語", "テスト"]);
         check("😀👍 ok", &["ok"]);
+    }
+
+    #[test]
+    fn latin_fast_path_agrees_with_full_folding() {
+        for c in (0xC0..0x180).filter_map(char::from_u32) {
+            let (mut fast, mut slow) = (String::new(), String::new());
+            fold_char(c, &mut fast);
+            fold_slow(c, &mut slow);
+            assert_eq!(fast, slow, "{c}");
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c}");
+        }
     }
 
     #[test]

@@ -70,29 +70,45 @@ impl Program {
     }
 
     /// The cheapest anchor set of the node at `root`, or `None` if it cannot be anchored (the query
-    /// is then a candidate for every post).
-    pub(crate) fn anchors(&self, root: u32, dict: &Dict) -> Option<(f32, Vec<AtomId>)> {
+    /// is then a candidate for every post). `costs[atom]` estimates how often the atom occurs.
+    pub(crate) fn anchors(&self, root: u32, costs: &[f32]) -> Option<(f32, Vec<AtomId>)> {
+        let cost = |a: AtomId| costs[a as usize];
+        let cheapest = |it: &mut dyn Iterator<Item = (f32, Vec<AtomId>)>| it.min_by(|a, b| a.0.total_cmp(&b.0));
         match self.nodes[root as usize] {
-            CNode::Atom(a) => Some((cost(dict.key(a)), vec![a])),
+            CNode::Atom(a) => Some((cost(a), vec![a])),
             CNode::Phrase { start, len } => {
-                let a = self
-                    .kids(start, len)
-                    .iter()
-                    .copied()
-                    .min_by(|x, y| cost(dict.key(*x)).total_cmp(&cost(dict.key(*y))))?;
-                Some((cost(dict.key(a)), vec![a]))
+                let a = self.kids(start, len).iter().copied().min_by(|x, y| cost(*x).total_cmp(&cost(*y)))?;
+                Some((cost(a), vec![a]))
             }
             CNode::And { start, len } => {
-                self.kids(start, len).iter().filter_map(|k| self.anchors(*k, dict)).min_by(|a, b| a.0.total_cmp(&b.0))
+                cheapest(&mut self.kids(start, len).iter().filter_map(|k| self.anchors(*k, costs)))
             }
             CNode::Or { start, len } => self.kids(start, len).iter().try_fold((0.0, Vec::new()), |(c, mut v), k| {
-                let (kc, ka) = self.anchors(*k, dict)?;
+                let (kc, ka) = self.anchors(*k, costs)?;
                 v.extend(ka);
                 Some((c + kc, v))
             }),
             CNode::Not(_) => None,
             CNode::Near { left, right, .. } => {
-                [left, right].into_iter().filter_map(|k| self.anchors(k, dict)).min_by(|a, b| a.0.total_cmp(&b.0))
+                cheapest(&mut [left, right].into_iter().filter_map(|k| self.anchors(k, costs)))
+            }
+        }
+    }
+
+    /// Appends every atom under the node at `n` (with repeats).
+    pub(crate) fn atoms_of(&self, n: u32, out: &mut Vec<AtomId>) {
+        match self.nodes[n as usize] {
+            CNode::Atom(a) => out.push(a),
+            CNode::Phrase { start, len } => out.extend_from_slice(self.kids(start, len)),
+            CNode::And { start, len } | CNode::Or { start, len } => {
+                for k in self.kids(start, len) {
+                    self.atoms_of(*k, out);
+                }
+            }
+            CNode::Not(k) => self.atoms_of(k, out),
+            CNode::Near { left, right, .. } => {
+                self.atoms_of(left, out);
+                self.atoms_of(right, out);
             }
         }
     }
@@ -114,10 +130,27 @@ impl Program {
     }
 }
 
-/// How often an atom is expected to occur (higher: more posts, a worse anchor). A heuristic: short
-/// tokens and function words are frequent, prefixes match several words, `lang:` and `source:`
-/// hold for a large share of posts.
-fn cost(key: &AtomKey) -> f32 {
+/// Estimated frequency of every atom in posts (higher: more posts, a worse anchor).
+///
+/// With a sample of posts, the share of sample posts containing the atom, plus a small prior from
+/// the heuristic for atoms the sample never saw. Without, the heuristic alone, raised for atoms
+/// that many queries use (a word shared by thousands of queries, like `livraison`, is generic; a
+/// brand name used by one query is specific).
+pub(crate) fn costs(dict: &Dict, query_df: &[u32], sample_df: Option<(&[u32], usize)>) -> Vec<f32> {
+    (0..dict.len())
+        .map(|a| {
+            let h = heuristic(dict.key(a as AtomId));
+            match sample_df {
+                Some((df, n)) => (df[a] as f32 + h / 1000.0) / (n as f32 + 1.0),
+                None => h * (1.0 + (1.0 + query_df[a] as f32).log2()),
+            }
+        })
+        .collect()
+}
+
+/// A heuristic frequency: short tokens and function words are frequent, prefixes match several
+/// words, `lang:` and `source:` hold for a large share of posts.
+fn heuristic(key: &AtomKey) -> f32 {
     match key {
         AtomKey::Exact(field, t) => token_cost(t) * if *field == TextField::Title { 0.5 } else { 1.0 },
         AtomKey::Prefix(field, p) => {

@@ -89,14 +89,44 @@ pub struct MatcherStats {
 impl Matcher {
     /// Compiles the queries; a match reports a query by its index in `queries`.
     pub fn new<'a>(queries: impl IntoIterator<Item = &'a Node>) -> Result<Self, MatcherError> {
+        Self::with_sample(queries, &[])
+    }
+
+    /// Compiles the queries, choosing anchors from how often each term occurs in `sample` (recent
+    /// posts; a few thousand are plenty). An empty sample falls back to a heuristic.
+    pub fn with_sample<'a>(
+        queries: impl IntoIterator<Item = &'a Node>,
+        sample: &[Doc<'_>],
+    ) -> Result<Self, MatcherError> {
         let (mut dict, mut program) = (Dict::default(), Program::default());
         let roots: Vec<u32> = queries.into_iter().map(|q| program.compile(q, &mut dict)).collect();
         dict.seal()?;
+        let mut query_df = vec![0u32; dict.len()];
+        let mut atoms = Vec::new();
+        for &root in &roots {
+            atoms.clear();
+            program.atoms_of(root, &mut atoms);
+            atoms.sort_unstable();
+            atoms.dedup();
+            for a in &atoms {
+                query_df[*a as usize] += 1;
+            }
+        }
+        let sample_df = (!sample.is_empty()).then(|| {
+            let (mut df, mut found, mut tokens) = (vec![0u32; dict.len()], Found::default(), Tokens::new());
+            for doc in sample {
+                found.reset(dict.len());
+                dict.scan(doc, &mut tokens, &mut found.occ);
+                found.index(|a| df[a as usize] += 1);
+            }
+            df
+        });
+        let costs = compile::costs(&dict, &query_df, sample_df.as_deref().map(|df| (df, sample.len())));
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); dict.len()];
         let mut always = Vec::new();
         let mut suffices = Vec::with_capacity(roots.len());
         for (q, &root) in roots.iter().enumerate() {
-            match program.anchors(root, &dict) {
+            match program.anchors(root, &costs) {
                 Some((_, mut atoms)) => {
                     atoms.sort_unstable();
                     atoms.dedup();
