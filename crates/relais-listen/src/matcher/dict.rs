@@ -27,6 +27,15 @@ struct FieldDict {
     /// Prefixes bucketed by their first three bytes: (start, len) in `prefixes`.
     prefix_buckets: FxHashMap<u32, (u32, u32)>,
     prefixes: Vec<(Box<str>, AtomId)>,
+    /// One bit per bucket key (folded to 16 bits): most tokens skip the bucket lookup.
+    head_bits: Vec<u64>,
+}
+
+/// The bit of a bucket key in [`FieldDict::head_bits`].
+#[inline]
+fn head_bit(h: u32) -> (usize, u64) {
+    let k = (h ^ (h >> 9)) & 0xFFFF;
+    ((k >> 6) as usize, 1 << (k & 63))
 }
 
 /// The key of a prefix bucket: a token's first three bytes (every prefix has at least three).
@@ -49,7 +58,12 @@ impl FieldDict {
         if self.prefixes.is_empty() {
             return;
         }
-        if let Some((start, len)) = head(tok).and_then(|h| self.prefix_buckets.get(&h)) {
+        let Some(h) = head(tok) else { return };
+        let (word, bit) = head_bit(h);
+        if self.head_bits[word] & bit == 0 {
+            return;
+        }
+        if let Some((start, len)) = self.prefix_buckets.get(&h) {
             for (p, a) in &self.prefixes[*start as usize..(*start + *len) as usize] {
                 if tok.starts_with(&**p) {
                     occ.push(pack(*a, pos));
@@ -61,7 +75,7 @@ impl FieldDict {
     fn heap_bytes(&self) -> usize {
         let strings: usize = self.exact.keys().map(|k| k.len()).sum::<usize>()
             + self.prefixes.iter().map(|(p, _)| p.len()).sum::<usize>();
-        strings + self.exact.capacity() * 24 + self.prefix_buckets.capacity() * 16 + self.prefixes.capacity() * 24
+        strings + self.exact.capacity() * 24 + self.prefix_buckets.capacity() * 16 + self.prefixes.capacity() * 24 + self.head_bits.capacity() * 8
     }
 }
 
@@ -134,6 +148,11 @@ impl Dict {
                 let h = head(&list[start].0).unwrap_or(0);
                 let len = list[start..].iter().take_while(|(p, _)| head(p) == Some(h)).count().max(1);
                 fd.prefix_buckets.insert(h, (start as u32, len as u32));
+                if fd.head_bits.is_empty() {
+                    fd.head_bits = vec![0; 1024];
+                }
+                let (word, bit) = head_bit(h);
+                fd.head_bits[word] |= bit;
                 start += len;
             }
             fd.prefixes = list;
