@@ -143,6 +143,33 @@ fn fold_slow(c: char, out: &mut String) {
     }
 }
 
+/// Byte classes: ASCII lower-case letter or digit, upper-case letter, blank-like separator, other.
+const LOWER: u8 = 0;
+const UPPER: u8 = 1;
+const SEP: u8 = 2;
+const OTHER: u8 = 3;
+
+/// The class of every byte. `SEP` is only for bytes after which a sigil may start a tag or mention
+/// (so not `/ . & : # @ _ -`, nor bytes of non-ASCII characters).
+static CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            LOWER
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else if matches!(b, b'/' | b'.' | b'&' | b':' | b'#' | b'@' | b'_' | b'-') {
+            OTHER
+        } else {
+            SEP
+        };
+        i += 1;
+    }
+    t
+};
+
 struct Scanner<'a> {
     bytes: &'a [u8],
     text: &'a str,
@@ -156,7 +183,12 @@ impl Scanner<'_> {
         let mut sigil_ok = true;
         while self.at < self.bytes.len() {
             let b = self.bytes[self.at];
-            if b.is_ascii_alphanumeric() {
+            let class = CLASS[b as usize];
+            if class == SEP {
+                // The most frequent case: a blank between words.
+                self.at += 1;
+                sigil_ok = true;
+            } else if class <= UPPER {
                 self.word(false, false);
                 sigil_ok = false;
             } else if b < 0x80 {
@@ -197,13 +229,23 @@ impl Scanner<'_> {
     /// Reads one token's characters from `self.at`, folding them into the buffer.
     fn word(&mut self, tag: bool, mention: bool) {
         while let Some(&b) = self.bytes.get(self.at) {
-            if b.is_ascii_alphanumeric() {
-                // ASCII run: copy it whole, then lower-case it in place.
-                let run = self.bytes[self.at..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            if CLASS[b as usize] <= UPPER {
+                // ASCII run: copy it whole, then lower-case it in place if needed.
+                let (mut end, mut upper) = (self.at, false);
+                while let Some(&c) = self.bytes.get(end) {
+                    match CLASS[c as usize] {
+                        LOWER => {}
+                        UPPER => upper = true,
+                        _ => break,
+                    }
+                    end += 1;
+                }
                 let from = self.out.buf.len();
-                self.out.buf.push_str(&self.text[self.at..self.at + run]);
-                self.out.buf[from..].make_ascii_lowercase();
-                self.at += run;
+                self.out.buf.push_str(&self.text[self.at..end]);
+                if upper {
+                    self.out.buf[from..].make_ascii_lowercase();
+                }
+                self.at = end;
             } else if b >= 0x80 {
                 let c = self.char_at(self.at);
                 if !is_word_char(c) {
