@@ -101,7 +101,7 @@ fn words(max: usize) -> impl Strategy<Value = String> {
 
 fn post() -> impl Strategy<Value = Post> {
     (
-        words(14),
+        prop_oneof![words(14), words(90)],
         prop::option::of(words(6)),
         prop::option::of(prop::sample::select(&["fr", "en", "fr-CA"][..])),
         prop::option::of(prop::sample::select(&["bob", "Bob@Mastodon.social", "alice.bsky.social"][..])),

@@ -49,6 +49,7 @@ pub mod ast;
 pub mod doc;
 pub mod error;
 pub mod eval;
+pub mod explain;
 mod lexer;
 mod parser;
 pub mod text;

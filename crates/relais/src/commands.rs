@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Post(PostCommand::Check(args)) => return check(args),
+        Command::Listen(crate::cli::ListenCommand::Explain(args)) => return crate::listen::explain(args),
         Command::Bench(crate::cli::BenchCommand::Startup { runs }) => {
             crate::bench::startup(runs).await?;
             return Ok(ExitCode::SUCCESS);
@@ -53,7 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Channel(cmd) => channel(&app, cmd).await?,
         Command::Post(cmd) => post(&app, cmd).await?,
         Command::Import(args) => return import(&app, args).await,
-        Command::Docs(_) | Command::Bench(_) => {}
+        Command::Docs(_) | Command::Bench(_) | Command::Listen(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

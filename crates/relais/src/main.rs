@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod commands;
 mod config;
+mod listen;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -75,7 +75,11 @@ impl FieldDict {
     fn heap_bytes(&self) -> usize {
         let strings: usize = self.exact.keys().map(|k| k.len()).sum::<usize>()
             + self.prefixes.iter().map(|(p, _)| p.len()).sum::<usize>();
-        strings + self.exact.capacity() * 24 + self.prefix_buckets.capacity() * 16 + self.prefixes.capacity() * 24 + self.head_bits.capacity() * 8
+        strings
+            + self.exact.capacity() * 24
+            + self.prefix_buckets.capacity() * 16
+            + self.prefixes.capacity() * 24
+            + self.head_bits.capacity() * 8
     }
 }
 

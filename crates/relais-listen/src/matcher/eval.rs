@@ -8,21 +8,22 @@ use relais_query::eval::{Span, near};
 /// What a scan found in one post: reused from post to post.
 #[derive(Debug, Default)]
 pub(crate) struct Found {
-    /// `(atom << 32) | position`, sorted.
+    /// `(atom << 32) | position`; each atom's positions ascending; sorted when `sorted`.
     pub occ: Vec<u64>,
     /// `stamp[atom] == generation` when the atom occurs in the current post.
     stamp: Vec<u32>,
-    /// For a present atom, its occurrences `occ[start..end]`.
-    range: Vec<(u32, u32)>,
     generation: u32,
+    sorted: bool,
 }
+
+/// Above this many occurrences, they are sorted and searched; below, scanned.
+const SCAN_MAX: usize = 48;
 
 impl Found {
     /// Starts a new post for a dictionary of `atoms` atoms.
     pub(crate) fn reset(&mut self, atoms: usize) {
         if self.stamp.len() != atoms {
             self.stamp = vec![0; atoms];
-            self.range = vec![(0, 0); atoms];
             self.generation = 0;
         }
         if self.generation == u32::MAX {
@@ -33,20 +34,18 @@ impl Found {
         self.occ.clear();
     }
 
-    /// Sorts the occurrences and indexes them; calls `f` once per distinct atom present.
+    /// Marks the atoms present; calls `f` once per distinct atom.
     pub(crate) fn index(&mut self, mut f: impl FnMut(AtomId)) {
-        self.occ.sort_unstable();
-        self.occ.dedup();
-        let mut i = 0;
-        while i < self.occ.len() {
-            let a = atom_of(self.occ[i]);
-            let start = i;
-            while i < self.occ.len() && atom_of(self.occ[i]) == a {
-                i += 1;
+        self.sorted = self.occ.len() > SCAN_MAX;
+        if self.sorted {
+            self.occ.sort_unstable();
+        }
+        for o in &self.occ {
+            let a = atom_of(*o);
+            if self.stamp[a as usize] != self.generation {
+                self.stamp[a as usize] = self.generation;
+                f(a);
             }
-            self.stamp[a as usize] = self.generation;
-            self.range[a as usize] = (start as u32, i as u32);
-            f(a);
         }
     }
 
@@ -55,18 +54,28 @@ impl Found {
         self.stamp[a as usize] == self.generation
     }
 
+    /// The occurrences of a present atom: a contiguous run when sorted, the whole list otherwise.
+    fn of(&self, a: AtomId) -> &[u64] {
+        if !self.present(a) {
+            return &[];
+        }
+        if self.sorted {
+            let start = self.occ.partition_point(|o| atom_of(*o) < a);
+            let end = start + self.occ[start..].partition_point(|o| atom_of(*o) == a);
+            &self.occ[start..end]
+        } else {
+            &self.occ
+        }
+    }
+
     fn positions(&self, a: AtomId) -> impl Iterator<Item = u32> + '_ {
-        let (s, e) = if self.present(a) { self.range[a as usize] } else { (0, 0) };
-        self.occ[s as usize..e as usize].iter().map(|o| *o as u32)
+        self.of(a).iter().filter(move |o| atom_of(**o) == a).map(|o| *o as u32)
     }
 
     fn has_position(&self, a: AtomId, pos: u32) -> bool {
-        if !self.present(a) {
-            return false;
-        }
-        let (s, e) = self.range[a as usize];
         let want = (u64::from(a) << 32) | u64::from(pos);
-        self.occ[s as usize..e as usize].binary_search(&want).is_ok()
+        let occ = self.of(a);
+        if self.sorted { occ.binary_search(&want).is_ok() } else { occ.contains(&want) }
     }
 }
 
