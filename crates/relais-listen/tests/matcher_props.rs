@@ -175,3 +175,22 @@ fn matches_examples() {
     let doc = Doc { text: "Orange et C++", title: Some("Les prix"), lang: Some("fr"), ..Doc::default() };
     assert_eq!(m.matches(&doc), vec![3, 4, 5]);
 }
+
+#[test]
+fn anchors_prefer_terms_the_sample_shows_rare() {
+    let q = [parse("\"livraison velotix\"").unwrap()];
+    let sample = vec![Doc::text("ma livraison est en retard"); 10];
+    let (mut s, mut out) = (Scratch::default(), Vec::new());
+    // Without a sample, the longer word looks rarer: `livraison` is the anchor.
+    let plain = Matcher::new(&q).unwrap();
+    plain.matches_into(&Doc::text("livraison rapide"), &mut s, &mut out);
+    assert_eq!(Matcher::last_candidates(&s), 1);
+    // The sample shows `livraison` in every post: `velotix` becomes the anchor.
+    let learned = Matcher::with_sample(&q, &sample).unwrap();
+    learned.matches_into(&Doc::text("livraison rapide"), &mut s, &mut out);
+    assert_eq!(Matcher::last_candidates(&s), 0);
+    learned.matches_into(&Doc::text("velotix rapide"), &mut s, &mut out);
+    assert_eq!(Matcher::last_candidates(&s), 1);
+    assert!(out.is_empty());
+    assert_eq!(learned.stats().always, 0);
+}
