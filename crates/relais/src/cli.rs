@@ -47,7 +47,7 @@ pub enum Command {
     /// Measure performance (results go to BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Social listening tools on files.
+    /// Social listening (« veille »): queries and enrichment.
     #[command(subcommand)]
     Listen(ListenCommand),
 }
@@ -62,6 +62,37 @@ pub enum ListenCommand {
         /// The NDJSON file (standard input when absent).
         file: Option<PathBuf>,
     },
+    /// Explain, node by node, why a post matches a listening query or not. Exit status 0 when it
+    /// matches, 1 when it does not, 2 when the query is refused.
+    Explain(ExplainArgs),
+}
+
+/// `relais listen explain`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The query, e.g. `café* (grève OR sncf) -promo lang:fr`.
+    pub query: String,
+    /// The post's text; read from standard input when absent.
+    #[arg(long)]
+    pub text: Option<String>,
+    /// The post's title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The post's language (`fr`, `en`…).
+    #[arg(long)]
+    pub post_lang: Option<String>,
+    /// The post's author handle.
+    #[arg(long)]
+    pub author: Option<String>,
+    /// The post's site domain.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The post's source (`bluesky`, `mastodon`, `rss`…).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Language of the messages (fr or en).
+    #[arg(long, env = "RELAIS_LANG", default_value = "fr")]
+    pub lang: String,
 }
 
 /// `relais bench …`.

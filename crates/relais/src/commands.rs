@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Post(PostCommand::Check(args)) => return check(args),
+        Command::Listen(crate::cli::ListenCommand::Explain(args)) => return crate::explain::explain(args),
         Command::Bench(crate::cli::BenchCommand::Startup { runs }) => {
             crate::bench::startup(runs).await?;
             return Ok(ExitCode::SUCCESS);

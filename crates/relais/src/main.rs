@@ -5,6 +5,7 @@ mod bench_enrich;
 mod cli;
 mod commands;
 mod config;
+mod explain;
 mod listen;
 
 use clap::Parser;

@@ -173,6 +173,9 @@ fn help_of_every_command() {
         (&["import"], "Import posts from a CSV"),
         (&["docs"], "reference documentation"),
         (&["docs", "permissions"], "permission matrix"),
+        (&["listen"], "Social listening"),
+        (&["listen", "enrich"], "sentiment score"),
+        (&["listen", "explain"], "why a post matches"),
     ];
     for (path, purpose) in cases {
         let mut args = path.to_vec();
@@ -197,6 +200,26 @@ fn docs_permissions_prints_the_markdown_matrix() {
     assert!(lines.len() > 3);
     assert!(lines[2..].iter().all(|l| l.starts_with("| ") && l.ends_with('|')), "{run:#?}");
     assert!(run.stdout.contains('✓') && run.stdout.contains('—'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// listen explain
+
+#[test]
+fn listen_explain_shows_each_node_and_exits_by_match() {
+    let env = Env::sqlite();
+    let q = "café* (grève OR sncf) -promo lang:fr";
+    let run = env.run(&["listen", "explain", q, "--text", "Deux CAFÉS, la SNCF en grève", "--post-lang", "fr"]).ok();
+    assert!(run.stdout.contains("✓ cafe*  — trouvé dans le texte au mot 2"), "{run:#?}");
+    assert!(run.stdout.contains("✗ promo  — absent du texte"), "{run:#?}");
+    assert!(run.stdout.trim_end().ends_with("=> le post correspond"), "{run:#?}");
+    let run = env.run(&["listen", "explain", q, "--text", "Deux cafés en promo", "--lang", "en"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stdout.contains("✗ lang:fr  — the post has no language"), "{run:#?}");
+    let run = env.run(&["listen", "explain", "a b OR c", "--text", "a", "--lang", "en"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stdout.contains("    ^\n[query.mixed_and_or] AND and OR are mixed"), "{run:#?}");
+    assert!(!env.data_dir().exists(), "explain must not create the data directory");
 }
 
 // ---------------------------------------------------------------------------------------------
