@@ -156,7 +156,7 @@ async fn notifying_loop(app: App) {
 }
 
 /// Deliveries claimed per pass.
-const BATCH: i64 = 64;
+const BATCH: i64 = 256;
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
