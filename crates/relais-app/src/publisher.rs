@@ -103,7 +103,7 @@ impl Publisher {
         let registry = Registry::standard(&app);
         let keys = Arc::new(relais_networks::publish::KeyGenerator::new(rand::random::<u16>()));
         let last_repair_ms = Arc::new(AtomicI64::new(i64::MIN));
-        Publisher { app, registry, worker: worker.into(), lease_ms: 60_000, keys, concurrency: 8, last_repair_ms }
+        Publisher { app, registry, worker: worker.into(), lease_ms: 60_000, keys, concurrency: 16, last_repair_ms }
     }
 
     /// Settles the posts whose deliveries all ended but whose status a crashed worker never
