@@ -329,7 +329,10 @@ impl Publisher {
                         )
                         .await?;
                         let update = TargetUpdate { state: "sending", keep_lease: true, ..Default::default() };
-                        if !self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)? {
+                        if self
+                            .fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)?
+                            .is_none()
+                        {
                             return Ok(Err(Outcome::LostLease));
                         }
                         k.idempotency_key.clone()
@@ -339,7 +342,8 @@ impl Publisher {
             }
             None => {
                 let key = self.keys.next(u64::try_from(self.app.now().as_microsecond()).unwrap_or(0));
-                if !self.fenced(self.app.store.begin_part(post_id, channel, index, &key, &self.worker).await)? {
+                if self.fenced(self.app.store.begin_part(post_id, channel, index, &key, &self.worker).await)?.is_none()
+                {
                     return Ok(Err(Outcome::LostLease));
                 }
                 done.push(PartRecord {
@@ -439,11 +443,16 @@ impl Publisher {
                     )
                     .await?;
                 let update = TargetUpdate { state: "scheduled", last_error: Some(&message), ..Default::default() };
-                Ok(if self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)? {
-                    Outcome::Waiting
-                } else {
-                    Outcome::LostLease
-                })
+                Ok(
+                    if self
+                        .fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)?
+                        .is_some()
+                    {
+                        Outcome::Waiting
+                    } else {
+                        Outcome::LostLease
+                    },
+                )
             }
         }
     }
@@ -472,7 +481,7 @@ impl Publisher {
             last_error: Some(message),
             ..Default::default()
         };
-        Ok(if self.fenced(self.app.store.update_target(post, channel, &self.worker, update).await)? {
+        Ok(if self.fenced(self.app.store.update_target(post, channel, &self.worker, update).await)?.is_some() {
             Outcome::Retry
         } else {
             Outcome::LostLease
@@ -482,10 +491,10 @@ impl Publisher {
     async fn fail(&self, post: &PostRecord, channel: ChannelId, message: &str) -> AppResult<Outcome> {
         let update =
             TargetUpdate { state: "failed", count_attempt: true, last_error: Some(message), ..Default::default() };
-        if !self.fenced(self.app.store.update_target(PostId(post.id), channel, &self.worker, update).await)? {
+        let finished = self.app.store.finish_target(PostId(post.id), channel, &self.worker, update, self.app.now_ms());
+        if self.fenced(finished.await)?.is_none() {
             return Ok(Outcome::LostLease);
         }
-        self.app.store.settle_post(PostId(post.id), self.app.now_ms()).await?;
         let ws = WorkspaceId(post.workspace_id);
         let label = self.channel_label(ws, channel).await?;
         self.app
@@ -522,10 +531,8 @@ impl Publisher {
             published_at: head.map(|_| now),
             ..Default::default()
         };
-        if !self.fenced(self.app.store.update_target(PostId(post.id), channel, &self.worker, update).await)? {
-            return Ok(Outcome::LostLease);
-        }
-        let settled = self.app.store.settle_post(PostId(post.id), now).await?;
+        let finished = self.app.store.finish_target(PostId(post.id), channel, &self.worker, update, now).await;
+        let Some(settled) = self.fenced(finished)? else { return Ok(Outcome::LostLease) };
         if settled.as_deref() == Some("published") && post.evergreen_secs.is_some() {
             let at = jiff::Timestamp::from_millisecond(now).map_err(AppError::internal)?;
             self.app.schedule_next_evergreen(WorkspaceId(post.workspace_id), PostId(post.id), at).await?;
@@ -549,12 +556,12 @@ impl Publisher {
         Ok(())
     }
 
-    /// `Ok(true)` when a fenced write went through, `Ok(false)` when another worker holds the
+    /// `Ok(Some(value))` when a fenced write went through, `Ok(None)` when another worker holds the
     /// lease now.
-    fn fenced(&self, r: relais_store::StoreResult<()>) -> AppResult<bool> {
+    fn fenced<T>(&self, r: relais_store::StoreResult<T>) -> AppResult<Option<T>> {
         match r {
-            Ok(()) => Ok(true),
-            Err(relais_store::StoreError::NotFound) => Ok(false),
+            Ok(v) => Ok(Some(v)),
+            Err(relais_store::StoreError::NotFound) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }

@@ -221,30 +221,7 @@ impl Store {
         worker: &str,
         u: TargetUpdate<'_>,
     ) -> StoreResult<()> {
-        let (remote_id, remote_url) = u.remote.map_or((None, None), |(id, url)| (Some(id), url));
-        found(
-            sqlx::query(
-                "UPDATE post_targets SET state = $1, attempts = attempts + $2, next_attempt_at = $3, last_error = $4, \
-                 remote_id = COALESCE($5, remote_id), remote_url = COALESCE($6, remote_url), \
-                 published_at = COALESCE($7, published_at), \
-                 lease_owner = CASE WHEN $8 = 1 THEN lease_owner ELSE NULL END, \
-                 lease_until = CASE WHEN $8 = 1 THEN lease_until ELSE NULL END \
-                 WHERE post_id = $9 AND channel_id = $10 AND lease_owner = $11",
-            )
-            .bind(u.state)
-            .bind(i64::from(u.count_attempt))
-            .bind(u.next_attempt_at)
-            .bind(u.last_error)
-            .bind(remote_id)
-            .bind(remote_url)
-            .bind(u.published_at)
-            .bind(i64::from(u.keep_lease))
-            .bind(post.0)
-            .bind(channel.0)
-            .bind(worker)
-            .execute(&self.pool)
-            .await?,
-        )
+        update_target_on(&self.pool, post, channel, worker, u).await
     }
 
     /// The parts of a delivery recorded so far.
@@ -458,21 +435,36 @@ impl Store {
     /// published, else `failed` when one failed, else `missed`. Returns the new status when this
     /// call settled the post (one statement: concurrent deliveries of one post settle it once).
     pub async fn settle_post(&self, post: PostId, now: i64) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "UPDATE posts SET updated_at = $2, status = CASE \
-                 WHEN NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state <> 'published') THEN 'published' \
-                 WHEN EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state = 'failed') THEN 'failed' \
-                 ELSE 'missed' END \
-             WHERE id = $1 AND status = 'scheduled' \
-               AND EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1) \
-               AND NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state NOT IN ('published', 'failed', 'missed')) \
-             RETURNING status",
-        )
-        .bind(post.0)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(s,)| s))
+        settle_post_on(&self.pool, post, now).await
+    }
+
+    /// Writes a delivery's final state (fenced by the lease, else "not found"), then settles its
+    /// post (see [`Store::settle_post`]; returns the post's new status when this call settled it).
+    /// On SQLite both land in one transaction: its single writer serialises concurrent finishers,
+    /// so the last one sees every other final state. On PostgreSQL they are two statements (two
+    /// finishers in one transaction each could both miss the other's uncommitted state); a crash
+    /// in between is repaired by [`Store::settle_finished_posts`].
+    pub async fn finish_target(
+        &self,
+        post: PostId,
+        channel: ChannelId,
+        worker: &str,
+        u: TargetUpdate<'_>,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut tx = self.pool.begin().await?;
+                update_target_on(&mut *tx, post, channel, worker, u).await?;
+                let settled = settle_post_on(&mut *tx, post, now).await?;
+                tx.commit().await?;
+                Ok(settled)
+            }
+            Backend::Postgres => {
+                update_target_on(&self.pool, post, channel, worker, u).await?;
+                settle_post_on(&self.pool, post, now).await
+            }
+        }
     }
 
     /// Settles every post whose targets are all final but whose own status was never set: the
@@ -636,4 +628,61 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// [`Store::update_target`] on any executor (the pool, or a transaction).
+async fn update_target_on<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    post: PostId,
+    channel: ChannelId,
+    worker: &str,
+    u: TargetUpdate<'_>,
+) -> StoreResult<()> {
+    let (remote_id, remote_url) = u.remote.map_or((None, None), |(id, url)| (Some(id), url));
+    found(
+        sqlx::query(
+            "UPDATE post_targets SET state = $1, attempts = attempts + $2, next_attempt_at = $3, last_error = $4, \
+             remote_id = COALESCE($5, remote_id), remote_url = COALESCE($6, remote_url), \
+             published_at = COALESCE($7, published_at), \
+             lease_owner = CASE WHEN $8 = 1 THEN lease_owner ELSE NULL END, \
+             lease_until = CASE WHEN $8 = 1 THEN lease_until ELSE NULL END \
+             WHERE post_id = $9 AND channel_id = $10 AND lease_owner = $11",
+        )
+        .bind(u.state)
+        .bind(i64::from(u.count_attempt))
+        .bind(u.next_attempt_at)
+        .bind(u.last_error)
+        .bind(remote_id)
+        .bind(remote_url)
+        .bind(u.published_at)
+        .bind(i64::from(u.keep_lease))
+        .bind(post.0)
+        .bind(channel.0)
+        .bind(worker)
+        .execute(db)
+        .await?,
+    )
+}
+
+/// [`Store::settle_post`] on any executor.
+async fn settle_post_on<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    post: PostId,
+    now: i64,
+) -> StoreResult<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "UPDATE posts SET updated_at = $2, status = CASE \
+             WHEN NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state <> 'published') THEN 'published' \
+             WHEN EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state = 'failed') THEN 'failed' \
+             ELSE 'missed' END \
+         WHERE id = $1 AND status = 'scheduled' \
+           AND EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1) \
+           AND NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state NOT IN ('published', 'failed', 'missed')) \
+         RETURNING status",
+    )
+    .bind(post.0)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(s,)| s))
 }
