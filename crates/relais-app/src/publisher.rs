@@ -405,7 +405,7 @@ impl Publisher {
             NetError::Transient { retry_after, .. } | NetError::RateLimited { retry_after } => {
                 let outcome = if matches!(e, NetError::RateLimited { .. }) { "rate_limited" } else { "transient" };
                 self.log(post_id, channel, index, outcome, Some(&message), latency).await?;
-                let attempt = self.attempts(post_id, channel).await? + 1;
+                let attempt = self.attempts(post, channel).await? + 1;
                 if attempt >= MAX_ATTEMPTS {
                     return self.fail(post, channel, &format!("gave up after {attempt} attempts: {message}")).await;
                 }
@@ -422,7 +422,7 @@ impl Publisher {
                         &Event::PostUnconfirmed { post_id: post.id, channel: label },
                     )
                     .await?;
-                let attempt = self.attempts(post_id, channel).await? + 1;
+                let attempt = self.attempts(post, channel).await? + 1;
                 let next = now + retry_delay_ms(attempt, jitter(), None);
                 self.retry_at(post_id, channel, "unconfirmed", next, &message).await
             }
@@ -443,27 +443,16 @@ impl Publisher {
                     )
                     .await?;
                 let update = TargetUpdate { state: "scheduled", last_error: Some(&message), ..Default::default() };
-                Ok(
-                    if self
-                        .fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)?
-                        .is_some()
-                    {
-                        Outcome::Waiting
-                    } else {
-                        Outcome::LostLease
-                    },
-                )
+                let written =
+                    self.fenced(self.app.store.update_target(post_id, channel, &self.worker, update).await)?;
+                Ok(written.map_or(Outcome::LostLease, |()| Outcome::Waiting))
             }
         }
     }
 
-    async fn attempts(&self, post: PostId, channel: ChannelId) -> AppResult<i64> {
-        let statuses = self.app.store.target_statuses(WorkspaceId(self.workspace_of(post).await?), post).await?;
+    async fn attempts(&self, post: &PostRecord, channel: ChannelId) -> AppResult<i64> {
+        let statuses = self.app.store.target_statuses(WorkspaceId(post.workspace_id), PostId(post.id)).await?;
         Ok(statuses.iter().find(|s| s.channel_id == channel.0).map_or(0, |s| s.attempts))
-    }
-
-    async fn workspace_of(&self, post: PostId) -> AppResult<i64> {
-        Ok(self.app.store.post_for_delivery(post).await?.workspace_id)
     }
 
     async fn retry_at(
@@ -481,11 +470,8 @@ impl Publisher {
             last_error: Some(message),
             ..Default::default()
         };
-        Ok(if self.fenced(self.app.store.update_target(post, channel, &self.worker, update).await)?.is_some() {
-            Outcome::Retry
-        } else {
-            Outcome::LostLease
-        })
+        let written = self.fenced(self.app.store.update_target(post, channel, &self.worker, update).await)?;
+        Ok(written.map_or(Outcome::LostLease, |()| Outcome::Retry))
     }
 
     async fn fail(&self, post: &PostRecord, channel: ChannelId, message: &str) -> AppResult<Outcome> {

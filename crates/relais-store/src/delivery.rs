@@ -6,7 +6,7 @@
 //! `UPDATE` runs in SQLite's one-writer transaction. Every later write on a target is fenced by
 //! the lease owner, so a worker whose lease expired cannot overwrite its successor's work.
 
-use crate::channels::ChannelRecord;
+use crate::channels::{CH_COLUMNS, ChannelRecord};
 use crate::posts::PostRecord;
 use crate::{Backend, Store, StoreResult, found};
 use relais_domain::ids::{ChannelId, PostId, WorkspaceId};
@@ -431,15 +431,8 @@ impl Store {
         .await?)
     }
 
-    /// When every target of a post is final, sets the post's status: `published` when all were
-    /// published, else `failed` when one failed, else `missed`. Returns the new status when this
-    /// call settled the post (one statement: concurrent deliveries of one post settle it once).
-    pub async fn settle_post(&self, post: PostId, now: i64) -> StoreResult<Option<String>> {
-        settle_post_on(&self.pool, post, now).await
-    }
-
     /// Writes a delivery's final state (fenced by the lease, else "not found"), then settles its
-    /// post (see [`Store::settle_post`]; returns the post's new status when this call settled it).
+    /// post (see `settle_post_on`; returns the post's new status when this call settled it).
     /// On SQLite both land in one transaction: its single writer serialises concurrent finishers,
     /// so the last one sees every other final state. On PostgreSQL they are two statements (two
     /// finishers in one transaction each could both miss the other's uncommitted state); a crash
@@ -468,23 +461,14 @@ impl Store {
     }
 
     /// Settles every post whose targets are all final but whose own status was never set: the
-    /// repair for a worker that died between a target's last write and [`Store::settle_post`].
+    /// repair for a worker that died between a target's last write and its post's.
     /// Returns the posts it settled (id, workspace, new status, evergreen interval).
     pub async fn settle_finished_posts(&self, now: i64) -> StoreResult<Vec<SettledPost>> {
-        Ok(sqlx::query_as(
-            "UPDATE posts SET updated_at = $1, status = CASE \
-                 WHEN NOT EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state <> 'published') THEN 'published' \
-                 WHEN EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state = 'failed') THEN 'failed' \
-                 ELSE 'missed' END \
-             WHERE status = 'scheduled' \
-               AND EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id) \
-               AND NOT EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id \
-                               AND t.state NOT IN ('published', 'failed', 'missed')) \
-             RETURNING id, workspace_id, status, evergreen_secs",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?)
+        let sql = format!(
+            "UPDATE posts SET updated_at = $1, status = {SETTLED_STATUS} WHERE status = 'scheduled' AND {ALL_TARGETS_FINAL} \
+             RETURNING id, workspace_id, status, evergreen_secs"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
     }
 
     /// Marks a channel as needing reconnection (its posts wait) or as healthy again.
@@ -515,53 +499,29 @@ impl Store {
         workspace_ids.sort_unstable();
         workspace_ids.dedup();
         let mut batch = DeliveryBatch { posts, ..Default::default() };
-        for chunk in channel_ids.chunks(500) {
-            let sql = format!(
-                "SELECT {} FROM channels WHERE id IN ({})",
-                crate::channels::CH_COLUMNS,
-                crate::placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, ChannelRecord>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            batch.channels.extend(q.fetch_all(&self.pool).await?.into_iter().map(|c| (c.id, c)));
-        }
-        for chunk in workspace_ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, late_publish_secs FROM workspaces WHERE id IN ({})",
-                crate::placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            batch.late_publish_secs.extend(q.fetch_all(&self.pool).await?);
-        }
-        for chunk in post_ids.chunks(500) {
-            let sql = format!(
-                "SELECT post_id, channel_id, part, idempotency_key, remote_id, remote_cid, remote_url, published_at \
-                 FROM target_parts WHERE post_id IN ({}) ORDER BY part",
-                crate::placeholders(chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id.0);
-            }
-            for row in q.fetch_all(&self.pool).await? {
-                batch.parts.entry((row.post_id, row.channel_id)).or_default().push(row.part);
-            }
+        let channels: Vec<ChannelRecord> = self
+            .fetch_in(&channel_ids, |list| format!("SELECT {} FROM channels WHERE id IN ({list})", CH_COLUMNS))
+            .await?;
+        batch.channels.extend(channels.into_iter().map(|c| (c.id, c)));
+        let policies: Vec<(i64, i64)> = self
+            .fetch_in(&workspace_ids, |list| {
+                format!("SELECT id, late_publish_secs FROM workspaces WHERE id IN ({list})")
+            })
+            .await?;
+        batch.late_publish_secs.extend(policies);
+        let post_ids: Vec<i64> = post_ids.iter().map(|p| p.0).collect();
+        let parts: Vec<PartRow> = self
+            .fetch_in(&post_ids, |list| {
+                format!(
+                    "SELECT post_id, channel_id, part, idempotency_key, remote_id, remote_cid, remote_url, published_at \
+                     FROM target_parts WHERE post_id IN ({list}) ORDER BY part"
+                )
+            })
+            .await?;
+        for row in parts {
+            batch.parts.entry((row.post_id, row.channel_id)).or_default().push(row.part);
         }
         Ok(batch)
-    }
-
-    /// A workspace's late policy: how late (in seconds) a post may still be published.
-    pub async fn late_publish_secs(&self, workspace: WorkspaceId) -> StoreResult<i64> {
-        let (secs,): (i64,) = sqlx::query_as("SELECT late_publish_secs FROM workspaces WHERE id = $1")
-            .bind(workspace.0)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(secs)
     }
 
     /// Publishes on the sandbox: idempotent by (channel, key). Returns the sandbox post.
@@ -630,6 +590,17 @@ impl Store {
     }
 }
 
+/// The status a post settles to once its targets are final: `published` when all were
+/// published, else `failed` when one failed, else `missed` (SQL, on the `posts` row being updated).
+const SETTLED_STATUS: &str = "CASE \
+    WHEN NOT EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state <> 'published') THEN 'published' \
+    WHEN EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state = 'failed') THEN 'failed' \
+    ELSE 'missed' END";
+
+/// The `posts` row being updated has targets, and every one is final.
+const ALL_TARGETS_FINAL: &str = "EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id) \
+    AND NOT EXISTS (SELECT 1 FROM post_targets t WHERE t.post_id = posts.id AND t.state NOT IN ('published', 'failed', 'missed'))";
+
 /// [`Store::update_target`] on any executor (the pool, or a transaction).
 async fn update_target_on<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -664,25 +635,19 @@ async fn update_target_on<'e>(
     )
 }
 
-/// [`Store::settle_post`] on any executor.
+/// When every target of a post is final, sets the post's status (see [`SETTLED_STATUS`]) and
+/// returns it when this call settled the post (one statement: concurrent deliveries of one post
+/// settle it once).
 async fn settle_post_on<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     post: PostId,
     now: i64,
 ) -> StoreResult<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "UPDATE posts SET updated_at = $2, status = CASE \
-             WHEN NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state <> 'published') THEN 'published' \
-             WHEN EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state = 'failed') THEN 'failed' \
-             ELSE 'missed' END \
-         WHERE id = $1 AND status = 'scheduled' \
-           AND EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1) \
-           AND NOT EXISTS (SELECT 1 FROM post_targets WHERE post_id = $1 AND state NOT IN ('published', 'failed', 'missed')) \
-         RETURNING status",
-    )
-    .bind(post.0)
-    .bind(now)
-    .fetch_optional(db)
-    .await?;
+    let sql = format!(
+        "UPDATE posts SET updated_at = $2, status = {SETTLED_STATUS} \
+         WHERE id = $1 AND status = 'scheduled' AND {ALL_TARGETS_FINAL} RETURNING status"
+    );
+    let row: Option<(String,)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(post.0).bind(now).fetch_optional(db).await?;
     Ok(row.map(|(s,)| s))
 }

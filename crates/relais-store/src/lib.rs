@@ -152,8 +152,27 @@ pub(crate) fn found(done: sqlx::any::AnyQueryResult) -> StoreResult<()> {
 }
 
 /// `$1, $2, …, $n`: the placeholders of an `IN (…)` list.
-pub(crate) fn placeholders(n: usize) -> String {
+fn placeholders(n: usize) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    /// The rows of `sql(list)` for `ids`, in chunks of 500: `list` is a chunk's placeholders, to
+    /// put in an `IN (…)`; each id is bound in order. One query per chunk instead of one per id.
+    pub(crate) async fn fetch_in<T>(&self, ids: &[i64], sql: impl Fn(&str) -> String) -> StoreResult<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql(&placeholders(chunk.len()))));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            rows.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(rows)
+    }
 }
 
 /// Serialises a 0/1 integer column as a JSON boolean.

@@ -226,26 +226,12 @@ impl Store {
         Ok(())
     }
 
-    /// A post by id whatever its workspace: for the publishing engine only, which works across
-    /// workspaces; people's requests always go through [`Store::post`].
-    pub async fn post_for_delivery(&self, id: PostId) -> StoreResult<PostRecord> {
-        let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1");
-        let row: PostRow = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_one(&self.pool).await?;
-        self.hydrate(row).await
-    }
-
     /// Many posts by id whatever their workspace (for the publishing engine: one claimed batch
     /// loads its posts with three queries instead of three per delivery). Absent ids are skipped.
     pub async fn posts_for_delivery(&self, ids: &[PostId]) -> StoreResult<Vec<PostRecord>> {
-        let mut rows = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!("SELECT {POST_COLUMNS} FROM posts WHERE id IN ({})", crate::placeholders(chunk.len()));
-            let mut q = sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id.0);
-            }
-            rows.extend(q.fetch_all(&self.pool).await?);
-        }
+        let ids: Vec<i64> = ids.iter().map(|p| p.0).collect();
+        let rows: Vec<PostRow> =
+            self.fetch_in(&ids, |list| format!("SELECT {POST_COLUMNS} FROM posts WHERE id IN ({list})")).await?;
         self.hydrate_all(rows).await
     }
 
@@ -268,27 +254,22 @@ impl Store {
         use std::collections::HashMap;
         let mut targets: HashMap<i64, Vec<TargetRecord>> = HashMap::new();
         let mut media: HashMap<i64, Vec<PostMediaRecord>> = HashMap::new();
-        for chunk in rows.chunks(500) {
-            let list = crate::placeholders(chunk.len());
-            let sql = format!(
-                "SELECT post_id, channel_id, variant FROM post_targets WHERE post_id IN ({list}) ORDER BY channel_id"
-            );
-            let mut q = sqlx::query_as::<_, (i64, i64, Option<String>)>(sqlx::AssertSqlSafe(sql));
-            for r in chunk {
-                q = q.bind(r.id);
-            }
-            for (post, channel_id, variant) in q.fetch_all(&self.pool).await? {
-                targets.entry(post).or_default().push(TargetRecord { channel_id, variant });
-            }
-            let sql =
-                format!("SELECT post_id, media_id, alt FROM post_media WHERE post_id IN ({list}) ORDER BY position");
-            let mut q = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(sql));
-            for r in chunk {
-                q = q.bind(r.id);
-            }
-            for (post, media_id, alt) in q.fetch_all(&self.pool).await? {
-                media.entry(post).or_default().push(PostMediaRecord { media_id, alt });
-            }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let target_rows: Vec<(i64, i64, Option<String>)> = self
+            .fetch_in(&ids, |list| {
+                format!("SELECT post_id, channel_id, variant FROM post_targets WHERE post_id IN ({list}) ORDER BY channel_id")
+            })
+            .await?;
+        for (post, channel_id, variant) in target_rows {
+            targets.entry(post).or_default().push(TargetRecord { channel_id, variant });
+        }
+        let media_rows: Vec<(i64, i64, String)> = self
+            .fetch_in(&ids, |list| {
+                format!("SELECT post_id, media_id, alt FROM post_media WHERE post_id IN ({list}) ORDER BY position")
+            })
+            .await?;
+        for (post, media_id, alt) in media_rows {
+            media.entry(post).or_default().push(PostMediaRecord { media_id, alt });
         }
         Ok(rows
             .into_iter()

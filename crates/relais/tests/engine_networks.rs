@@ -49,8 +49,7 @@ impl Env {
 
     /// A post due in an hour on `channels`, with thread parts and an optional first comment.
     async fn post(&self, channels: &[ChannelId], text: &str, thread: &[&str], comment: Option<&str>) -> PostId {
-        let due = jiff::Timestamp::from_millisecond(self.now() + HOUR).unwrap();
-        let local = due.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap()).datetime().to_string();
+        let local = self.in_an_hour();
         let channels: Vec<Value> = channels.iter().map(|c| json!({ "channel_id": c.0 })).collect();
         let input: relais_app::posts::PostInput = serde_json::from_value(json!({
             "text": text,
@@ -61,6 +60,12 @@ impl Env {
         }))
         .unwrap();
         PostId(self.app.create_post(&self.actor, self.ws, input).await.unwrap().id)
+    }
+
+    /// The Paris wall-clock time an hour from now, as a schedule takes it.
+    fn in_an_hour(&self) -> String {
+        let due = jiff::Timestamp::from_millisecond(self.now() + HOUR).unwrap();
+        due.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap()).datetime().to_string()
     }
 
     fn now(&self) -> i64 {
@@ -243,8 +248,7 @@ async fn mastodon_visibility_and_content_warning_reach_the_server() {
     let token = mock.connect("options").await;
     let e = env(vec![mock.host()]).await;
     let masto = e.channel("mastodon", "options", mock.base(), json!({ "access_token": token })).await;
-    let due = jiff::Timestamp::from_millisecond(e.now() + HOUR).unwrap();
-    let local = due.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap()).datetime().to_string();
+    let local = e.in_an_hour();
     let input: relais_app::posts::PostInput = serde_json::from_value(json!({
         "text": "Le final de la saison : qui l'avait vu venir ?",
         "thread": ["Notre analyse, scène par scène"],
@@ -266,8 +270,7 @@ async fn mastodon_visibility_and_content_warning_reach_the_server() {
         assert_eq!(status["sensitive"], true, "{status}");
     }
     // A content warning counts in the server's budget: 480 + 21 > 500 is refused at creation.
-    let due = jiff::Timestamp::from_millisecond(e.now() + HOUR).unwrap();
-    let local = due.to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap()).datetime().to_string();
+    let local = e.in_an_hour();
     let input: relais_app::posts::PostInput = serde_json::from_value(json!({
         "text": "x".repeat(480),
         "content_warning": "y".repeat(21),
