@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod i18n;
 pub mod ical;
 pub mod ids;
+pub mod listen;
 pub mod network;
 pub mod permissions;
 pub mod post;

@@ -2,3 +2,4 @@
 
 pub mod enrich;
 pub mod matcher;
+pub mod spike;

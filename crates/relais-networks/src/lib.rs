@@ -10,6 +10,7 @@ pub mod bluesky;
 pub mod guard;
 pub mod mastodon;
 pub mod publish;
+pub mod sources;
 
 pub use guard::{FetchError, GuardedClient};
 pub use publish::{Account, Capabilities, NetError, Network, OutMedia, OutPost, Published, RemoteRef, ReplyTo};

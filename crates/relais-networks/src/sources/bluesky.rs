@@ -1,0 +1,1 @@
+//! Bluesky as a listening source: the repository event stream (`com.atproto.sync.subscribeRepos`) and keyword search.

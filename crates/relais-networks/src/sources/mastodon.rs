@@ -1,0 +1,1 @@
+//! Mastodon as a listening source: hashtag and public timelines.
