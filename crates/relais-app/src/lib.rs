@@ -11,6 +11,7 @@ pub mod channels;
 pub mod crypto;
 pub mod error;
 pub mod import;
+pub mod listening;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
@@ -59,6 +60,8 @@ pub struct App {
     pub http: relais_networks::GuardedClient,
     /// Failed logins per e-mail, to slow down password guessing.
     pub login_failures: Arc<accounts::LoginFailures>,
+    /// Listening: the enricher, the compiled matchers, the pipeline.
+    pub listening: Arc<listening::Listening>,
 }
 
 impl App {

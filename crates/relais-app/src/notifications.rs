@@ -53,7 +53,7 @@ pub fn escape_html(s: &str) -> String {
 }
 
 /// Something the workspace must hear about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A delivery failed for good.
@@ -91,6 +91,25 @@ pub enum Event {
         /// The network's message.
         message: String,
     },
+    /// A listening query's series spiked (volume, or share of negative mentions).
+    ListeningSpike {
+        /// The alert.
+        alert_id: i64,
+        /// The query.
+        query_id: i64,
+        /// Its name (user text).
+        query: String,
+        /// `volume` or `negative_share`.
+        rule: String,
+        /// `low`, `medium`, `high`.
+        severity: String,
+        /// Mentions (volume rule) or percentage of negative mentions (negative-share rule) seen.
+        observed: f64,
+        /// What the baseline expected.
+        expected: f64,
+        /// Start of the bucket that spiked (UTC ms).
+        bucket_start: i64,
+    },
 }
 
 impl Event {
@@ -102,6 +121,7 @@ impl Event {
             Event::PostMissed { .. } => "post.missed",
             Event::PostExpired { .. } => "post.expired",
             Event::ChannelNeedsReconnection { .. } => "channel.needs_reconnection",
+            Event::ListeningSpike { .. } => "listening.spike",
         }
     }
 
@@ -133,6 +153,22 @@ impl Event {
             Event::ChannelNeedsReconnection { channel, message } => Msg::new(
                 format!("🔌 {channel} needs to be reconnected ({message}); its posts are waiting."),
                 format!("🔌 {channel} doit être reconnecté ({message}) ; ses publications attendent."),
+            ),
+            Event::ListeningSpike { query, rule, severity, observed, expected, .. } if rule == "negative_share" => {
+                Msg::new(
+                    format!(
+                        "📉 « {query} »: negative mentions at {observed:.0} % (usually {expected:.0} %), severity {severity}."
+                    ),
+                    format!(
+                        "📉 « {query} » : {observed:.0} % de mentions négatives (d'habitude {expected:.0} %), gravité {severity}."
+                    ),
+                )
+            }
+            Event::ListeningSpike { query, severity, observed, expected, .. } => Msg::new(
+                format!("📈 « {query} »: {observed:.0} mentions (usually about {expected:.0}), severity {severity}."),
+                format!(
+                    "📈 « {query} » : {observed:.0} mentions (d'habitude environ {expected:.0}), gravité {severity}."
+                ),
             ),
         }
     }

@@ -40,6 +40,8 @@ pub enum Action {
     ManageMembers,
     /// Rename, change time zone, pause and resume the schedule, rotate the calendar feed.
     ManageWorkspace,
+    /// Create, change and delete listening queries and sources; send posts to the ingest endpoint.
+    ManageListening,
     /// Read the audit log.
     ReadAudit,
     /// Delete the workspace.
@@ -48,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order of the documented table.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Read,
         Action::WritePosts,
         Action::PublishWithoutApproval,
@@ -56,6 +58,7 @@ impl Action {
         Action::ManageChannels,
         Action::ManageMembers,
         Action::ManageWorkspace,
+        Action::ManageListening,
         Action::ReadAudit,
         Action::DeleteWorkspace,
     ];
@@ -104,7 +107,7 @@ impl std::str::FromStr for Role {
 use Role::{Admin, Contributor, Editor, Owner, Viewer};
 
 /// The permission matrix: for each action, the roles allowed to perform it.
-pub const MATRIX: [(Action, &[Role]); 9] = [
+pub const MATRIX: [(Action, &[Role]); 10] = [
     (Action::Read, &[Owner, Admin, Editor, Contributor, Viewer]),
     (Action::WritePosts, &[Owner, Admin, Editor, Contributor]),
     (Action::PublishWithoutApproval, &[Owner, Admin, Editor]),
@@ -112,6 +115,7 @@ pub const MATRIX: [(Action, &[Role]); 9] = [
     (Action::ManageChannels, &[Owner, Admin]),
     (Action::ManageMembers, &[Owner, Admin]),
     (Action::ManageWorkspace, &[Owner, Admin]),
+    (Action::ManageListening, &[Owner, Admin, Editor]),
     (Action::ReadAudit, &[Owner, Admin]),
     (Action::DeleteWorkspace, &[Owner]),
 ];

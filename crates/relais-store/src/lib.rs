@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod channels;
 pub mod delivery;
+pub mod listen;
 pub mod media;
 mod migrate;
 pub mod notifications;

@@ -30,6 +30,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_oauth.sql"),
         include_str!("../migrations/postgres/0004_oauth.sql"),
     ),
+    (
+        5,
+        "listening",
+        include_str!("../migrations/sqlite/0005_listening.sql"),
+        include_str!("../migrations/postgres/0005_listening.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.

@@ -75,5 +75,6 @@ pub async fn test_app(postgres: Option<&str>, dir: &Path, clock: relais_app::Clo
         clock,
         http: relais_networks::GuardedClient::new(hosts),
         login_failures: Default::default(),
+        listening: Default::default(),
     }
 }

@@ -154,6 +154,7 @@ pub async fn publish(posts: usize, workers: usize, spread_secs: u64, postgres: O
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(vec![]),
         login_failures: Default::default(),
+        listening: Default::default(),
     };
     let user = app.create_user("bench@relais.localhost", "Bench", "bench bench bench", "en").await?;
     let actor = Actor { user: UserId(user.id), ip: None };

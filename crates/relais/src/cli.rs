@@ -131,6 +131,31 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// The listening pipeline end to end under overload: posts in, enrich, match, group, store;
+    /// throughput, memory and lag.
+    ListenPipeline {
+        /// Posts to send.
+        #[arg(long, default_value_t = 1_000_000)]
+        posts: usize,
+        /// Stored queries.
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+        /// Brands the posts and queries are about (fewer brands: more posts match).
+        #[arg(long, default_value_t = 20_000)]
+        brands: usize,
+        /// Concurrent submitters.
+        #[arg(long, default_value_t = 8)]
+        submitters: usize,
+        /// Posts per submission.
+        #[arg(long, default_value_t = 5_000)]
+        chunk: usize,
+        /// The pipeline's capacity (most posts accepted and not yet stored).
+        #[arg(long, default_value_t = 50_000)]
+        capacity: usize,
+        /// A PostgreSQL server to run on (a fresh database is created on it); SQLite otherwise.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
 }
 
 /// `relais serve`.

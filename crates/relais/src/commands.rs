@@ -33,6 +33,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench::publish(posts, workers, spread_secs, postgres).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench(crate::cli::BenchCommand::ListenPipeline {
+            posts,
+            queries,
+            brands,
+            submitters,
+            chunk,
+            capacity,
+            postgres,
+        }) => {
+            let opts =
+                crate::bench_pipeline::PipelineBench { posts, queries, brands, submitters, chunk, capacity, postgres };
+            crate::bench_pipeline::run(opts).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Bench(crate::cli::BenchCommand::Enrich { posts, runs }) => {
             crate::bench_enrich::enrich(posts, runs)?;
             return Ok(ExitCode::SUCCESS);
@@ -84,6 +98,7 @@ pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(storage.allow_hosts.clone()),
         login_failures: Default::default(),
+        listening: Default::default(),
     })
 }
 

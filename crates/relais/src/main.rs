@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_enrich;
+mod bench_pipeline;
 mod cli;
 mod commands;
 mod config;

@@ -159,6 +159,8 @@ both_backends!(
     credentials_never_leave,
     mastodon_limits_come_from_the_instance,
     evergreen_posts_come_back,
+    listening_queries_ingest_and_mentions,
+    listening_tenant_isolation,
 );
 
 async fn evergreen_posts_come_back(t: &TestApp) {
@@ -959,4 +961,239 @@ async fn credentials_never_leave(t: &TestApp) {
     assert!(!sealed.windows(13).any(|w| w == b"secret-app-pw"));
     let plain = t.app.channel_credentials(&record).unwrap().unwrap();
     assert_eq!(plain["app_password"], "secret-app-pw");
+}
+
+async fn listening_queries_ingest_and_mentions(t: &TestApp) {
+    let owner = t.member("owner@example.fr").await;
+    let (ws, _) = t.workspace_with_channel(&owner, "veille").await;
+    let viewer = t.add_member(&owner, ws, "viewer@example.fr", "viewer").await;
+    let base = format!("/api/v1/workspaces/{ws}/listen");
+
+    // A query that does not parse: refused with its position, in French when asked, nothing stored.
+    let res = t
+        .http
+        .post(format!("{}{base}/queries", t.base))
+        .bearer_auth(&owner.token)
+        .header("accept-language", "fr")
+        .json(&json!({ "name": "Marque", "query": "relais AND (café OR" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = res.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("colonne"), "{problem}");
+    assert!(problem["problems"][0]["column"].as_u64().is_some(), "{problem}");
+    let (_, list) = t.call(&owner, "GET", &format!("{base}/queries"), None).await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+
+    // Validate and test without storing.
+    let (s, check) =
+        t.call(&owner, "POST", &format!("{base}/queries/validate"), Some(json!({ "query": "relais and café" }))).await;
+    assert_eq!(s, StatusCode::OK, "{check}");
+    assert_eq!(check["valid"], json!(true));
+    let (_, check) =
+        t.call(&owner, "POST", &format!("{base}/queries/validate"), Some(json!({ "query": "a OR b AND c" }))).await;
+    assert_eq!(check["valid"], json!(false));
+    assert!(check["error"]["message_fr"].as_str().unwrap().len() > 5, "{check}");
+    let trial = json!({ "query": "relais NEAR/3 panne", "samples": [
+        { "text": "Encore une panne chez Relais ce matin" }, { "text": "Relais fonctionne très bien, aucune panne signalée depuis des mois" }
+    ]});
+    let (s, tried) = t.call(&owner, "POST", &format!("{base}/queries/test"), Some(trial)).await;
+    assert_eq!(s, StatusCode::OK, "{tried}");
+    assert_eq!(tried["samples"][0]["matches"], json!(true), "{tried}");
+    assert_eq!(tried["samples"][1]["matches"], json!(false), "{tried}");
+    assert!(!tried["samples"][0]["steps"].as_array().unwrap().is_empty());
+
+    // A viewer reads but does not manage.
+    let q = json!({ "name": "Marque", "query": "relais OR #relais", "sensitivity": "high" });
+    let (s, _) = t.call(&viewer, "POST", &format!("{base}/queries"), Some(q.clone())).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, brand) = t.call(&owner, "POST", &format!("{base}/queries"), Some(q)).await;
+    assert_eq!(s, StatusCode::CREATED, "{brand}");
+    let brand = brand["id"].as_i64().unwrap();
+    let (s, outage) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("{base}/queries"),
+            Some(json!({ "name": "Pannes", "query": "panne* OR outage" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{outage}");
+    let outage = outage["id"].as_i64().unwrap();
+
+    // Ingest: JSON array. Two match, one does not.
+    let at = t.clock.now_ms() - 3_600_000;
+    let posts = json!([
+        { "source": "rss", "external_id": "a1", "text": "Relais est en panne depuis ce matin, c'est nul", "url": "https://www.lemonde.fr/x", "published_at": at },
+        { "external_id": "a2", "text": "I love the new #relais release, great work!", "lang": "en", "published_at": at + 1000 },
+        { "external_id": "a3", "text": "Rien à voir avec le sujet", "published_at": at + 2000 }
+    ]);
+    let (s, report) = t.call(&viewer, "POST", &format!("{base}/ingest"), Some(posts.clone())).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{report}");
+    let (s, report) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(posts.clone())).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(report, json!({ "received": 3, "stored": 2, "duplicates": 0, "unmatched": 1 }));
+    // The same posts again: stored once.
+    let (_, report) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(posts)).await;
+    assert_eq!(report, json!({ "received": 3, "stored": 0, "duplicates": 2, "unmatched": 1 }));
+
+    // NDJSON, with a formula in the text (CSV export must defuse it) and a copy of a message.
+    let ndjson = format!(
+        "{}\n\n{}\n{}\n",
+        json!({ "text": "=HYPERLINK(\"http://evil\") relais", "author": "mallory", "published_at": at + 3000 }),
+        json!({ "text": "RT Relais est en panne depuis ce matin, c'est nul", "published_at": at + 4000 }),
+        json!({ "text": "Relais est en panne depuis ce matin, c'est nul !!", "published_at": at + 5000 }),
+    );
+    let res = t
+        .http
+        .post(format!("{}{base}/ingest", t.base))
+        .bearer_auth(&owner.token)
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["stored"], json!(3));
+
+    // One bad line refuses the whole request, naming the line; nothing is stored.
+    let bad =
+        format!("{}\n{}\n", json!({ "text": "relais ok" }), json!({ "text": "relais", "url": "javascript:alert(1)" }));
+    let res = t
+        .http
+        .post(format!("{}{base}/ingest", t.base))
+        .bearer_auth(&owner.token)
+        .header("content-type", "application/x-ndjson")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["problems"][0]["line"], json!(2), "{problem}");
+    let res = t
+        .http
+        .post(format!("{}{base}/ingest", t.base))
+        .bearer_auth(&owner.token)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"text\": \"relais\"}\n{not json\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Mentions: 5 stored, newest first, filters, pagination.
+    let (s, page) = t.call(&viewer, "GET", &format!("{base}/mentions"), None).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let mentions = page["mentions"].as_array().unwrap();
+    assert_eq!(mentions.len(), 5, "{page}");
+    assert!(mentions[0]["published_at"].as_i64() >= mentions[1]["published_at"].as_i64());
+    let first = mentions.iter().find(|m| m["external_id"] == json!("a1")).unwrap();
+    assert_eq!(first["lang"], json!("fr"));
+    assert_eq!(first["sentiment_label"], json!("negative"), "{first}");
+    assert_eq!(first["query_ids"], json!([brand, outage]));
+    // The three copies of the outage message are one story.
+    let copies: Vec<_> = mentions.iter().filter(|m| m["text"].as_str().unwrap().contains("panne depuis")).collect();
+    assert_eq!(copies.len(), 3);
+    assert!(copies.iter().all(|m| m["story_id"] == copies[0]["story_id"]), "{copies:?}");
+    let (_, page) = t.call(&viewer, "GET", &format!("{base}/mentions?query_id={outage}"), None).await;
+    assert_eq!(page["mentions"].as_array().unwrap().len(), 3);
+    let (_, page) = t.call(&viewer, "GET", &format!("{base}/mentions?lang=en&sentiment=positive"), None).await;
+    assert_eq!(page["mentions"].as_array().unwrap().len(), 1, "{page}");
+    let (_, page) = t.call(&viewer, "GET", &format!("{base}/mentions?source=rss"), None).await;
+    assert_eq!(page["mentions"].as_array().unwrap().len(), 1);
+    let (_, p1) = t.call(&viewer, "GET", &format!("{base}/mentions?limit=2"), None).await;
+    let next = p1["next"].as_str().unwrap().to_owned();
+    let (_, p2) = t.call(&viewer, "GET", &format!("{base}/mentions?limit=2&after={next}"), None).await;
+    let (_, p3) =
+        t.call(&viewer, "GET", &format!("{base}/mentions?limit=2&after={}", p2["next"].as_str().unwrap()), None).await;
+    let mut seen: Vec<i64> = [&p1, &p2, &p3]
+        .iter()
+        .flat_map(|p| p["mentions"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()))
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+    let (s, _) = t.call(&viewer, "GET", &format!("{base}/mentions?sentiment=angry"), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // CSV export: BOM, header, one row per mention, formulas defused.
+    let res = t.http.get(format!("{}{base}/mentions.csv", t.base)).bearer_auth(&viewer.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    let formula = rows.iter().find(|r| r[3] == *"mallory").unwrap();
+    assert!(formula[6].starts_with("'="), "{formula:?}");
+    assert!(rows.iter().any(|r| r[11].contains("Pannes")));
+
+    // Series: the hour's bucket counts what was stored, once.
+    let (s, series) = t
+        .call(
+            &viewer,
+            "GET",
+            &format!("{base}/queries/{outage}/series?resolution=1h&from={}&to={}", at - 3_600_000, at + 3_600_000),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{series}");
+    let volume: i64 = series.as_array().unwrap().iter().map(|p| p["volume"].as_i64().unwrap()).sum();
+    let negative: i64 = series.as_array().unwrap().iter().map(|p| p["negative"].as_i64().unwrap()).sum();
+    assert_eq!(volume, 3, "{series}");
+    assert!(negative >= 2, "{series}");
+    assert_eq!(series.as_array().unwrap().len(), 2);
+
+    // Deleting a query keeps its mentions.
+    let (s, _) = t.call(&owner, "DELETE", &format!("{base}/queries/{outage}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = t.call(&owner, "GET", &format!("{base}/queries/{outage}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, page) = t.call(&viewer, "GET", &format!("{base}/mentions"), None).await;
+    assert_eq!(page["mentions"].as_array().unwrap().len(), 5);
+    let (s, status) = t.call(&viewer, "GET", &format!("{base}/status"), None).await;
+    assert_eq!(s, StatusCode::OK, "{status}");
+    assert!(status["stored"].as_u64().unwrap() >= 5, "{status}");
+    assert_eq!(status["in_flight"], json!(0));
+}
+
+async fn listening_tenant_isolation(t: &TestApp) {
+    let alice = t.member("alice@example.fr").await;
+    let bob = t.member("bob@example.fr").await;
+    let (ws_a, _) = t.workspace_with_channel(&alice, "alice").await;
+    let (ws_b, _) = t.workspace_with_channel(&bob, "bob").await;
+    let a = format!("/api/v1/workspaces/{ws_a}/listen");
+    let (_, q) = t.call(&alice, "POST", &format!("{a}/queries"), Some(json!({ "name": "A", "query": "secret" }))).await;
+    let qa = q["id"].as_i64().unwrap();
+    let (_, r) = t.call(&alice, "POST", &format!("{a}/ingest"), Some(json!([{ "text": "top secret plan" }]))).await;
+    assert_eq!(r["stored"], json!(1));
+    // Bob, in his own workspace, posting the same text: his workspace has no query, nothing stored.
+    let b = format!("/api/v1/workspaces/{ws_b}/listen");
+    let (_, r) = t.call(&bob, "POST", &format!("{b}/ingest"), Some(json!([{ "text": "top secret plan" }]))).await;
+    assert_eq!(r["unmatched"], json!(1));
+    for (method, path, body) in [
+        ("GET", format!("{a}/queries"), None),
+        ("GET", format!("{a}/queries/{qa}"), None),
+        ("PUT", format!("{a}/queries/{qa}"), Some(json!({ "name": "x", "query": "y" }))),
+        ("DELETE", format!("{a}/queries/{qa}"), None),
+        ("GET", format!("{a}/queries/{qa}/series"), None),
+        ("GET", format!("{a}/mentions"), None),
+        ("GET", format!("{a}/mentions.csv"), None),
+        ("GET", format!("{a}/alerts"), None),
+        ("POST", format!("{a}/ingest"), Some(json!([{ "text": "secret" }]))),
+        ("POST", format!("{a}/queries/test"), Some(json!({ "query": "secret" }))),
+    ] {
+        let (s, body) = t.call(&bob, method, &path, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+    }
+    // Bob's own workspace cannot reach Alice's query by id either.
+    let (s, _) = t.call(&bob, "GET", &format!("{b}/queries/{qa}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = t.call(&bob, "GET", &format!("{b}/queries/{qa}/series"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, page) = t.call(&alice, "GET", &format!("{a}/mentions"), None).await;
+    assert_eq!(page["mentions"].as_array().unwrap().len(), 1);
 }

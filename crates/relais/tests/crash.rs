@@ -67,6 +67,7 @@ async fn scenario(database_url: Option<String>, workers: usize, name: &str) {
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(vec![pds.host()]),
         login_failures: Default::default(),
+        listening: Default::default(),
     };
     let user = app.create_user("crash@example.fr", "Crash", "correct horse battery", "fr").await.unwrap();
     let actor = Actor { user: UserId(user.id), ip: None };

@@ -6,10 +6,8 @@
 //! `cargo bench -p relais-listen --bench listen [-- --sizes 1000,10000,100000 --posts 20000 --runs 3]`
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod corpus;
-
-use corpus::{Post, Rng};
 use mokaccino::prelude::{CNFQueryable, Document, Percolator, Query};
+use relais_listen::corpus::{self, Post, Rng};
 use relais_listen::matcher::{Matcher, Scratch};
 use relais_query::doc::for_each_meta_key;
 use relais_query::eval::{analyze, matches};

@@ -5,6 +5,7 @@ mod accounts;
 mod calendar;
 mod channels;
 mod compose;
+mod listening;
 mod media;
 mod posts;
 mod system;
@@ -33,7 +34,7 @@ pub const JSON_LIMIT: usize = 1024 * 1024;
 /// The OpenAPI description's fixed parts; the paths come from the handlers.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Relais API", version = env!("CARGO_PKG_VERSION"), description = "The community manager's workbench: workspaces, channels, posts, calendar.", license(name = "AGPL-3.0-or-later")),
+    info(title = "Relais API", version = env!("CARGO_PKG_VERSION"), description = "The community manager's workbench: workspaces, channels, posts, calendar, listening.", license(name = "AGPL-3.0-or-later")),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -62,6 +63,7 @@ fn api() -> OpenApiRouter<WebState> {
         .merge(compose::routes())
         .layer(DefaultBodyLimit::max(JSON_LIMIT * 4))
         .merge(media::routes())
+        .merge(listening::routes())
 }
 
 /// The whole router: API, OpenAPI document, feed, health and metrics.

@@ -1,14 +1,17 @@
 //! Deterministic benchmark data: realistic short French and English posts (brands, hashtags,
 //! mentions, URLs, accents, mixed case) and stored queries with the mix the issue asks for.
+//! Used by the matcher benchmark and `relais bench listen-pipeline`; not by the engine.
 
 /// SplitMix64: small, fast, deterministic.
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -17,14 +20,17 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// A number in `0..n`.
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
+    /// True with this probability in percent.
     pub fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 
+    /// One of the items.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
@@ -38,11 +44,17 @@ impl Rng {
 
 /// One generated post with its metadata.
 pub struct Post {
+    /// The text.
     pub text: String,
+    /// A title (feed items).
     pub title: Option<String>,
+    /// `fr` or `en`.
     pub lang: &'static str,
+    /// The author's handle.
     pub author: String,
+    /// The linked site, if any.
     pub domain: Option<&'static str>,
+    /// `bluesky`, `mastodon`, `rss` or `ingest`.
     pub source: &'static str,
 }
 
@@ -171,6 +183,7 @@ const TAGS: &[&str] = &[
     "#JO2024",
     "#news",
 ];
+/// News and blog domains that posts link to.
 pub const DOMAINS: &[&str] = &[
     "www.lemonde.fr",
     "www.lefigaro.fr",

@@ -1,0 +1,323 @@
+//! The listening pipeline: posts in, then enrich, match, group near-duplicates, store.
+//!
+//! ```text
+//! submit ──(semaphore: at most `capacity` posts in flight)──▶ jobs (bounded channel)
+//!   ▶ CPU stage (spawn_blocking per job: language, sentiment, matcher, stories)
+//!   ▶ prepared (bounded channel) ▶ writer (coalesces jobs into one transaction of up to
+//!     `max_batch` mentions) ▶ each job's submitter is answered
+//! ```
+//!
+//! **Backpressure, never loss.** A submitter waits for room (permits of a semaphore sized in posts)
+//! before its posts enter the pipeline, so memory is bounded by `capacity` posts whatever the
+//! load; the wait is the backpressure the HTTP client or the source poller feels. A submission is
+//! answered only once its posts are committed to the database: "accepted" means stored (or
+//! deliberately skipped: unmatched, or already stored), so a crash can lose nothing that was
+//! acknowledged. A submitter that goes away does not cancel posts already queued: they are
+//! processed all the same. [`PipelineStats`] reports the lag (posts waiting and the age of the
+//! oldest).
+//!
+//! Search indexing is not in this path: the index follows the mention table by id (see
+//! `Listening::index_pending`), so it can always be rebuilt and never holds a submitter up.
+
+use super::{Compiled, PostPrepared};
+use relais_domain::listen::IncomingPost;
+use relais_listen::enrich::Enricher;
+use relais_listen::enrich::dedup::{Stories, StoriesConfig};
+use relais_store::Store;
+use relais_store::listen::NewMention;
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+
+/// Sizes of the pipeline.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineConfig {
+    /// Most posts accepted and not yet stored (the memory bound).
+    pub capacity: usize,
+    /// Posts per job (a submission is cut into jobs of this size).
+    pub job_size: usize,
+    /// Most mentions written in one transaction.
+    pub max_batch: usize,
+    /// Stories remembered per workspace for near-duplicate grouping.
+    pub stories_per_workspace: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self { capacity: 50_000, job_size: 1_000, max_batch: 8_000, stories_per_workspace: 20_000 }
+    }
+}
+
+/// What became of a submission.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct IngestReport {
+    /// Posts received.
+    pub received: u64,
+    /// Posts that matched at least one query and were stored now.
+    pub stored: u64,
+    /// Posts that matched but were already stored (same source and id).
+    pub duplicates: u64,
+    /// Posts that matched no query of the workspace (not stored).
+    pub unmatched: u64,
+}
+
+impl IngestReport {
+    fn add(&mut self, other: &IngestReport) {
+        self.received += other.received;
+        self.stored += other.stored;
+        self.duplicates += other.duplicates;
+        self.unmatched += other.unmatched;
+    }
+}
+
+/// Counters and lag of the pipeline (process-wide).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PipelineStats {
+    /// Posts accepted and not yet stored.
+    pub in_flight: u64,
+    /// The most posts in flight (the memory bound).
+    pub capacity: u64,
+    /// Age of the oldest job not yet stored, in milliseconds (0 when idle).
+    pub lag_ms: u64,
+    /// Posts accepted since start.
+    pub accepted: u64,
+    /// Mentions stored since start.
+    pub stored: u64,
+    /// Matched posts already stored, since start.
+    pub duplicates: u64,
+    /// Posts that matched nothing, since start.
+    pub unmatched: u64,
+    /// Write transactions since start.
+    pub batches: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    accepted: AtomicU64,
+    stored: AtomicU64,
+    duplicates: AtomicU64,
+    unmatched: AtomicU64,
+    batches: AtomicU64,
+    next_job: AtomicU64,
+    /// Start time of every job in flight, by job number (the first is the oldest).
+    in_flight: Mutex<BTreeMap<u64, Instant>>,
+}
+
+struct Job {
+    number: u64,
+    workspace: i64,
+    posts: Vec<IncomingPost>,
+    compiled: Arc<Compiled>,
+    received_at: i64,
+    _permit: OwnedSemaphorePermit,
+    done: oneshot::Sender<Result<IngestReport, String>>,
+}
+
+struct Prepared {
+    number: u64,
+    rows: Vec<NewMention>,
+    unmatched: u64,
+    received: u64,
+    _permit: OwnedSemaphorePermit,
+    done: oneshot::Sender<Result<IngestReport, String>>,
+}
+
+/// The running pipeline. Dropping it (and every clone of its sender) stops its tasks once the
+/// posts in flight are written.
+pub struct Pipeline {
+    config: PipelineConfig,
+    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// Starts the stages on the current Tokio runtime.
+    pub fn start(store: Store, enricher: Arc<Enricher>, config: PipelineConfig) -> Self {
+        let permits = Arc::new(Semaphore::new(config.capacity));
+        let jobs_in_flight = (config.capacity / config.job_size.max(1)).max(1);
+        let (jobs, jobs_rx) = mpsc::channel::<Job>(jobs_in_flight);
+        let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(jobs_in_flight);
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(cpu_stage(jobs_rx, prepared_tx, enricher, config, counters.clone()));
+        tokio::spawn(write_stage(prepared_rx, store, counters.clone(), config));
+        Self { config, permits, jobs, counters }
+    }
+
+    /// Sends posts of a workspace through the pipeline and waits until they are stored. Waits for
+    /// room first when the pipeline is full (backpressure). The posts must be valid (see
+    /// `Listening::check_post`).
+    pub async fn submit(
+        &self,
+        workspace: i64,
+        compiled: Arc<Compiled>,
+        posts: Vec<IncomingPost>,
+        received_at: i64,
+    ) -> Result<IngestReport, String> {
+        let mut waits = Vec::new();
+        let mut posts = posts.into_iter().peekable();
+        while posts.peek().is_some() {
+            let job: Vec<IncomingPost> = posts.by_ref().take(self.config.job_size.max(1)).collect();
+            let n = u32::try_from(job.len()).unwrap_or(u32::MAX);
+            let permit = self.permits.clone().acquire_many_owned(n).await.map_err(|e| e.to_string())?;
+            self.counters.accepted.fetch_add(u64::from(n), Ordering::Relaxed);
+            let number = self.counters.next_job.fetch_add(1, Ordering::Relaxed);
+            self.counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(number, Instant::now());
+            let (done, wait) = oneshot::channel();
+            let job =
+                Job { number, workspace, posts: job, compiled: compiled.clone(), received_at, _permit: permit, done };
+            self.jobs.send(job).await.map_err(|_| "the listening pipeline stopped".to_owned())?;
+            waits.push(wait);
+        }
+        let mut report = IngestReport::default();
+        for wait in waits {
+            let part = wait.await.map_err(|_| "the listening pipeline stopped".to_owned())??;
+            report.add(&part);
+        }
+        Ok(report)
+    }
+
+    /// Counters and lag.
+    pub fn stats(&self) -> PipelineStats {
+        let c = &self.counters;
+        let available = self.permits.available_permits();
+        let oldest = c.in_flight.lock().unwrap_or_else(|e| e.into_inner()).first_key_value().map(|(_, t)| *t);
+        PipelineStats {
+            in_flight: (self.config.capacity - available.min(self.config.capacity)) as u64,
+            capacity: self.config.capacity as u64,
+            lag_ms: oldest.map_or(0, |t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)),
+            accepted: c.accepted.load(Ordering::Relaxed),
+            stored: c.stored.load(Ordering::Relaxed),
+            duplicates: c.duplicates.load(Ordering::Relaxed),
+            unmatched: c.unmatched.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+        }
+    }
+}
+
+type StoriesMap = Arc<Mutex<HashMap<i64, Stories>>>;
+
+async fn cpu_stage(
+    mut jobs: mpsc::Receiver<Job>,
+    prepared: mpsc::Sender<Prepared>,
+    enricher: Arc<Enricher>,
+    config: PipelineConfig,
+    counters: Arc<Counters>,
+) {
+    let stories: StoriesMap = Arc::default();
+    // Story keys are unique across restarts: a random prefix per process, then a counter.
+    let nonce: i64 = i64::from(rand::random::<u32>() & 0x7fff_ffff) << 31;
+    while let Some(job) = jobs.recv().await {
+        let (enricher, stories) = (enricher.clone(), stories.clone());
+        let Job { number, workspace, posts, compiled, received_at, _permit, done } = job;
+        let received = posts.len() as u64;
+        let work = tokio::task::spawn_blocking(move || {
+            let mut map = stories.lock().unwrap_or_else(|e| e.into_inner());
+            let grouper = map.entry(workspace).or_insert_with(|| {
+                Stories::new(StoriesConfig { capacity: config.stories_per_workspace, ..StoriesConfig::default() })
+            });
+            prepare(&enricher, &compiled, grouper, nonce, workspace, posts, received_at)
+        })
+        .await;
+        let item = match work {
+            Ok((rows, unmatched)) => Prepared { number, rows, unmatched, received, _permit, done },
+            Err(e) => {
+                counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&number);
+                let _ = done.send(Err(format!("the listening pipeline failed: {e}")));
+                continue;
+            }
+        };
+        if prepared.send(item).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Enriches and matches a job's posts; returns the mentions to store and how many matched nothing.
+fn prepare(
+    enricher: &Enricher,
+    compiled: &Compiled,
+    stories: &mut Stories,
+    nonce: i64,
+    workspace: i64,
+    posts: Vec<IncomingPost>,
+    received_at: i64,
+) -> (Vec<NewMention>, u64) {
+    let mut scratch = relais_listen::matcher::Scratch::default();
+    let mut hits = Vec::new();
+    let mut rows = Vec::with_capacity(posts.len());
+    let mut unmatched = 0;
+    for post in posts {
+        let p = PostPrepared::of(&post, enricher);
+        hits.clear();
+        compiled.matcher.matches_into(&p.doc(&post), &mut scratch, &mut hits);
+        hits.sort_unstable();
+        if hits.is_empty() {
+            unmatched += 1;
+            continue;
+        }
+        let story = stories.add(&post.text).story as i64;
+        let query_ids = hits.iter().map(|&i| compiled.query_ids[i as usize]).collect();
+        rows.push(p.into_mention(post, workspace, nonce | (story & 0x7fff_ffff), received_at, query_ids));
+    }
+    (rows, unmatched)
+}
+
+async fn write_stage(
+    mut prepared: mpsc::Receiver<Prepared>,
+    store: Store,
+    counters: Arc<Counters>,
+    config: PipelineConfig,
+) {
+    while let Some(first) = prepared.recv().await {
+        let mut group = vec![first];
+        let mut rows: usize = group[0].rows.len();
+        while rows < config.max_batch {
+            match prepared.try_recv() {
+                Ok(more) => {
+                    rows += more.rows.len();
+                    group.push(more);
+                }
+                Err(_) => break,
+            }
+        }
+        let lens: Vec<usize> = group.iter().map(|p| p.rows.len()).collect();
+        let batch: Vec<NewMention> = group.iter_mut().flat_map(|p| std::mem::take(&mut p.rows)).collect();
+        // A failed write is retried (the database may be restarting): posts accepted are never
+        // dropped; submitters keep waiting, and the semaphore keeps new posts out meanwhile.
+        let mut delay = std::time::Duration::from_millis(100);
+        let ids = loop {
+            match store.insert_mentions(&batch).await {
+                Ok(ids) => break ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, mentions = batch.len(), "Storing mentions failed; retrying.");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(10));
+                }
+            }
+        };
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        let mut offset = 0;
+        for (p, n) in group.into_iter().zip(lens) {
+            let slice = &ids[offset..offset + n];
+            offset += n;
+            let stored = slice.iter().filter(|id| id.is_some()).count() as u64;
+            let report =
+                IngestReport { received: p.received, stored, duplicates: n as u64 - stored, unmatched: p.unmatched };
+            counters.stored.fetch_add(report.stored, Ordering::Relaxed);
+            counters.duplicates.fetch_add(report.duplicates, Ordering::Relaxed);
+            counters.unmatched.fetch_add(report.unmatched, Ordering::Relaxed);
+            counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.number);
+            let _ = p.done.send(Ok(report));
+        }
+    }
+}

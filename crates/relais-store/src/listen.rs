@@ -1,0 +1,706 @@
+//! Listening: stored queries, sources, mentions (posts that matched a query, with their
+//! enrichment), which queries each matched, 5-minute series per query, and spike alerts.
+//!
+//! A mention is unique per workspace by `(source, external_id)`: a post seen twice (a feed polled
+//! again, a stream replayed from a cursor, an export ingested twice) is stored once. Writing a batch
+//! of mentions, their query links and the series counts is one transaction: a batch is either
+//! wholly stored or not at all, so a crash never leaves a mention counted twice or not at all.
+
+use crate::{Store, StoreError, StoreResult, found};
+use relais_domain::ids::WorkspaceId;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Width of a stored series bucket: 5 minutes.
+pub const BUCKET_MS: i64 = 5 * 60 * 1000;
+
+/// A stored listening query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ListenQueryRecord {
+    /// Identifier.
+    pub id: i64,
+    /// Owning workspace.
+    pub workspace_id: i64,
+    /// What people call it ("Brand", "Competitor X", "Launch campaign").
+    pub name: String,
+    /// The query, in the listening query language (as typed).
+    pub query: String,
+    /// Spike alerts: `off`, `low`, `medium` or `high`.
+    pub sensitivity: String,
+    /// No spike alert below this many mentions in a bucket.
+    pub min_volume: i64,
+    /// Who created it.
+    pub created_by: Option<i64>,
+    /// Creation time (UTC ms).
+    pub created_at: i64,
+    /// Last change (UTC ms).
+    pub updated_at: i64,
+}
+
+/// What a query is made of, to create or replace one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryFields<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its text (already validated by the parser).
+    pub query: &'a str,
+    /// `off`, `low`, `medium`, `high`.
+    pub sensitivity: &'a str,
+    /// Minimum volume for a spike alert.
+    pub min_volume: i64,
+}
+
+/// A mention to store: one post, enriched, and the queries of the workspace it matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMention {
+    /// The workspace.
+    pub workspace_id: i64,
+    /// Where it came from.
+    pub source: String,
+    /// Its identifier at the source (or a content hash).
+    pub external_id: String,
+    /// A link to it.
+    pub url: Option<String>,
+    /// Its author.
+    pub author: Option<String>,
+    /// Its title.
+    pub title: Option<String>,
+    /// Its text.
+    pub text: String,
+    /// Detected (or declared) language.
+    pub lang: String,
+    /// Sentiment score in [-1, 1].
+    pub sentiment: f64,
+    /// `negative`, `neutral`, `positive`.
+    pub sentiment_label: String,
+    /// Its near-duplicate story.
+    pub story_id: i64,
+    /// Publication time (UTC ms).
+    pub published_at: i64,
+    /// When Relais received it (UTC ms).
+    pub received_at: i64,
+    /// The queries it matched (at least one).
+    pub query_ids: Vec<i64>,
+}
+
+/// A stored mention.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MentionRecord {
+    /// Identifier.
+    pub id: i64,
+    /// Owning workspace.
+    pub workspace_id: i64,
+    /// Where it came from (`rss`, `bluesky`, `mastodon`, `ingest`…).
+    pub source: String,
+    /// Its identifier at the source.
+    pub external_id: String,
+    /// A link to it.
+    pub url: Option<String>,
+    /// Its author.
+    pub author: Option<String>,
+    /// Its title.
+    pub title: Option<String>,
+    /// Its text.
+    pub text: String,
+    /// Language.
+    pub lang: String,
+    /// Sentiment score in [-1, 1].
+    pub sentiment: f64,
+    /// `negative`, `neutral`, `positive`.
+    pub sentiment_label: String,
+    /// Near-duplicate story: mentions with the same story are copies of one message.
+    pub story_id: Option<i64>,
+    /// Publication time (UTC ms).
+    pub published_at: i64,
+    /// Reception time (UTC ms).
+    pub received_at: i64,
+    /// The queries it matched.
+    #[sqlx(skip)]
+    pub query_ids: Vec<i64>,
+}
+
+/// Which mentions to list. Every field narrows the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MentionFilter {
+    /// Matched this query.
+    pub query_id: Option<i64>,
+    /// From this source.
+    pub source: Option<String>,
+    /// In this language.
+    pub lang: Option<String>,
+    /// With this sentiment label.
+    pub sentiment: Option<String>,
+    /// Published at or after (UTC ms).
+    pub from: Option<i64>,
+    /// Published before (UTC ms).
+    pub to: Option<i64>,
+    /// Only mentions listed after this one (newest first: published earlier, or same time and
+    /// smaller id): the cursor of the previous page's last mention `(published_at, id)`.
+    pub after: Option<(i64, i64)>,
+}
+
+/// A point of a query's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SeriesPoint {
+    /// Start of the bucket (UTC ms).
+    pub bucket_start: i64,
+    /// Mentions in the bucket.
+    pub volume: i64,
+    /// Negative mentions in the bucket.
+    pub negative: i64,
+}
+
+/// A stored spike alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ListenAlertRecord {
+    /// Identifier.
+    pub id: i64,
+    /// Owning workspace.
+    pub workspace_id: i64,
+    /// The query whose series spiked.
+    pub query_id: i64,
+    /// `volume` or `negative_share`.
+    pub rule: String,
+    /// `low`, `medium`, `high`.
+    pub severity: String,
+    /// Start of the bucket that triggered it (UTC ms).
+    pub bucket_start: i64,
+    /// The detector's figures and the series around the spike (JSON).
+    pub detail: String,
+    /// When it was raised (UTC ms).
+    pub created_at: i64,
+}
+
+/// A listening source of a workspace (a feed, a Mastodon timeline, the Bluesky stream).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ListenSourceRecord {
+    /// Identifier.
+    pub id: i64,
+    /// Owning workspace.
+    pub workspace_id: i64,
+    /// `rss`, `mastodon_tag`, `mastodon_public`, `bluesky_stream`, `bluesky_search`.
+    pub kind: String,
+    /// What it reads: the feed URL, `https://instance#tag`, the stream's server, the search.
+    pub target: String,
+    /// The poller's state (JSON: validators, cursors, backoff).
+    #[serde(skip)]
+    pub state: String,
+    /// Polled (1) or paused (0).
+    #[serde(serialize_with = "crate::as_bool")]
+    #[schema(value_type = bool)]
+    pub enabled: i64,
+    /// Next poll (UTC ms).
+    pub next_poll_at: i64,
+    /// Last successful poll (UTC ms).
+    pub last_ok_at: Option<i64>,
+    /// Why the last poll failed, for people (French and English), if it did.
+    pub last_error: Option<String>,
+    /// Creation time (UTC ms).
+    pub created_at: i64,
+}
+
+const QUERY_COLUMNS: &str =
+    "id, workspace_id, name, query, sensitivity, min_volume, created_by, created_at, updated_at";
+const MENTION_COLUMNS: &str = "m.id, m.workspace_id, m.source, m.external_id, m.url, m.author, m.title, m.text, m.lang, \
+     m.sentiment, m.sentiment_label, m.story_id, m.published_at, m.received_at";
+const SOURCE_COLUMNS: &str =
+    "id, workspace_id, kind, target, state, enabled, next_poll_at, last_ok_at, last_error, created_at";
+/// Mentions per INSERT statement (14 values each: well under SQLite's 32,766 and PostgreSQL's
+/// 65,535 bound parameters).
+const MENTION_CHUNK: usize = 1000;
+
+fn placeholders_rows(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+impl Store {
+    /// Bumps the workspace's query version (inside the caller's transaction).
+    async fn bump_listen_version(conn: &mut sqlx::AnyConnection, ws: WorkspaceId) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO listen_versions (workspace_id, version) VALUES ($1, 1) \
+             ON CONFLICT (workspace_id) DO UPDATE SET version = listen_versions.version + 1",
+        )
+        .bind(ws.0)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// The workspace's query version: it changes whenever a query is created, changed or deleted.
+    pub async fn listen_version(&self, ws: WorkspaceId) -> StoreResult<i64> {
+        let v: Option<(i64,)> = sqlx::query_as("SELECT version FROM listen_versions WHERE workspace_id = $1")
+            .bind(ws.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.map_or(0, |v| v.0))
+    }
+
+    /// Creates a query.
+    pub async fn create_listen_query(
+        &self,
+        ws: WorkspaceId,
+        q: &QueryFields<'_>,
+        created_by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<ListenQueryRecord> {
+        let mut tx = self.pool.begin().await?;
+        let rec: ListenQueryRecord = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO listen_queries (workspace_id, name, query, sensitivity, min_volume, created_by, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {QUERY_COLUMNS}"
+        )))
+        .bind(ws.0)
+        .bind(q.name)
+        .bind(q.query)
+        .bind(q.sensitivity)
+        .bind(q.min_volume)
+        .bind(created_by)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        Self::bump_listen_version(&mut tx, ws).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    /// Replaces a query's fields.
+    pub async fn update_listen_query(
+        &self,
+        ws: WorkspaceId,
+        id: i64,
+        q: &QueryFields<'_>,
+        now: i64,
+    ) -> StoreResult<ListenQueryRecord> {
+        let mut tx = self.pool.begin().await?;
+        let rec: Option<ListenQueryRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE listen_queries SET name = $3, query = $4, sensitivity = $5, min_volume = $6, updated_at = $7 \
+             WHERE id = $1 AND workspace_id = $2 RETURNING {QUERY_COLUMNS}"
+        )))
+        .bind(id)
+        .bind(ws.0)
+        .bind(q.name)
+        .bind(q.query)
+        .bind(q.sensitivity)
+        .bind(q.min_volume)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let rec = rec.ok_or(StoreError::NotFound)?;
+        Self::bump_listen_version(&mut tx, ws).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    /// Deletes a query (its links to mentions, series and alerts go with it; the mentions stay).
+    pub async fn delete_listen_query(&self, ws: WorkspaceId, id: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        found(
+            sqlx::query("DELETE FROM listen_queries WHERE id = $1 AND workspace_id = $2")
+                .bind(id)
+                .bind(ws.0)
+                .execute(&mut *tx)
+                .await?,
+        )?;
+        Self::bump_listen_version(&mut tx, ws).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One query of the workspace.
+    pub async fn listen_query(&self, ws: WorkspaceId, id: i64) -> StoreResult<ListenQueryRecord> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUERY_COLUMNS} FROM listen_queries WHERE id = $1 AND workspace_id = $2"
+        )))
+        .bind(id)
+        .bind(ws.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// The workspace's queries, oldest first.
+    pub async fn listen_queries(&self, ws: WorkspaceId) -> StoreResult<Vec<ListenQueryRecord>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUERY_COLUMNS} FROM listen_queries WHERE workspace_id = $1 ORDER BY id"
+        )))
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every query with spike alerts on, all workspaces (for the detector's pass).
+    pub async fn alerting_listen_queries(&self) -> StoreResult<Vec<ListenQueryRecord>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUERY_COLUMNS} FROM listen_queries WHERE sensitivity <> 'off' ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Stores a batch of mentions in one transaction: each new mention with its query links, and
+    /// the 5-minute series of each query counted. A mention already stored (same workspace,
+    /// source and external id) is skipped and not counted again. Returns, for each input, its new
+    /// id, or `None` when it was already stored.
+    pub async fn insert_mentions(&self, batch: &[NewMention]) -> StoreResult<Vec<Option<i64>>> {
+        let mut ids: Vec<Option<i64>> = vec![None; batch.len()];
+        if batch.is_empty() {
+            return Ok(ids);
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut links: Vec<(i64, i64, i64)> = Vec::new();
+        let mut series: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
+        for (chunk_no, chunk) in batch.chunks(MENTION_CHUNK).enumerate() {
+            let sql = format!(
+                "INSERT INTO mentions (workspace_id, source, external_id, url, author, title, text, lang, sentiment, \
+                 sentiment_label, story_id, published_at, received_at) VALUES {} \
+                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING RETURNING id, workspace_id, source, \
+                 external_id",
+                placeholders_rows(chunk.len(), 13)
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(sqlx::AssertSqlSafe(sql));
+            for m in chunk {
+                q = q
+                    .bind(m.workspace_id)
+                    .bind(&m.source)
+                    .bind(&m.external_id)
+                    .bind(m.url.as_deref())
+                    .bind(m.author.as_deref())
+                    .bind(m.title.as_deref())
+                    .bind(&m.text)
+                    .bind(&m.lang)
+                    .bind(m.sentiment)
+                    .bind(&m.sentiment_label)
+                    .bind(m.story_id)
+                    .bind(m.published_at)
+                    .bind(m.received_at);
+            }
+            let inserted = q.fetch_all(&mut *tx).await?;
+            if inserted.is_empty() {
+                continue;
+            }
+            // RETURNING gives no order guarantee: match rows back by their unique key. Within one
+            // statement a key appears once (a repeated key conflicts with the first occurrence).
+            let mut by_key: HashMap<(i64, &str, &str), usize> = HashMap::with_capacity(chunk.len());
+            for (i, m) in chunk.iter().enumerate() {
+                by_key.entry((m.workspace_id, m.source.as_str(), m.external_id.as_str())).or_insert(i);
+            }
+            for (id, ws, source, external_id) in &inserted {
+                let Some(&i) = by_key.get(&(*ws, source.as_str(), external_id.as_str())) else { continue };
+                let m = &chunk[i];
+                ids[chunk_no * MENTION_CHUNK + i] = Some(*id);
+                let bucket = m.published_at.div_euclid(BUCKET_MS) * BUCKET_MS;
+                let negative = i64::from(m.sentiment_label == "negative");
+                for q in &m.query_ids {
+                    links.push((*q, *id, m.published_at));
+                    let e = series.entry((*q, bucket)).or_insert((0, 0));
+                    e.0 += 1;
+                    e.1 += negative;
+                }
+            }
+        }
+        for chunk in links.chunks(MENTION_CHUNK * 4) {
+            let sql = format!(
+                "INSERT INTO mention_queries (query_id, mention_id, published_at) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders_rows(chunk.len(), 3)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (query, mention, at) in chunk {
+                q = q.bind(*query).bind(*mention).bind(*at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let series: Vec<_> = series.into_iter().collect();
+        for chunk in series.chunks(MENTION_CHUNK * 2) {
+            let sql = format!(
+                "INSERT INTO listen_series (query_id, bucket_start, volume, negative) VALUES {} \
+                 ON CONFLICT (query_id, bucket_start) DO UPDATE SET volume = listen_series.volume + excluded.volume, \
+                 negative = listen_series.negative + excluded.negative",
+                placeholders_rows(chunk.len(), 4)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ((query, bucket), (volume, negative)) in chunk {
+                q = q.bind(*query).bind(*bucket).bind(*volume).bind(*negative);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Attaches the matched query ids to mentions.
+    async fn with_query_ids(&self, mut mentions: Vec<MentionRecord>) -> StoreResult<Vec<MentionRecord>> {
+        let ids: Vec<i64> = mentions.iter().map(|m| m.id).collect();
+        let links: Vec<(i64, i64)> = self
+            .fetch_in(&ids, |list| {
+                format!(
+                    "SELECT mention_id, query_id FROM mention_queries WHERE mention_id IN ({list}) ORDER BY query_id"
+                )
+            })
+            .await?;
+        let mut by_mention: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (mention, query) in links {
+            by_mention.entry(mention).or_default().push(query);
+        }
+        for m in &mut mentions {
+            m.query_ids = by_mention.remove(&m.id).unwrap_or_default();
+        }
+        Ok(mentions)
+    }
+
+    /// The workspace's mentions, newest first, filtered, at most `limit`.
+    pub async fn mentions(&self, ws: WorkspaceId, f: &MentionFilter, limit: i64) -> StoreResult<Vec<MentionRecord>> {
+        let mut sql = format!("SELECT {MENTION_COLUMNS} FROM mentions m WHERE m.workspace_id = $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if f.query_id.is_some() {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM mention_queries mq WHERE mq.mention_id = m.id AND mq.query_id = {})",
+                next()
+            ));
+        }
+        for (value, column) in [(&f.source, "m.source"), (&f.lang, "m.lang"), (&f.sentiment, "m.sentiment_label")] {
+            if value.is_some() {
+                sql.push_str(&format!(" AND {column} = {}", next()));
+            }
+        }
+        if f.from.is_some() {
+            sql.push_str(&format!(" AND m.published_at >= {}", next()));
+        }
+        if f.to.is_some() {
+            sql.push_str(&format!(" AND m.published_at < {}", next()));
+        }
+        if f.after.is_some() {
+            let (a, b, c) = (next(), next(), next());
+            sql.push_str(&format!(" AND (m.published_at < {a} OR (m.published_at = {b} AND m.id < {c}))"));
+        }
+        sql.push_str(&format!(" ORDER BY m.published_at DESC, m.id DESC LIMIT {}", next()));
+        let mut q = sqlx::query_as::<_, MentionRecord>(sqlx::AssertSqlSafe(sql)).bind(ws.0);
+        if let Some(v) = f.query_id {
+            q = q.bind(v);
+        }
+        for v in [&f.source, &f.lang, &f.sentiment].into_iter().flatten() {
+            q = q.bind(v.clone());
+        }
+        for v in [f.from, f.to].into_iter().flatten() {
+            q = q.bind(v);
+        }
+        if let Some((at, id)) = f.after {
+            q = q.bind(at).bind(at).bind(id);
+        }
+        let rows = q.bind(limit).fetch_all(&self.pool).await?;
+        self.with_query_ids(rows).await
+    }
+
+    /// The workspace's mentions with these ids, in the order given (unknown ids, or another
+    /// workspace's, are left out).
+    pub async fn mentions_by_ids(&self, ws: WorkspaceId, ids: &[i64]) -> StoreResult<Vec<MentionRecord>> {
+        let rows: Vec<MentionRecord> = self
+            .fetch_in(ids, |list| {
+                format!(
+                    "SELECT {MENTION_COLUMNS} FROM mentions m WHERE m.workspace_id = {ws} AND m.id IN ({list})",
+                    ws = ws.0
+                )
+            })
+            .await?;
+        let mut by_id: HashMap<i64, MentionRecord> = rows.into_iter().map(|m| (m.id, m)).collect();
+        let ordered = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+        self.with_query_ids(ordered).await
+    }
+
+    /// Mentions of every workspace with an id above `after`, by id (the search index catching up).
+    pub async fn mentions_after(&self, after: i64, limit: i64) -> StoreResult<Vec<MentionRecord>> {
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MENTION_COLUMNS} FROM mentions m WHERE m.id > $1 ORDER BY m.id LIMIT $2"
+        )))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_query_ids(rows).await
+    }
+
+    /// Number of mentions stored in a workspace.
+    pub async fn mention_count(&self, ws: WorkspaceId) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE workspace_id = $1")
+            .bind(ws.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// A query's 5-minute series between `from` (included) and `to` (excluded); buckets without
+    /// mentions are absent.
+    pub async fn listen_series(&self, query_id: i64, from: i64, to: i64) -> StoreResult<Vec<SeriesPoint>> {
+        Ok(sqlx::query_as(
+            "SELECT bucket_start, volume, negative FROM listen_series WHERE query_id = $1 AND bucket_start >= $2 \
+             AND bucket_start < $3 ORDER BY bucket_start",
+        )
+        .bind(query_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Stores an alert unless the same query, rule and bucket already raised one; returns it when
+    /// it is new.
+    pub async fn insert_listen_alert(
+        &self,
+        ws: WorkspaceId,
+        query_id: i64,
+        rule: &str,
+        severity: &str,
+        bucket_start: i64,
+        detail: &str,
+        now: i64,
+    ) -> StoreResult<Option<ListenAlertRecord>> {
+        Ok(sqlx::query_as(
+            "INSERT INTO listen_alerts (workspace_id, query_id, rule, severity, bucket_start, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (query_id, rule, bucket_start) DO NOTHING \
+             RETURNING id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at",
+        )
+        .bind(ws.0)
+        .bind(query_id)
+        .bind(rule)
+        .bind(severity)
+        .bind(bucket_start)
+        .bind(detail)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The workspace's alerts, newest first (of one query when given).
+    pub async fn listen_alerts(
+        &self,
+        ws: WorkspaceId,
+        query_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<ListenAlertRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at FROM listen_alerts \
+             WHERE workspace_id = $1 AND ($2 = 0 OR query_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
+        )
+        .bind(ws.0)
+        .bind(query_id.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The latest alert of a query by a rule.
+    pub async fn last_listen_alert(&self, query_id: i64, rule: &str) -> StoreResult<Option<ListenAlertRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at FROM listen_alerts \
+             WHERE query_id = $1 AND rule = $2 ORDER BY bucket_start DESC LIMIT 1",
+        )
+        .bind(query_id)
+        .bind(rule)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Adds a source to a workspace, due at once.
+    pub async fn create_listen_source(
+        &self,
+        ws: WorkspaceId,
+        kind: &str,
+        target: &str,
+        state: &str,
+        now: i64,
+    ) -> StoreResult<ListenSourceRecord> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO listen_sources (workspace_id, kind, target, state, enabled, next_poll_at, created_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {SOURCE_COLUMNS}"
+        )))
+        .bind(ws.0)
+        .bind(kind)
+        .bind(target)
+        .bind(state)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The workspace's sources.
+    pub async fn listen_sources(&self, ws: WorkspaceId) -> StoreResult<Vec<ListenSourceRecord>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SOURCE_COLUMNS} FROM listen_sources WHERE workspace_id = $1 ORDER BY id"
+        )))
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Removes a source.
+    pub async fn delete_listen_source(&self, ws: WorkspaceId, id: i64) -> StoreResult<()> {
+        found(
+            sqlx::query("DELETE FROM listen_sources WHERE id = $1 AND workspace_id = $2")
+                .bind(id)
+                .bind(ws.0)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Claims the sources due at `now` (at most `limit`): each is pushed `lease_ms` into the
+    /// future so that another worker does not poll it at the same time; the poll's outcome then
+    /// sets the real next time with [`Store::listen_source_polled`].
+    pub async fn claim_listen_sources(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ListenSourceRecord>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE listen_sources SET next_poll_at = $1 + $2 WHERE id IN (SELECT id FROM listen_sources \
+             WHERE enabled = 1 AND next_poll_at <= $1 ORDER BY next_poll_at LIMIT $3) RETURNING {SOURCE_COLUMNS}"
+        )))
+        .bind(now)
+        .bind(lease_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records a poll's outcome: the new state, the next poll time, and the error if it failed.
+    pub async fn listen_source_polled(
+        &self,
+        id: i64,
+        state: &str,
+        next_poll_at: i64,
+        ok_at: Option<i64>,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        found(
+            sqlx::query(
+                "UPDATE listen_sources SET state = $2, next_poll_at = $3, last_ok_at = COALESCE($4, last_ok_at), \
+                 last_error = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(state)
+            .bind(next_poll_at)
+            .bind(ok_at)
+            .bind(error)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+}

@@ -1,0 +1,188 @@
+//! `relais bench listen-pipeline`: the listening pipeline end to end (issue 4 §7): posts in, then
+//! language and sentiment, matching against the workspace's stored queries, near-duplicate
+//! stories, and storage (mentions, their queries, the series) in embedded SQLite (or PostgreSQL).
+//!
+//! Several submitters generate posts on the fly (the generated corpus of relais-listen: short
+//! French and English posts about brands) and push them as fast as the pipeline takes them, so the
+//! pipeline runs overloaded the whole time: the figures are its sustained throughput, and the
+//! memory and lag it keeps under that overload (bounded by its capacity).
+#![allow(clippy::print_stdout)]
+
+use relais_app::listening::Listening;
+use relais_app::listening::pipeline::PipelineConfig;
+use relais_app::{Actor, App};
+use relais_domain::ids::{UserId, WorkspaceId};
+use relais_domain::listen::IncomingPost;
+use relais_listen::corpus::{self, Rng};
+use relais_store::listen::QueryFields;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Options of the benchmark.
+#[derive(Debug, Clone)]
+pub struct PipelineBench {
+    /// Posts to send.
+    pub posts: usize,
+    /// Stored queries in the workspace.
+    pub queries: usize,
+    /// Distinct brands the posts and queries are about (fewer: more posts match).
+    pub brands: usize,
+    /// Concurrent submitters.
+    pub submitters: usize,
+    /// Posts per submission.
+    pub chunk: usize,
+    /// The pipeline's capacity in posts.
+    pub capacity: usize,
+    /// A PostgreSQL server (SQLite otherwise).
+    pub postgres: Option<String>,
+}
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("relais-bench-listen-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir)?;
+    let store = relais_store::testing::fresh_store(opts.postgres.as_deref(), &dir).await?;
+    let backend = format!("{:?}", store.backend());
+    let config = PipelineConfig { capacity: opts.capacity, ..PipelineConfig::default() };
+    let app = App {
+        store,
+        secrets: Arc::new(relais_app::crypto::SecretBox::new(&rand::random::<[u8; 32]>())),
+        media_dir: dir.join("media"),
+        clock: relais_app::system_clock(),
+        http: relais_networks::GuardedClient::new(vec![]),
+        login_failures: Default::default(),
+        listening: Arc::new(Listening::with_config(config)),
+    };
+    let user = app.create_user("bench@relais.localhost", "Bench", "bench bench bench", "en").await?;
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let ws = WorkspaceId(app.create_workspace(&actor, "Bench", "UTC").await?.id);
+    let mut rng = Rng::new(0x005E_1A15);
+    let brands = corpus::brands(opts.brands, &mut rng);
+    let now = jiff::Timestamp::now().as_millisecond();
+    for (i, q) in corpus::queries(opts.queries, &brands, &mut rng).iter().enumerate() {
+        let name = format!("q{i}");
+        let fields = QueryFields { name: &name, query: q, sensitivity: "medium", min_volume: 10 };
+        app.store.create_listen_query(ws, &fields, Some(user.id), now).await?;
+    }
+    app.compiled_queries(ws).await?;
+    let _ = app.listening.enricher();
+    let rss_start = rss_kb();
+    println!(
+        "{backend}, {} posts, {} queries over {} brands, {} submitters × {} posts, capacity {} posts, {} cores",
+        opts.posts,
+        opts.queries,
+        opts.brands,
+        opts.submitters,
+        opts.chunk,
+        opts.capacity,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+
+    // Sample memory and lag while it runs.
+    let running = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (app, running) = (app.clone(), running.clone());
+        tokio::spawn(async move {
+            let (mut rss, mut lag, mut in_flight) = (0u64, 0u64, 0u64);
+            while running.load(Ordering::Relaxed) {
+                let s = app.pipeline_stats();
+                rss = rss.max(rss_kb());
+                lag = lag.max(s.lag_ms);
+                in_flight = in_flight.max(s.in_flight);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            (rss, lag, in_flight)
+        })
+    };
+    let started = Instant::now();
+    let per = opts.posts.div_ceil(opts.submitters.max(1));
+    let mut tasks = Vec::new();
+    for s in 0..opts.submitters.max(1) {
+        let (app, brands, chunk) = (app.clone(), brands.clone(), opts.chunk.max(1));
+        let count = per.min(opts.posts.saturating_sub(s * per));
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(0xB0B0 + s as u64);
+            let mut report = relais_app::listening::pipeline::IngestReport::default();
+            let mut sent = 0;
+            while sent < count {
+                let n = chunk.min(count - sent);
+                let posts: Vec<IncomingPost> = corpus::posts(n, &brands, &mut rng)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| IncomingPost {
+                        source: p.source.to_owned(),
+                        external_id: Some(format!("{s}-{}", sent + i)),
+                        url: p.domain.map(|d| format!("https://{d}/a/{}", sent + i)),
+                        author: Some(p.author),
+                        title: p.title,
+                        text: p.text,
+                        lang: (i % 2 == 0).then(|| p.lang.to_owned()),
+                        published_at: Some(now - 86_400_000 + ((sent + i) as i64 * 37) % 86_400_000),
+                    })
+                    .collect();
+                sent += n;
+                let r = app.listen_posts(ws, posts).await?;
+                report.received += r.received;
+                report.stored += r.stored;
+                report.duplicates += r.duplicates;
+                report.unmatched += r.unmatched;
+            }
+            anyhow::Ok(report)
+        }));
+    }
+    let mut total = relais_app::listening::pipeline::IngestReport::default();
+    for t in tasks {
+        let r = t.await??;
+        total.received += r.received;
+        total.stored += r.stored;
+        total.duplicates += r.duplicates;
+        total.unmatched += r.unmatched;
+    }
+    let elapsed = started.elapsed();
+    running.store(false, Ordering::Relaxed);
+    let (rss_peak, lag_max, in_flight_max) = sampler.await?;
+    let stats = app.pipeline_stats();
+    let stored = app.store.mention_count(ws).await?;
+    let secs = elapsed.as_secs_f64();
+    println!(
+        "{} posts in {secs:.2} s: {:.0} posts/s; {} stored ({:.0} mentions/s, {:.1} % matched), {} duplicates",
+        total.received,
+        total.received as f64 / secs,
+        total.stored,
+        total.stored as f64 / secs,
+        100.0 * (total.stored + total.duplicates) as f64 / total.received.max(1) as f64,
+        total.duplicates,
+    );
+    println!(
+        "write transactions: {} (mean {:.0} mentions each); rows in the database: {stored}",
+        stats.batches,
+        total.stored as f64 / stats.batches.max(1) as f64
+    );
+    println!(
+        "under overload: most posts in flight {in_flight_max} (capacity {}), worst lag {lag_max} ms, \
+         RSS {} MB before, peak {} MB",
+        opts.capacity,
+        rss_start / 1024,
+        rss_peak / 1024
+    );
+    anyhow::ensure!(
+        stored as u64 == total.stored,
+        "the database holds {stored} mentions, {} were reported",
+        total.stored
+    );
+    anyhow::ensure!(in_flight_max <= opts.capacity as u64, "more posts in flight than the capacity");
+    app.store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Resident memory of this process in KiB (Linux), 0 elsewhere.
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
