@@ -316,8 +316,12 @@ impl GuardedClient {
     /// The destination is vetted and pinned like every request; redirects are not followed.
     pub async fn get_answer(&self, raw: &str, headers: reqwest::header::HeaderMap) -> Result<Answer, FetchError> {
         let (client, url) = self.pinned(raw).await?;
-        let response =
-            client.get(url.clone()).headers(headers).send().await.map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let response = client
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
         let (status, headers) = (response.status().as_u16(), response.headers().clone());
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();

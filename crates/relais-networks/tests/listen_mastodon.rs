@@ -103,14 +103,25 @@ async fn rate_limits_and_errors_contract() {
                     let (seen, reset, status) = (seen.clone(), reset.clone(), status.clone());
                     async move {
                         seen.lock().unwrap().push(headers);
-                        ([("x-ratelimit-limit", "300".to_owned()), ("x-ratelimit-remaining", "3".into()), ("x-ratelimit-reset", reset)], axum::Json(status))
+                        (
+                            [
+                                ("x-ratelimit-limit", "300".to_owned()),
+                                ("x-ratelimit-remaining", "3".into()),
+                                ("x-ratelimit-reset", reset),
+                            ],
+                            axum::Json(status),
+                        )
                     }
                 }),
             )
             .route(
                 "/api/v1/timelines/public",
                 get(|| async {
-                    (axum::http::StatusCode::TOO_MANY_REQUESTS, [("retry-after", "600")], axum::Json(json!({"error": "Too many requests"})))
+                    (
+                        axum::http::StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", "600")],
+                        axum::Json(json!({"error": "Too many requests"})),
+                    )
                 }),
             )
     };

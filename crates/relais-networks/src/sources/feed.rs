@@ -373,7 +373,9 @@ mod tests {
 
     #[test]
     fn malformed_documents() {
-        for doc in ["", "not xml", "<html><body>Not a feed</body></html>", "<rss version=\"2.0\"><channel><item>", "{\"x\":"] {
+        for doc in
+            ["", "not xml", "<html><body>Not a feed</body></html>", "<rss version=\"2.0\"><channel><item>", "{\"x\":"]
+        {
             let result = parse_feed(doc.as_bytes(), "https://blog.example/feed.xml", NOW);
             assert!(matches!(result, Err(FeedError::Malformed(_))), "{doc}: {result:?}");
         }

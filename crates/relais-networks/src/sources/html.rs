@@ -11,13 +11,38 @@
 //! boundary once it reaches the caller's limit (an ellipsis marks the cut).
 
 /// Elements whose content is not text: dropped with everything inside.
-const OPAQUE: &[&str] = &["script", "style", "noscript", "template", "iframe", "object", "svg", "math", "head", "title"];
+const OPAQUE: &[&str] =
+    &["script", "style", "noscript", "template", "iframe", "object", "svg", "math", "head", "title"];
 
 /// Elements that start and end a block of text.
 const BLOCKS: &[&str] = &[
-    "p", "div", "ul", "ol", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "table", "section", "article", "header", "footer", "aside", "nav", "figure", "figcaption", "hr", "address",
-    "details", "summary", "main",
+    "p",
+    "div",
+    "ul",
+    "ol",
+    "dl",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+    "nav",
+    "figure",
+    "figcaption",
+    "hr",
+    "address",
+    "details",
+    "summary",
+    "main",
 ];
 
 /// Plain text from an HTML fragment, at most `max_bytes` bytes (UTF-8) long.
@@ -242,7 +267,8 @@ impl Text {
 /// (which can make a text display differently from what it says), and the invisible characters
 /// that split words (soft hyphen, zero-width space, BOM).
 fn unwanted(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{ad}' | '\u{200b}')
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{ad}' | '\u{200b}')
 }
 
 /// The entity at the start of `after` (the text after a `&`): the character and how many bytes
@@ -376,7 +402,10 @@ mod tests {
         check("caf&eacute; &#xe9;t&#233; &euro;&nbsp;5 &laquo;oui&raquo; &oelig;uvre", "café été € 5 «oui» œuvre");
         check("&amp;lt;script&amp;gt;", "&lt;script&gt;");
         check("&lt;script&gt;alert(1)&lt;/script&gt;", "<script>alert(1)</script>");
-        check("&unknown; &amp &#xZZ; & alone &#0; &#xD800; &#x110000;", "&unknown; &amp &#xZZ; & alone \u{fffd} \u{fffd} \u{fffd}");
+        check(
+            "&unknown; &amp &#xZZ; & alone &#0; &#xD800; &#x110000;",
+            "&unknown; &amp &#xZZ; & alone \u{fffd} \u{fffd} \u{fffd}",
+        );
         check("&#10;&#x7;x", "x");
     }
 

@@ -270,29 +270,31 @@ async fn read_pages(
     let base = timeline.url(instance_url)?;
     let domain = authority(&base);
     let headers = headers(token)?;
-    let mut posts = Vec::new();
+    let (mut pages, mut min_id) = (Vec::new(), state.min_id.clone());
+    let first_poll = min_id.is_none();
     for _ in 0..MAX_PAGES_PER_POLL {
         let mut url = base.clone();
         url.query_pairs_mut().append_pair("limit", &PAGE_LIMIT.to_string());
-        if let Some(min_id) = &state.min_id {
+        if let Some(min_id) = &min_id {
             url.query_pairs_mut().append_pair("min_id", min_id);
         }
         let answer = client.get_answer(url.as_str(), headers.clone()).await?;
         keep_rate_limit(state, &answer);
+        // On an error the cursor stays where it was: the pages read are read again next time.
         let page = page(answer, now_ms)?;
-        let first_poll = state.min_id.is_none();
-        if let Some(newest) = page.newest_id {
-            state.min_id = Some(newest);
+        let advanced = page.newest_id.is_some();
+        if page.newest_id.is_some() {
+            min_id = page.newest_id;
         }
-        posts.extend(page.statuses.iter().filter_map(|s| status_post(s, &domain, now_ms)));
+        pages.push(page.statuses.iter().filter_map(|s| status_post(s, &domain, now_ms)).collect::<Vec<_>>());
         let spent = state.rate_limit_remaining.is_some_and(|r| r <= RATE_LIMIT_RESERVE);
-        if first_poll || page.len < PAGE_LIMIT || spent {
+        if first_poll || page.len < PAGE_LIMIT || spent || !advanced {
             break;
         }
     }
-    // Pages come oldest chunk first, each newest first: newest first overall.
-    posts.sort_by(|a, b| b.published_at.cmp(&a.published_at));
-    Ok(posts)
+    state.min_id = min_id;
+    // Pages come oldest chunk first, each newest first: the last page first is newest first overall.
+    Ok(pages.into_iter().rev().flatten().collect())
 }
 
 fn headers(token: Option<&str>) -> Result<HeaderMap, TimelineError> {
@@ -425,7 +427,8 @@ mod tests {
 
     #[test]
     fn hashtags() {
-        for (typed, tag) in [("#Relais", "Relais"), ("  écologie ", "écologie"), ("a_b·c", "a_b·c"), ("日本", "日本")] {
+        for (typed, tag) in [("#Relais", "Relais"), ("  écologie ", "écologie"), ("a_b·c", "a_b·c"), ("日本", "日本")]
+        {
             assert_eq!(Timeline::hashtag(typed).ok(), Some(Timeline::Hashtag { tag: tag.into() }), "{typed}");
         }
         for typed in ["", "#", "a b", "../admin", "a/b", "a?b", "tag#x", &"a".repeat(101)] {
