@@ -26,6 +26,16 @@ pub enum FetchError {
     /// The answer could not be decoded.
     #[error("unreadable response: {0}")]
     Decode(String),
+    /// The server is busy or limiting us (429 or 503) and said when to come back
+    /// (`Retry-After`). Only [`GuardedClient::get_conditional`] reports it; other calls keep
+    /// [`FetchError::Status`].
+    #[error("HTTP status {status}, retry after {after:?}")]
+    RetryLater {
+        /// The status (429 or 503).
+        status: u16,
+        /// When to come back.
+        after: RetryAfter,
+    },
 }
 
 impl FetchError {
@@ -53,6 +63,10 @@ impl FetchError {
             FetchError::Decode(e) => Msg::new(
                 format!("{url} sent an unreadable answer: {e}"),
                 format!("{url} a envoyé une réponse illisible : {e}"),
+            ),
+            FetchError::RetryLater { status, .. } => Msg::new(
+                format!("{url} is busy (HTTP status {status}) and asked to come back later"),
+                format!("{url} est occupé (statut HTTP {status}) et demande de revenir plus tard"),
             ),
         }
     }
@@ -215,6 +229,180 @@ impl GuardedClient {
     }
 }
 
+/// When a server asked us to come back (`Retry-After`: a number of seconds or an HTTP date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// After this many seconds.
+    Secs(u64),
+    /// At this instant, in milliseconds since the Unix epoch.
+    AtMs(i64),
+}
+
+impl RetryAfter {
+    /// Parses a `Retry-After` value (`120` or `Wed, 21 Oct 2015 07:28:00 GMT`).
+    pub fn parse(value: &str) -> Option<RetryAfter> {
+        let value = value.trim();
+        if let Ok(secs) = value.parse::<u64>() {
+            return Some(RetryAfter::Secs(secs));
+        }
+        let zoned = jiff::fmt::rfc2822::parse(value).ok()?;
+        Some(RetryAfter::AtMs(zoned.timestamp().as_millisecond()))
+    }
+
+    /// The delay in seconds from `now_ms` (zero when the date is past).
+    pub fn delay_secs(self, now_ms: i64) -> u64 {
+        match self {
+            RetryAfter::Secs(secs) => secs,
+            RetryAfter::AtMs(at) => u64::try_from(at.saturating_sub(now_ms)).unwrap_or(0).div_ceil(1000),
+        }
+    }
+}
+
+/// An answer read within the client's limits, whatever its status (redirects not followed).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The URL that answered.
+    pub url: url::Url,
+    /// The HTTP status.
+    pub status: u16,
+    /// The answer's headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body (at most [`GuardedClient::max_bytes`]).
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// A header's value, when present and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// What a server told about caching an answer, and where the resource lives now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Freshness {
+    /// The `ETag` validator, to send back as `If-None-Match`.
+    pub etag: Option<String>,
+    /// The `Last-Modified` validator, to send back as `If-Modified-Since`.
+    pub last_modified: Option<String>,
+    /// `Cache-Control: max-age`, in seconds.
+    pub max_age_secs: Option<u64>,
+    /// The new address when every redirect on the way was permanent (301, 308): the caller
+    /// should fetch that one from now on.
+    pub moved_to: Option<String>,
+}
+
+/// The answer to a conditional GET.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// `304 Not Modified`: the copy the caller has is current. Validators the server sent
+    /// again are in the freshness (usually the same as the ones sent).
+    NotModified(Freshness),
+    /// A new body.
+    Fresh {
+        /// The body, within the size limit.
+        body: Vec<u8>,
+        /// Validators and cache hints to keep for the next request.
+        freshness: Freshness,
+    },
+}
+
+/// How many redirects [`GuardedClient::get_conditional`] follows (each hop vetted again).
+pub const MAX_REDIRECTS: usize = 5;
+
+impl GuardedClient {
+    /// GETs a URL with extra request headers and returns the answer whatever its status, with
+    /// its headers; the body is read within the size limit ([`FetchError::TooLarge`] beyond).
+    /// The destination is vetted and pinned like every request; redirects are not followed.
+    pub async fn get_answer(&self, raw: &str, headers: reqwest::header::HeaderMap) -> Result<Answer, FetchError> {
+        let (client, url) = self.pinned(raw).await?;
+        let response = client
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| FetchError::Unreachable(e.to_string()))?;
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(FetchError::TooLarge(self.max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer { url, status, headers, body })
+    }
+
+    /// A conditional GET: sends `If-None-Match` / `If-Modified-Since` when the caller has
+    /// validators, and returns [`Conditional::NotModified`] on `304`. Follows up to
+    /// [`MAX_REDIRECTS`] redirects, vetting and pinning every hop like the first request (a
+    /// redirect to an internal address is refused). A 429 or 503 with a `Retry-After` header is
+    /// [`FetchError::RetryLater`]; other error statuses are [`FetchError::Status`]. Validators
+    /// that are not valid header values are not sent.
+    pub async fn get_conditional(
+        &self,
+        raw: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<Conditional, FetchError> {
+        use reqwest::header::{HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+        let mut headers = HeaderMap::new();
+        if let Some(value) = etag.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(IF_NONE_MATCH, value);
+        }
+        if let Some(value) = last_modified.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(IF_MODIFIED_SINCE, value);
+        }
+        let (mut current, mut permanent) = (raw.to_owned(), true);
+        for _ in 0..=MAX_REDIRECTS {
+            let answer = self.get_answer(&current, headers.clone()).await?;
+            match answer.status {
+                301 | 302 | 303 | 307 | 308 => {
+                    permanent &= matches!(answer.status, 301 | 308);
+                    let location = answer.header("location").ok_or(FetchError::Status(answer.status))?;
+                    let next = answer.url.join(location).map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+                    current = next.to_string();
+                }
+                _ => {
+                    let moved_to = (permanent && current != raw).then(|| current.clone());
+                    return conditional_outcome(answer, moved_to);
+                }
+            }
+        }
+        Err(FetchError::Unreachable(format!("more than {MAX_REDIRECTS} redirects")))
+    }
+}
+
+/// Turns the final answer of a conditional GET into its outcome.
+fn conditional_outcome(answer: Answer, moved_to: Option<String>) -> Result<Conditional, FetchError> {
+    let text = |name: &str| answer.header(name).map(str::to_owned);
+    let freshness = Freshness {
+        etag: text("etag"),
+        last_modified: text("last-modified"),
+        max_age_secs: answer.header("cache-control").and_then(max_age),
+        moved_to,
+    };
+    match answer.status {
+        304 => Ok(Conditional::NotModified(freshness)),
+        200..=299 => Ok(Conditional::Fresh { body: answer.body, freshness }),
+        status @ (429 | 503) => match answer.header("retry-after").and_then(RetryAfter::parse) {
+            Some(after) => Err(FetchError::RetryLater { status, after }),
+            None => Err(FetchError::Status(status)),
+        },
+        status => Err(FetchError::Status(status)),
+    }
+}
+
+/// `max-age` from a `Cache-Control` value (`public, max-age=600`).
+fn max_age(cache_control: &str) -> Option<u64> {
+    cache_control.split(',').find_map(|directive| {
+        let (name, value) = directive.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("max-age").then(|| value.trim().trim_matches('"').parse().ok())?
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +459,19 @@ mod tests {
             matches!(allowed.vet("http://127.0.0.1:10/").await, Err(FetchError::Refused(_))),
             "the port is part of the rule"
         );
+    }
+
+    #[test]
+    fn retry_after_and_max_age() {
+        assert_eq!(RetryAfter::parse(" 120 "), Some(RetryAfter::Secs(120)));
+        let date = RetryAfter::parse("Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(date, Some(RetryAfter::AtMs(1_445_412_480_000)));
+        assert_eq!(date.map(|d| d.delay_secs(1_445_412_480_000 - 90_500)), Some(91));
+        assert_eq!(date.map(|d| d.delay_secs(1_445_412_480_000 + 5_000)), Some(0));
+        assert_eq!(RetryAfter::parse("soon"), None);
+        assert_eq!(max_age("public, max-age=600"), Some(600));
+        assert_eq!(max_age("no-cache, MAX-AGE=\"60\""), Some(60));
+        assert_eq!(max_age("no-store"), None);
+        assert_eq!(max_age("max-age=-1"), None);
     }
 }

@@ -4,4 +4,6 @@
 
 pub mod bluesky;
 pub mod feed;
+pub mod html;
 pub mod mastodon;
+pub mod poll;
