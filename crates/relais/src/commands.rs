@@ -133,6 +133,7 @@ async fn serve(app: App, args: ServeArgs, lease_secs: u32) -> anyhow::Result<()>
 pub async fn publishing_loop(app: App, lease_secs: u32) {
     let worker = format!("{}:{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "relais".into()), std::process::id());
     tokio::spawn(notifying_loop(app.clone()));
+    tokio::spawn(listening_loop(app.clone()));
     let mut publisher = relais_app::publisher::Publisher::new(app, worker);
     publisher.lease_ms = i64::from(lease_secs) * 1000;
     run_publisher(publisher).await
@@ -154,6 +155,19 @@ pub async fn run_publisher(publisher: relais_app::publisher::Publisher) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Listening's background work: polls the sources that are due, every 2 seconds.
+async fn listening_loop(app: App) {
+    let poller = relais_app::listening::sources::SourcePoller { app };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = poller.run_once(16).await {
+            tracing::warn!(error = %e, "Polling listening sources failed.");
         }
     }
 }

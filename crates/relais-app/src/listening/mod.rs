@@ -8,6 +8,7 @@
 //! stores them.
 
 pub mod pipeline;
+pub mod sources;
 
 use crate::{Actor, App, AppError, AppResult};
 use pipeline::{IngestReport, Pipeline, PipelineConfig, PipelineStats};

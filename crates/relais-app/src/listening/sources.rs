@@ -43,7 +43,7 @@ pub enum SourceSpec {
         instance: String,
         /// The hashtag (with or without `#`).
         tag: String,
-        /// Seconds between polls (default 300, at least 60).
+        /// Seconds between polls (default 120, at least 30).
         #[serde(default)]
         interval_secs: Option<u64>,
     },
@@ -54,7 +54,7 @@ pub enum SourceSpec {
         /// Only its own accounts' statuses.
         #[serde(default)]
         local: bool,
-        /// Seconds between polls (default 300, at least 60).
+        /// Seconds between polls (default 120, at least 30).
         #[serde(default)]
         interval_secs: Option<u64>,
     },

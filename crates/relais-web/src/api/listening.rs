@@ -10,11 +10,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use relais_app::AppError;
 use relais_app::listening::pipeline::{IngestReport, PipelineStats};
+use relais_app::listening::sources::SourceSpec;
 use relais_app::listening::{QueryCheck, QueryInput, QueryTest, SamplePost};
 use relais_domain::Msg;
 use relais_domain::ids::WorkspaceId;
 use relais_domain::listen::IncomingPost;
-use relais_store::listen::{ListenAlertRecord, ListenQueryRecord, MentionFilter, MentionRecord, SeriesPoint};
+use relais_store::listen::{ListenAlertRecord, ListenSourceRecord, ListenQueryRecord, MentionFilter, MentionRecord, SeriesPoint};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +35,8 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(export_mentions))
         .routes(routes!(list_alerts))
         .routes(routes!(status))
+        .routes(routes!(list_sources, create_source))
+        .routes(routes!(delete_source))
         .merge(OpenApiRouter::new().routes(routes!(ingest)).layer(DefaultBodyLimit::max(INGEST_LIMIT)))
 }
 
@@ -410,4 +413,43 @@ pub fn parse_posts(content_type: &str, body: &[u8]) -> Result<Vec<IncomingPost>,
             ),
         )),
     }
+}
+
+/// The workspace's listening sources, with their health (last success, last error).
+#[utoipa::path(get, path = "/workspaces/{ws}/listen/sources", tag = "listening", params(("ws" = i64, Path)), responses((status = 200, body = Vec<ListenSourceRecord>)))]
+async fn list_sources(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+) -> ApiResult<Json<Vec<ListenSourceRecord>>> {
+    s.app.listen_sources(&actor, WorkspaceId(ws)).await.map(Json).map_err(|e| lang.problem(e))
+}
+
+/// Adds a listening source: an RSS/Atom/JSON feed, or a Mastodon server's hashtag or public
+/// timeline. It is polled at once, then at its interval.
+#[utoipa::path(post, path = "/workspaces/{ws}/listen/sources", tag = "listening", params(("ws" = i64, Path)), request_body = SourceSpec, responses((status = 201, body = ListenSourceRecord)))]
+async fn create_source(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(spec): ApiJson<SourceSpec>,
+) -> ApiResult<(StatusCode, Json<ListenSourceRecord>)> {
+    s.app
+        .create_listen_source(&actor, WorkspaceId(ws), &spec)
+        .await
+        .map(|r| (StatusCode::CREATED, Json(r)))
+        .map_err(|e| lang.problem(e))
+}
+
+/// Removes a listening source (its mentions stay).
+#[utoipa::path(delete, path = "/workspaces/{ws}/listen/sources/{id}", tag = "listening", params(("ws" = i64, Path), ("id" = i64, Path)), responses((status = 204)))]
+async fn delete_source(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath((ws, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_listen_source(&actor, WorkspaceId(ws), id).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
 }

@@ -1,0 +1,138 @@
+//! Listening sources end to end: a source added to a workspace is polled by the poller through the
+//! SSRF guard, its posts go through the pipeline (enrich, match, store), its state (validators,
+//! schedule, health) is saved, and a broken source is reported without stopping the others. On
+//! SQLite, and on PostgreSQL when `RELAIS_TEST_DATABASE_URL` is set (required under CI).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use relais_app::listening::sources::{SourcePoller, SourceSpec};
+use relais_app::listening::{QueryInput, check_post};
+use relais_app::{Actor, App};
+use relais_domain::ids::{UserId, WorkspaceId};
+use relais_store::listen::MentionFilter;
+use relais_testkit::app::{FakeClock, postgres_or_skip, test_app};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Le Fil</title><link>https://news.example/</link><language>fr</language>
+<item><title>Relais en panne</title><link>https://news.example/a/1</link><guid>https://news.example/a/1</guid>
+<description>&lt;p&gt;La plateforme &lt;b&gt;Relais&lt;/b&gt; est en panne depuis ce matin.&lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</description>
+<pubDate>Sun, 22 Nov 2026 07:00:00 GMT</pubDate></item>
+<item><title>Météo</title><link>https://news.example/a/2</link><guid>https://news.example/a/2</guid>
+<description>Grand soleil sur Lyon.</description><pubDate>Sun, 22 Nov 2026 07:30:00 GMT</pubDate></item>
+</channel></rss>"#;
+
+/// A feed server: `/feed.xml` (RSS with an ETag; answers 304 to the validator) and
+/// `/broken.xml` (not a feed). Counts the requests with and without the validator.
+async fn feed_server() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (fresh, not_modified) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (f, n) = (fresh.clone(), not_modified.clone());
+    let router = axum::Router::new()
+        .route(
+            "/feed.xml",
+            axum::routing::get(move |headers: HeaderMap| {
+                let (f, n) = (f.clone(), n.clone());
+                async move {
+                    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"v1\"") {
+                        n.fetch_add(1, Ordering::SeqCst);
+                        return StatusCode::NOT_MODIFIED.into_response();
+                    }
+                    f.fetch_add(1, Ordering::SeqCst);
+                    ([(header::CONTENT_TYPE, "application/rss+xml"), (header::ETAG, "\"v1\"")], RSS).into_response()
+                }
+            }),
+        )
+        .route("/broken.xml", axum::routing::get(|| async { "<html><body>Not a feed</body>" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (host, fresh, not_modified)
+}
+
+async fn polled_feeds_become_mentions(postgres: bool) {
+    let Some(admin) = postgres_or_skip(postgres, "a listening sources test") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (host, fresh, not_modified) = feed_server().await;
+    let clock = FakeClock::new();
+    let app: App = test_app(admin.as_deref(), dir.path(), clock.clock(), vec![host.clone()]).await;
+    let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let ws = WorkspaceId(app.create_workspace(&actor, "Veille", "Europe/Paris").await.unwrap().id);
+    let query = QueryInput { name: "Marque".into(), query: "relais".into(), sensitivity: None, min_volume: None };
+    let q = app.create_listen_query(&actor, ws, &query).await.unwrap();
+
+    // Bad sources are refused and change nothing.
+    let bad = SourceSpec::Rss { url: "ftp://news.example/feed".into(), interval_secs: None };
+    assert!(app.create_listen_source(&actor, ws, &bad).await.is_err());
+    let bad = SourceSpec::MastodonTag { instance: "https://m.example".into(), tag: "no spaces".into(), interval_secs: None };
+    assert!(app.create_listen_source(&actor, ws, &bad).await.is_err());
+    assert!(app.listen_sources(&actor, ws).await.unwrap().is_empty());
+
+    let good = SourceSpec::Rss { url: format!("http://{host}/feed.xml"), interval_secs: Some(600) };
+    let broken = SourceSpec::Rss { url: format!("http://{host}/broken.xml"), interval_secs: None };
+    let internal = SourceSpec::Rss { url: "http://169.254.169.254/latest/meta-data".into(), interval_secs: None };
+    for spec in [&broken, &good, &internal] {
+        app.create_listen_source(&actor, ws, spec).await.unwrap();
+    }
+    let poller = SourcePoller { app: app.clone() };
+    assert_eq!(poller.run_once(10).await.unwrap(), 3);
+
+    // The feed's matching item is stored, HTML stripped, with its link and title; the other is not.
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 10).await.unwrap();
+    assert_eq!(mentions.len(), 1, "{mentions:?}");
+    let m = &mentions[0];
+    assert_eq!(m.source, "rss");
+    assert_eq!(m.url.as_deref(), Some("https://news.example/a/1"));
+    assert_eq!(m.title.as_deref(), Some("Relais en panne"));
+    assert!(m.text.contains("La plateforme Relais est en panne"), "{}", m.text);
+    assert!(!m.text.contains("alert") && !m.text.contains('<'), "{}", m.text);
+    assert_eq!(m.lang, "fr");
+    assert_eq!(m.query_ids, vec![q.id]);
+
+    // Health: the good feed polled fine; the broken one and the internal address are reported, in
+    // French and English, and scheduled again later.
+    let sources = app.listen_sources(&actor, ws).await.unwrap();
+    let by_target = |t: &str| sources.iter().find(|s| s.target.contains(t)).unwrap().clone();
+    let ok = by_target("feed.xml");
+    assert!(ok.last_error.is_none(), "{ok:?}");
+    assert!(ok.last_ok_at.is_some());
+    assert!(ok.next_poll_at >= clock.now_ms() + 600_000 - 1, "{ok:?}");
+    let broken = by_target("broken.xml");
+    assert!(broken.last_error.as_deref().unwrap().contains("flux"), "{broken:?}");
+    assert!(broken.next_poll_at > clock.now_ms());
+    let refused = by_target("169.254.169.254");
+    assert!(refused.last_error.is_some(), "{refused:?}");
+    assert_eq!(fresh.load(Ordering::SeqCst), 1);
+
+    // Nothing is due before the interval; then the validator is sent back and nothing is stored twice.
+    assert_eq!(poller.run_once(10).await.unwrap(), 0);
+    clock.advance(3_600_000);
+    assert_eq!(poller.run_once(10).await.unwrap(), 3);
+    assert_eq!(not_modified.load(Ordering::SeqCst), 1, "the second poll sends the ETag");
+    assert_eq!(fresh.load(Ordering::SeqCst), 1);
+    assert_eq!(app.store.mention_count(ws).await.unwrap(), 1);
+
+    // Removing a source stops its polling.
+    app.delete_listen_source(&actor, ws, ok.id).await.unwrap();
+    clock.advance(3_600_000);
+    assert_eq!(poller.run_once(10).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn sqlite_polled_feeds_become_mentions() {
+    polled_feeds_become_mentions(false).await;
+}
+
+#[tokio::test]
+async fn postgres_polled_feeds_become_mentions() {
+    polled_feeds_become_mentions(true).await;
+}
+
+#[test]
+fn source_posts_are_checked_like_ingested_ones() {
+    let mut p = relais_domain::listen::IncomingPost { text: "x".into(), source: "RSS".into(), ..Default::default() };
+    assert!(check_post(&mut p, 1, 1_800_000_000_000).is_ok());
+    assert_eq!(p.source, "rss");
+}
