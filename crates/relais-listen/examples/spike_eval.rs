@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (resolution, sensitivity, r, _) in &reports {
         let (med, p90) = (r.delay(0.5, spike), r.delay(0.9, spike));
         println!(
-            "| {} | {} | {:.3} | {} | {} | {} | {} | {} | {:.2} | {} |",
+            "| {} | {} | {:.3} | {} | {} | {} | {} | {} | {:.2} ({:.2}) | {} | {} |",
             res_name(*resolution),
             sensitivity.name(),
             r.precision(),
@@ -61,6 +61,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             delay(med),
             delay(p90),
             r.false_alarms_per_query_week(None),
+            r.explained_false_positives as f64 / r.query_weeks.iter().sum::<f64>(),
+            r.share_false_positives,
             r.alerts
         );
     }
@@ -76,7 +78,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         println!("| {} | {} | {} |", res_name(*resolution), sensitivity.name(), cells.join(" | "));
     }
-    println!("\nMedium sensitivity, by spike duration (recall of spikes ≥ ×3; all spikes):\n");
+    println!(
+        "\nMedium sensitivity, by spike duration (recall of spikes ≥ ×3; all spikes), and by ramp (recall; median / p90 delay in minutes, spikes ≥ ×3):\n"
+    );
     println!("| resolution | 5 min | 30 min | 1 h | 3 h | 6 h | 12 h | sudden ≥ ×3 | gradual ≥ ×3 |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (resolution, sensitivity, r, _) in &reports {

@@ -22,7 +22,7 @@ pub enum BaselineKind {
 
 /// A bucket's expected level, before the EWMA correction.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     /// Expected mentions in the bucket.
     pub expected: f64,
     /// Which tier produced it.
@@ -51,7 +51,8 @@ const DAILY_MIN: usize = 3;
 /// answers when it is wrong, so gaps only cost time.
 pub(crate) fn lower_bound(history: &[Bucket], t: i64, bucket_ms: i64) -> usize {
     let Some(first) = history.first() else { return 0 };
-    let guess = (t - first.start_ms).div_euclid(bucket_ms) + i64::from((t - first.start_ms).rem_euclid(bucket_ms) != 0);
+    let Some(delta) = t.checked_sub(first.start_ms) else { return history.partition_point(|b| b.start_ms < t) };
+    let guess = delta.div_euclid(bucket_ms) + i64::from(delta.rem_euclid(bucket_ms) != 0);
     let guess = guess.clamp(0, history.len() as i64) as usize;
     let after_ok = history.get(guess).is_none_or(|b| b.start_ms >= t);
     let before_ok = guess == 0 || history.get(guess - 1).is_some_and(|b| b.start_ms < t);
@@ -109,8 +110,13 @@ fn periodic(
     let mut levels = [0.0; MAX_PERIODS];
     let mut n = 0;
     for k in 1..=periods as i64 {
-        let centre = t - k * period;
-        let w = window(history, centre - p.level_half_ms, centre + p.level_half_ms, p.bucket_ms);
+        let centre = t.saturating_sub(k * period);
+        let w = window(
+            history,
+            centre.saturating_sub(p.level_half_ms),
+            centre.saturating_add(p.level_half_ms),
+            p.bucket_ms,
+        );
         // A past period counts if at least half of its window is known.
         if !w.is_empty() && 2 * w.len() >= level_slots {
             levels[n] = w.iter().map(|b| f64::from(b.count)).sum::<f64>() / w.len() as f64;
@@ -125,7 +131,7 @@ fn periodic(
 
 /// The last 24 hours, no seasonality: the median, once at least 6 hours are known.
 fn recent(history: &[Bucket], t: i64, bucket_ms: i64) -> Option<Baseline> {
-    let w = window(history, t - DAY_MS, t - 1, bucket_ms);
+    let w = window(history, t.saturating_sub(DAY_MS), t.saturating_sub(1), bucket_ms);
     if (w.len() as i64) * bucket_ms < 6 * HOUR_MS {
         return None;
     }

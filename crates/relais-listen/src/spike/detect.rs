@@ -144,8 +144,9 @@ impl Detector {
             bucket_ms,
             weeks: usize::from(config.weeks),
             min_weeks: usize::from(config.min_weeks),
-            // At 5 minutes a past week's level is the mean of the hour around the same time.
-            level_half_ms: if bucket_ms >= 60 * MINUTE_MS { 60 * MINUTE_MS } else { 30 * MINUTE_MS },
+            // At 5 minutes a past week's level is the mean of the half hour around the same time; at
+            // hourly, the hour itself (averaging neighbours flattened sharp peaks such as 9:00).
+            level_half_ms: if bucket_ms >= 60 * MINUTE_MS { 0 } else { 15 * MINUTE_MS },
         };
         let per_hour = config.resolution.per_hour() as i64;
         let level_buckets = i64::from(config.level_hours) * per_hour;
@@ -177,14 +178,17 @@ impl Detector {
     pub fn assess(&self, history: &[Bucket], current: &Bucket, state: &AlertState) -> Assessment {
         let past = &history[..lower_bound(history, current.start_ms, self.params.bucket_ms)];
         let confirm = usize::from(self.config.confirm_buckets);
-        let first =
-            lower_bound(past, current.start_ms - self.tail_buckets() * self.params.bucket_ms, self.params.bucket_ms);
+        let first = lower_bound(
+            past,
+            current.start_ms.saturating_sub(self.tail_buckets() * self.params.bucket_ms),
+            self.params.bucket_ms,
+        );
         let mut tail = past[first..].to_vec();
         tail.push(*current);
         let scores = self.track(past, &tail, tail.len().saturating_sub(confirm));
         let share = self.share_score(
             current.start_ms,
-            |from, to| sums(window(past, from, to - 1, self.params.bucket_ms)),
+            |from, to| sums(window(past, from, to.saturating_sub(1), self.params.bucket_ms)),
             *current,
         );
         self.decide(current, &scores, share, state)
@@ -229,8 +233,11 @@ impl Detector {
     /// application shows next to a series. `None` without enough history.
     pub fn score(&self, history: &[Bucket], current: &Bucket) -> Option<VolumeScore> {
         let past = &history[..lower_bound(history, current.start_ms, self.params.bucket_ms)];
-        let first =
-            lower_bound(past, current.start_ms - self.tail_buckets() * self.params.bucket_ms, self.params.bucket_ms);
+        let first = lower_bound(
+            past,
+            current.start_ms.saturating_sub(self.tail_buckets() * self.params.bucket_ms),
+            self.params.bucket_ms,
+        );
         let mut tail = past[first..].to_vec();
         tail.push(*current);
         self.track(past, &tail, tail.len() - 1).pop().flatten()
@@ -265,7 +272,7 @@ impl Detector {
                 let t = tail[k].start_ms;
                 scratch.clear();
                 for j in (0..k).rev() {
-                    if (t - tail[j].start_ms) / self.params.bucket_ms > self.dispersion_buckets {
+                    if t.saturating_sub(tail[j].start_ms) / self.params.bucket_ms > self.dispersion_buckets {
                         break;
                     }
                     scratch.extend(residuals[j]);
@@ -287,7 +294,7 @@ impl Detector {
         let mut sums = [(0.0, 0.0, 0u32); MAX_LEVEL_HOURS];
         let t = tail[k].start_ms;
         for j in (0..k).rev() {
-            let age = (t - tail[j].start_ms) / self.params.bucket_ms;
+            let age = t.saturating_sub(tail[j].start_ms) / self.params.bucket_ms;
             if age > self.level_buckets {
                 break;
             }
@@ -317,7 +324,7 @@ impl Detector {
     fn share_score(&self, t: i64, sums: impl Fn(i64, i64) -> (u64, u64), current: Bucket) -> Option<ShareScore> {
         let share = &self.config.share;
         let window_ms = i64::from(share.window_minutes) * MINUTE_MS;
-        let window_start = t + self.params.bucket_ms - window_ms;
+        let window_start = t.saturating_add(self.params.bucket_ms - window_ms);
         let (c, n) = sums(window_start, t);
         let count = c + u64::from(current.count);
         let negative = n + u64::from(current.negative.min(current.count));
@@ -328,7 +335,7 @@ impl Detector {
         let mut known = 0;
         let (mut total, mut total_negative) = (0u64, 0u64);
         for d in 0..i64::from(share.history_days) {
-            let (c, n) = sums(window_start - (d + 1) * DAY_MS, window_start - d * DAY_MS);
+            let (c, n) = sums(window_start.saturating_sub((d + 1) * DAY_MS), window_start.saturating_sub(d * DAY_MS));
             total += c;
             total_negative += n;
             // A day counts when it has enough mentions for its share to mean something.
@@ -369,7 +376,7 @@ impl Detector {
         let cooldown = i64::from(self.config.cooldown_minutes) * MINUTE_MS;
         let allowed = |rule: Rule, severity: Severity| match state.last(rule) {
             None => true,
-            Some(last) => current.start_ms - last.bucket_start_ms >= cooldown || severity > last.severity,
+            Some(last) => current.start_ms.saturating_sub(last.bucket_start_ms) >= cooldown || severity > last.severity,
         };
         let how = hour_of_week(current.start_ms, self.config.utc_offset_minutes);
         let current_score = scores.last().copied().flatten();

@@ -41,7 +41,7 @@ impl Resolution {
     /// offsets that are not whole hours (e.g. +05:30: hourly buckets start at :30 UTC).
     pub const fn bucket_start(self, ts_ms: i64, utc_offset_minutes: i32) -> i64 {
         let offset = utc_offset_minutes as i64 * MINUTE_MS;
-        (ts_ms + offset).div_euclid(self.millis()) * self.millis() - offset
+        ts_ms.saturating_add(offset).div_euclid(self.millis()).saturating_mul(self.millis()).saturating_sub(offset)
     }
 }
 
@@ -49,7 +49,7 @@ impl Resolution {
 /// 167 = Sunday 23:00–24:00. A fixed offset is an approximation across daylight-saving changes
 /// (see the module doc).
 pub const fn hour_of_week(ts_ms: i64, utc_offset_minutes: i32) -> u8 {
-    let local = ts_ms + utc_offset_minutes as i64 * MINUTE_MS;
+    let local = ts_ms.saturating_add(utc_offset_minutes as i64 * MINUTE_MS);
     // 1970-01-01 was a Thursday: day 0 is weekday 3 when Monday is 0.
     let day = (local.div_euclid(DAY_MS) + 3).rem_euclid(7);
     let hour = local.rem_euclid(DAY_MS) / HOUR_MS;
@@ -92,13 +92,13 @@ pub fn aggregate(
 ) -> Vec<Bucket> {
     let width = resolution.millis();
     let first = resolution.bucket_start(from_ms, utc_offset_minutes);
-    let n = if to_ms > first { ((to_ms - first + width - 1) / width) as usize } else { 0 };
+    let n = if to_ms > first { (to_ms.saturating_sub(first).saturating_add(width - 1) / width) as usize } else { 0 };
     let mut buckets: Vec<Bucket> = (0..n).map(|i| Bucket::empty(first + i as i64 * width)).collect();
     for (ts, negative) in events {
         if ts < from_ms || ts >= to_ms {
             continue;
         }
-        let index = ((ts - first) / width) as usize;
+        let index = (ts.saturating_sub(first) / width) as usize;
         if let Some(bucket) = buckets.get_mut(index) {
             bucket.count = bucket.count.saturating_add(1);
             bucket.negative = bucket.negative.saturating_add(u32::from(negative));

@@ -83,7 +83,7 @@ impl Rng {
 
     /// Poisson with mean `lambda` (Knuth below 30, Hörmann's PTRS above).
     pub fn poisson(&mut self, lambda: f64) -> u32 {
-        if !(lambda > 0.0) {
+        if lambda.is_nan() || lambda <= 0.0 {
             return 0;
         }
         if lambda < 30.0 {
@@ -124,7 +124,7 @@ impl Rng {
 
     /// Negative binomial as a gamma–Poisson mixture: mean `mean`, variance `mean + mean² / shape`.
     pub fn negative_binomial(&mut self, mean: f64, shape: f64) -> u32 {
-        if !(mean > 0.0) {
+        if mean.is_nan() || mean <= 0.0 {
             return 0;
         }
         let g = self.gamma(shape) / shape;
