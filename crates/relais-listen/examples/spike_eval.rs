@@ -45,18 +45,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "| resolution | sensitivity | precision | recall (spikes) | recall ≥ ×3 | recall (negative surges) | delay median: buckets / min | delay p90: buckets / min | false alarms / query-week | alerts |"
+        "| resolution | sensitivity | precision | recall (spikes) | recall ≥ ×3 | recall ≥ ×3 lasting ≥ 1 h | recall (negative surges) | delay median: buckets / min | delay p90: buckets / min | false alarms / query-week (within 6 h of a non-crisis event) | false alarms of the share rule | alerts |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (resolution, sensitivity, r, _) in &reports {
         let (med, p90) = (r.delay(0.5, spike), r.delay(0.9, spike));
         println!(
-            "| {} | {} | {:.3} | {} | {} | {} | {} | {} | {:.2} ({:.2}) | {} | {} |",
+            "| {} | {} | {:.3} | {} | {} | {} | {} | {} | {} | {:.2} ({:.2}) | {} | {} |",
             res_name(*resolution),
             sensitivity.name(),
             r.precision(),
             fraction(r, spike),
             fraction(r, |o| spike(o) && o.window.magnitude >= 3.0),
+            fraction(r, |o| spike(o) && o.window.magnitude >= 3.0 && o.window.end_ms - o.window.start_ms >= HOUR_MS),
             fraction(r, |o| o.window.kind == WindowKind::NegativeSurge),
             delay(med),
             delay(p90),
@@ -95,10 +96,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect();
         for gradual in [false, true] {
-            cells.push(format!(
-                "{:.2}",
-                r.recall(|o| spike(o) && o.window.gradual == gradual && o.window.magnitude >= 3.0)
-            ));
+            let ramp = |o: &Outcome| spike(o) && o.window.gradual == gradual && o.window.magnitude >= 3.0;
+            let minutes = |q| r.delay(q, ramp).map_or("–".into(), |(_, m)| format!("{m:.0}"));
+            cells.push(format!("{:.2}; {} / {}", r.recall(ramp), minutes(0.5), minutes(0.9)));
         }
         println!("| {} | {} |", res_name(*resolution), cells.join(" | "));
     }
