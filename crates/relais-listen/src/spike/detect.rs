@@ -165,7 +165,9 @@ impl Detector {
         let bucket = self.params.bucket_ms;
         let tail = (self.tail_buckets() + 1) * bucket;
         let seasonal = i64::from(self.config.weeks) * WEEK_MS + self.params.level_half_ms;
-        (tail + seasonal).max(i64::from(self.config.share.history_days) * DAY_MS + bucket)
+        let share = i64::from(self.config.share.history_days) * DAY_MS
+            + i64::from(self.config.share.window_minutes) * MINUTE_MS;
+        (tail + seasonal).max(share)
     }
 
     /// Buckets before the current one whose scores or residuals an assessment needs.
@@ -176,15 +178,8 @@ impl Detector {
     /// Assesses `current` given `history` (buckets sorted by start; only those that start before
     /// `current` are read) and the last alerts of this query. Never reads the clock or the future.
     pub fn assess(&self, history: &[Bucket], current: &Bucket, state: &AlertState) -> Assessment {
-        let past = &history[..lower_bound(history, current.start_ms, self.params.bucket_ms)];
+        let (past, tail) = self.split(history, current);
         let confirm = usize::from(self.config.confirm_buckets);
-        let first = lower_bound(
-            past,
-            current.start_ms.saturating_sub(self.tail_buckets() * self.params.bucket_ms),
-            self.params.bucket_ms,
-        );
-        let mut tail = past[first..].to_vec();
-        tail.push(*current);
         let scores = self.track(past, &tail, tail.len().saturating_sub(confirm));
         let share = self.share_score(
             current.start_ms,
@@ -232,15 +227,18 @@ impl Detector {
     /// The volume score of `current` given `history` (no thresholds, no cooldown): what the
     /// application shows next to a series. `None` without enough history.
     pub fn score(&self, history: &[Bucket], current: &Bucket) -> Option<VolumeScore> {
-        let past = &history[..lower_bound(history, current.start_ms, self.params.bucket_ms)];
-        let first = lower_bound(
-            past,
-            current.start_ms.saturating_sub(self.tail_buckets() * self.params.bucket_ms),
-            self.params.bucket_ms,
-        );
-        let mut tail = past[first..].to_vec();
-        tail.push(*current);
+        let (past, tail) = self.split(history, current);
         self.track(past, &tail, tail.len() - 1).pop().flatten()
+    }
+
+    /// The history before `current`, and the buckets an assessment scores or reads residuals of:
+    /// the end of that history plus `current`.
+    fn split<'h>(&self, history: &'h [Bucket], current: &Bucket) -> (&'h [Bucket], Vec<Bucket>) {
+        let past = &history[..lower_bound(history, current.start_ms, self.params.bucket_ms)];
+        let reach = current.start_ms.saturating_sub(self.tail_buckets() * self.params.bucket_ms);
+        let mut tail = past[lower_bound(past, reach, self.params.bucket_ms)..].to_vec();
+        tail.push(*current);
+        (past, tail)
     }
 
     /// Volume scores of `tail[score_from..]`. `tail` is the end of `past` (or `past` itself) plus

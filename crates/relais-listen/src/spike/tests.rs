@@ -189,6 +189,22 @@ fn assess_never_reads_the_future() {
     }
     assert_eq!(detector().assess(&series, &current, &AlertState::default()), alone);
     assert_eq!(detector().score(&series, &current), detector().score(&series[..i], &current));
+    // History older than `history_needed_ms` is not read either.
+    for resolution in [Resolution::Hour, Resolution::FiveMinutes] {
+        let config = eval::CorpusConfig { warmup_weeks: 5, eval_weeks: 1, ..Default::default() };
+        let series = eval::at_resolution(&eval::generate(3, eval::VolumeClass::High, &config), resolution);
+        let detector = Detector::new(DetectorConfig::new(resolution).with_sensitivity(Sensitivity::High)).unwrap();
+        let last = series.len() - 1;
+        for i in (last - 40)..=last {
+            let from = series.partition_point(|b| b.start_ms < series[i].start_ms - detector.history_needed_ms());
+            assert!(from > 0, "{resolution:?}: the series is longer than what is needed");
+            let full = detector.assess(&series[..i], &series[i], &AlertState::default());
+            assert_eq!(detector.assess(&series[from..i], &series[i], &AlertState::default()), full);
+            let score = detector.score(&series[..i], &series[i]);
+            assert!(score.is_some());
+            assert_eq!(detector.score(&series[from..i], &series[i]), score);
+        }
+    }
     // And a scan of a prefix finds the same alerts as the scan of the whole series, up to there.
     let full = detector().scan(&series);
     let prefix = detector().scan(&series[..=i]);
