@@ -159,15 +159,25 @@ pub async fn run_publisher(publisher: relais_app::publisher::Publisher) {
     }
 }
 
-/// Listening's background work: polls the sources that are due, every 2 seconds.
+/// Listening's background work: polls the sources that are due, every 2 seconds, and assesses
+/// the queries' series for spikes whenever a 5-minute bucket has closed.
 async fn listening_loop(app: App) {
-    let poller = relais_app::listening::sources::SourcePoller { app };
+    let poller = relais_app::listening::sources::SourcePoller { app: app.clone() };
+    let watch = relais_app::listening::spikes::SpikeWatch { app: app.clone() };
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut assessed_bucket = 0;
     loop {
         tick.tick().await;
         if let Err(e) = poller.run_once(16).await {
             tracing::warn!(error = %e, "Polling listening sources failed.");
+        }
+        let bucket = app.now_ms().div_euclid(relais_store::listen::BUCKET_MS);
+        if bucket != assessed_bucket {
+            match watch.run_once().await {
+                Ok(_) => assessed_bucket = bucket,
+                Err(e) => tracing::warn!(error = %e, "Assessing listening spikes failed."),
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod pipeline;
 pub mod sources;
+pub mod spikes;
 
 use crate::{Actor, App, AppError, AppResult};
 use pipeline::{IngestReport, Pipeline, PipelineConfig, PipelineStats};

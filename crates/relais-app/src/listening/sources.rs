@@ -152,8 +152,14 @@ impl App {
         }
         let state = serde_json::to_string(&stored).map_err(AppError::internal)?;
         let rec = self.store.create_listen_source(ws, spec.kind(), &spec.target(), &state, self.now_ms()).await?;
-        self.audit(actor, Some(ws), "listen_source.create", format!("listen_source:{}", rec.id), serde_json::json!(spec))
-            .await?;
+        self.audit(
+            actor,
+            Some(ws),
+            "listen_source.create",
+            format!("listen_source:{}", rec.id),
+            serde_json::json!(spec),
+        )
+        .await?;
         Ok(rec)
     }
 
@@ -220,7 +226,10 @@ impl SourcePoller {
         let state = serde_json::to_string(&stored).map_err(AppError::internal)?;
         let error = schedule.last_error.as_ref().map(|m| format!("{} / {}", m.fr, m.en));
         let ok_at = schedule.last_error.is_none().then_some(now);
-        self.app.store.listen_source_polled(source.id, &state, schedule.next_poll_at_ms.max(now), ok_at, error.as_deref()).await?;
+        self.app
+            .store
+            .listen_source_polled(source.id, &state, schedule.next_poll_at_ms.max(now), ok_at, error.as_deref())
+            .await?;
         Ok(())
     }
 }

@@ -15,7 +15,9 @@ use relais_app::listening::{QueryCheck, QueryInput, QueryTest, SamplePost};
 use relais_domain::Msg;
 use relais_domain::ids::WorkspaceId;
 use relais_domain::listen::IncomingPost;
-use relais_store::listen::{ListenAlertRecord, ListenSourceRecord, ListenQueryRecord, MentionFilter, MentionRecord, SeriesPoint};
+use relais_store::listen::{
+    ListenAlertRecord, ListenQueryRecord, ListenSourceRecord, MentionFilter, MentionRecord, SeriesPoint,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -451,5 +453,9 @@ async fn delete_source(
     Auth(actor): Auth,
     ApiPath((ws, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    s.app.delete_listen_source(&actor, WorkspaceId(ws), id).await.map(|()| StatusCode::NO_CONTENT).map_err(|e| lang.problem(e))
+    s.app
+        .delete_listen_source(&actor, WorkspaceId(ws), id)
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| lang.problem(e))
 }

@@ -1,15 +1,20 @@
-//! Listening sources end to end: a source added to a workspace is polled by the poller through the
-//! SSRF guard, its posts go through the pipeline (enrich, match, store), its state (validators,
-//! schedule, health) is saved, and a broken source is reported without stopping the others. On
-//! SQLite, and on PostgreSQL when `RELAIS_TEST_DATABASE_URL` is set (required under CI).
+//! Listening's background jobs end to end, on SQLite and on PostgreSQL (when
+//! `RELAIS_TEST_DATABASE_URL` is set; required under CI):
+//! - sources: a source added to a workspace is polled through the SSRF guard, its posts go through
+//!   the pipeline (enrich, match, store), its state (validators, schedule, health) is saved, and a
+//!   broken source is reported without stopping the others;
+//! - spikes: three weeks of ordinary volume then a burst raise one alert, stored with its series
+//!   and sent to the workspace's webhook, once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use relais_app::listening::sources::{SourcePoller, SourceSpec};
+use relais_app::listening::spikes::SpikeWatch;
 use relais_app::listening::{QueryInput, check_post};
 use relais_app::{Actor, App};
 use relais_domain::ids::{UserId, WorkspaceId};
+use relais_domain::listen::IncomingPost;
 use relais_store::listen::MentionFilter;
 use relais_testkit::app::{FakeClock, postgres_or_skip, test_app};
 use std::sync::Arc;
@@ -66,7 +71,8 @@ async fn polled_feeds_become_mentions(postgres: bool) {
     // Bad sources are refused and change nothing.
     let bad = SourceSpec::Rss { url: "ftp://news.example/feed".into(), interval_secs: None };
     assert!(app.create_listen_source(&actor, ws, &bad).await.is_err());
-    let bad = SourceSpec::MastodonTag { instance: "https://m.example".into(), tag: "no spaces".into(), interval_secs: None };
+    let bad =
+        SourceSpec::MastodonTag { instance: "https://m.example".into(), tag: "no spaces".into(), interval_secs: None };
     assert!(app.create_listen_source(&actor, ws, &bad).await.is_err());
     assert!(app.listen_sources(&actor, ws).await.unwrap().is_empty());
 
@@ -135,4 +141,98 @@ fn source_posts_are_checked_like_ingested_ones() {
     let mut p = relais_domain::listen::IncomingPost { text: "x".into(), source: "RSS".into(), ..Default::default() };
     assert!(check_post(&mut p, 1, 1_800_000_000_000).is_ok());
     assert_eq!(p.source, "rss");
+}
+
+async fn a_burst_raises_one_alert(postgres: bool) {
+    let Some(admin) = postgres_or_skip(postgres, "a listening spikes test") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let app: App = test_app(admin.as_deref(), dir.path(), clock.clock(), vec!["127.0.0.1".into()]).await;
+    let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let ws = WorkspaceId(app.create_workspace(&actor, "Veille", "UTC").await.unwrap().id);
+    app.create_webhook(
+        &actor,
+        ws,
+        relais_app::notifications::WebhookKind::Slack,
+        "https://hooks.slack.com/services/T/B/x",
+    )
+    .await
+    .unwrap();
+    let query = QueryInput {
+        name: "Marque <b>".into(),
+        query: "relais".into(),
+        sensitivity: Some("medium".into()),
+        min_volume: Some(10),
+    };
+    let q = app.create_listen_query(&actor, ws, &query).await.unwrap();
+    // Three weeks of an ordinary day: 4 to 9 mentions an hour, more by day; then the last closed
+    // hour holds 120.
+    let hour = 3_600_000;
+    let now = clock.now_ms();
+    let current = now.div_euclid(hour) * hour - hour;
+    let mut posts = Vec::new();
+    let mut n = 0;
+    let mut t = current - 21 * 24 * hour;
+    while t < current {
+        let h = (t / hour) % 24;
+        let per_hour = if (8..20).contains(&h) { 9 } else { 4 } + (t / hour) % 3;
+        for i in 0..per_hour {
+            n += 1;
+            posts.push(post(n, t + i * 60_000, "Relais, c'est pratique pour publier"));
+        }
+        t += hour;
+    }
+    for i in 0..120 {
+        n += 1;
+        posts.push(post(n, current + i * 20_000, "Relais est en panne, c'est une honte"));
+    }
+    let report = app.listen_posts(ws, posts).await.unwrap();
+    assert_eq!(report.unmatched, 0);
+    let watch = SpikeWatch { app: app.clone() };
+    let raised = watch.run_once().await.unwrap();
+    assert!(raised >= 1, "no alert for a burst of 120 against about 10 an hour");
+    let alerts = app.listen_alerts(&actor, ws, Some(q.id), 10).await.unwrap();
+    assert!(alerts.iter().any(|a| a.rule == "volume"), "{alerts:?}");
+    let volume = alerts.iter().find(|a| a.rule == "volume").unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&volume.detail).unwrap();
+    assert_eq!(detail["alert"]["observed"], serde_json::json!(120), "{detail}");
+    let series = detail["series"].as_array().unwrap();
+    assert!(!series.is_empty() && series.len() <= 48);
+    assert_eq!(series.last().unwrap()["volume"], serde_json::json!(120), "{detail}");
+    // One notification per alert, with the query's name as text (escaped in the Matrix shape).
+    let notifications = app.notifications(&actor, ws).await.unwrap();
+    let spikes: Vec<_> = notifications.iter().filter(|n| n.event == "listening.spike").collect();
+    assert_eq!(spikes.len(), alerts.len(), "{notifications:?}");
+    assert!(spikes[0].payload.contains("Marque <b>"), "{}", spikes[0].payload);
+    // Assessing again raises nothing more.
+    assert_eq!(watch.run_once().await.unwrap(), 0);
+    assert_eq!(app.listen_alerts(&actor, ws, None, 10).await.unwrap().len(), alerts.len());
+    // A quiet query raises nothing.
+    let quiet = QueryInput { name: "Calme".into(), query: "pratique".into(), sensitivity: None, min_volume: None };
+    let quiet = app.create_listen_query(&actor, ws, &quiet).await.unwrap();
+    clock.advance(hour);
+    watch.run_once().await.unwrap();
+    assert!(app.listen_alerts(&actor, ws, Some(quiet.id), 10).await.unwrap().is_empty());
+}
+
+fn post(n: i64, at: i64, text: &str) -> IncomingPost {
+    IncomingPost {
+        source: "ingest".into(),
+        external_id: Some(format!("p{n}")),
+        text: format!("{text} #{n}"),
+        lang: Some("fr".into()),
+        published_at: Some(at),
+        ..IncomingPost::default()
+    }
+}
+
+#[tokio::test]
+async fn sqlite_a_burst_raises_one_alert() {
+    a_burst_raises_one_alert(false).await;
+}
+
+#[tokio::test]
+async fn postgres_a_burst_raises_one_alert() {
+    a_burst_raises_one_alert(true).await;
 }
