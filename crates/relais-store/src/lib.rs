@@ -103,7 +103,15 @@ impl Store {
             }),
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
-        let pool = options.connect(url).await?;
+        // Slow statements are logged at debug level: a batch of a thousand mentions is one long
+        // statement, and a warning would print all of its placeholders.
+        let connect: sqlx::any::AnyConnectOptions = url.parse()?;
+        let connect = sqlx::ConnectOptions::log_slow_statements(
+            connect,
+            log::LevelFilter::Debug,
+            std::time::Duration::from_secs(1),
+        );
+        let pool = options.connect_with(connect).await?;
         Ok(Store { pool, backend })
     }
 
