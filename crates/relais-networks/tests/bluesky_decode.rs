@@ -238,3 +238,25 @@ proptest! {
         prop_assert_eq!(found.posts[0].lang.as_deref(), Some(lang.as_str()));
     }
 }
+
+/// Decoding throughput on the captured post commit, for BENCHMARKS (prints, asserts nothing about
+/// time): `cargo test --release -p relais-networks --test bluesky_decode -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, run in release"]
+fn decode_throughput() {
+    let message = fixture("04-commit.bin");
+    let n = 200_000;
+    let start = std::time::Instant::now();
+    let mut posts = 0;
+    for _ in 0..n {
+        posts += commit(decode_frame(std::hint::black_box(&message), NOW).unwrap()).posts.len();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(posts, n);
+    let per_sec = n as f64 / secs;
+    let mb = per_sec * message.len() as f64 / 1e6;
+    eprintln!(
+        "decode_frame: {n} commits of {} bytes in {secs:.2} s = {per_sec:.0} messages/s ({mb:.1} MB/s)",
+        message.len()
+    );
+}

@@ -10,7 +10,7 @@ mod common;
 use common::cbor::{self as enc, C, m, t};
 use futures_util::{SinkExt, StreamExt};
 use relais_networks::sources::bluesky::{
-    Batch, BlueskySearch, Firehose, FirehoseConfig, FirehoseError, Notice, Retry, StreamPost,
+    Batch, BlueskySearch, Firehose, FirehoseConfig, FirehoseError, Notice, Retry, SearchError, StreamPost,
 };
 use relais_networks::{FetchError, GuardedClient};
 use relais_testkit::Pds;
@@ -75,7 +75,12 @@ impl<'a> Writer<'a> {
     }
 
     async fn post(&self, text: &str, langs: &[&str], reply_to: Option<&(String, String)>) -> (String, String) {
-        let mut record = json!({"$type": "app.bsky.feed.post", "text": text, "langs": langs, "createdAt": "2026-03-04T05:06:07.890Z"});
+        let mut record = json!({
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "langs": langs,
+            "createdAt": "2026-03-04T05:06:07.890Z",
+        });
         if let Some((uri, cid)) = reply_to {
             let parent = json!({"uri": uri, "cid": cid});
             record["reply"] = json!({"root": parent, "parent": parent});
@@ -107,7 +112,8 @@ async fn the_pds_stream_yields_exactly_the_posts_created() {
     let bob = Writer::new(pds, "fh-bob").await;
 
     let parent = alice.post("Bonjour à tous 🎉 — déjà vu, œuvre", &["fr"], None).await;
-    let like = json!({"$type": "app.bsky.feed.like", "subject": {"uri": parent.0, "cid": parent.1}, "createdAt": "2026-03-04T05:06:08Z"});
+    let subject = json!({"uri": parent.0, "cid": parent.1});
+    let like = json!({"$type": "app.bsky.feed.like", "subject": subject, "createdAt": "2026-03-04T05:06:08Z"});
     alice.create("app.bsky.feed.like", like).await;
     let second = alice.post("Hello, world! 👋🏽", &["en", "fr"], None).await.0;
     let reply = bob.post("Réponse : ça marche ✅", &[], Some(&parent)).await.0;
@@ -364,6 +370,25 @@ async fn a_silent_connection_is_dropped_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn run_hands_batches_to_the_sink_across_reconnections() {
+    let relay = relay(vec![vec![post(1, "a"), Step::Close], vec![post(2, "b"), post(3, "c")]]).await;
+    let config = FirehoseConfig { backoff_base: Duration::from_millis(10), ..config() };
+    let mut stream = relay.firehose(Some(0), config);
+    let mut stored: Vec<String> = Vec::new();
+    let mut cursors = Vec::new();
+    stream
+        .run(now_ms, |batch| {
+            stored.extend(rkeys(&batch));
+            cursors.push(batch.cursor);
+            std::future::ready(stored.len() < 3)
+        })
+        .await;
+    assert_eq!(stored, ["a", "b", "c"]);
+    assert_eq!(cursors.last(), Some(&Some(3)));
+    assert_eq!(relay.queries(), ["cursor=0", "cursor=1"]);
+}
+
+#[tokio::test]
 async fn the_guard_refuses_a_relay_it_does_not_allow() {
     let relay = relay(vec![vec![post(1, "never")]]).await;
     let mut stream =
@@ -381,22 +406,34 @@ async fn the_guard_refuses_a_relay_it_does_not_allow() {
 // ---------------------------------------------------------------------------------------------
 // Keyword search.
 
+const CID: &str = "bafyreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454";
+
 fn post_view(did: &str, handle: &str, rkey: &str, text: &str, langs: &[&str], reply: bool) -> Value {
     let mut record = json!({
         "$type": "app.bsky.feed.post",
         "createdAt": "2026-03-04T05:06:07.890Z",
         "langs": langs,
         "text": text,
-        "facets": [{"index": {"byteStart": 0, "byteEnd": 7}, "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "relais"}]}],
+        "facets": [{
+            "index": {"byteStart": 0, "byteEnd": 7},
+            "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "relais"}],
+        }],
     });
     if reply {
-        let parent = json!({"uri": format!("at://{did}/app.bsky.feed.post/3kparent2222"), "cid": "bafyreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454"});
+        let parent = json!({"uri": format!("at://{did}/app.bsky.feed.post/3kparent2222"), "cid": CID});
         record["reply"] = json!({"root": parent, "parent": parent});
     }
     json!({
         "uri": format!("at://{did}/app.bsky.feed.post/{rkey}"),
-        "cid": "bafyreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454",
-        "author": {"did": did, "handle": handle, "displayName": "Alice", "avatar": "https://cdn.bsky.app/img/avatar/plain/x/y@jpeg", "labels": [], "createdAt": "2024-01-01T00:00:00.000Z"},
+        "cid": CID,
+        "author": {
+            "did": did,
+            "handle": handle,
+            "displayName": "Alice",
+            "avatar": "https://cdn.bsky.app/img/avatar/plain/x/y@jpeg",
+            "labels": [],
+            "createdAt": "2024-01-01T00:00:00.000Z",
+        },
         "record": record,
         "replyCount": 0, "repostCount": 1, "likeCount": 2, "quoteCount": 0,
         "indexedAt": "2026-03-04T05:06:08.000Z",
@@ -444,10 +481,15 @@ async fn search_maps_pages_and_follows_the_cursor() {
         "posts": [
             post_view(alice, "alice.bsky.social", "3kaaaaaaaaaa3", "#relais Déjà vu ☕", &["fr"], false),
             post_view(alice, "handle.invalid", "3kaaaaaaaaaa2", "a reply 👋", &[], true),
-            {"uri": "at://did:plc:x/app.bsky.feed.like/3k", "author": {"did": "did:plc:x", "handle": "x.test"}, "record": {"$type": "app.bsky.feed.like"}},
+            {
+                "uri": "at://did:plc:x/app.bsky.feed.like/3k",
+                "author": {"did": "did:plc:x", "handle": "x.test"},
+                "record": {"$type": "app.bsky.feed.like"},
+            },
         ],
     });
-    let page2 = json!({"posts": [post_view("did:web:example.com", "bob.example.com", "3kaaaaaaaaaa1", "hello", &["en-US"], false)]});
+    let bob = post_view("did:web:example.com", "bob.example.com", "3kaaaaaaaaaa1", "hello", &["en-US"], false);
+    let page2 = json!({"posts": [bob]});
     let (host, seen) = appview(vec![page1, page2]).await;
     let search =
         BlueskySearch::new(GuardedClient::new(vec![host.clone()]), &format!("http://{host}/ignored/path")).unwrap();
@@ -491,19 +533,24 @@ async fn search_failures_are_errors() {
     let (host, seen) = appview(vec![json!({"status": 500})]).await;
     let allowed = GuardedClient::new(vec![host.clone()]);
     let search = BlueskySearch::new(allowed.clone(), &format!("http://{host}")).unwrap();
-    assert!(matches!(search.page("x", None, None, 25, 0).await, Err(FetchError::Status(500))));
-    assert!(matches!(search.page("   ", None, None, 25, 0).await, Err(FetchError::InvalidUrl(_))));
+    assert!(matches!(search.page("x", None, None, 25, 0).await, Err(SearchError::Fetch(FetchError::Status(500)))));
+    let empty = search.page("   ", None, None, 25, 0).await.unwrap_err();
+    assert!(matches!(empty, SearchError::InvalidQuery), "{empty:?}");
+    assert!(empty.message(&host).fr.contains("Une recherche Bluesky demande de 1 à 1000 caractères"));
+    let long = search.page(&"é".repeat(1_001), None, None, 25, 0).await;
+    assert!(matches!(long, Err(SearchError::InvalidQuery)));
     let refused = BlueskySearch::new(GuardedClient::new(vec![]), &format!("http://{host}")).unwrap();
-    assert!(matches!(refused.page("x", None, None, 25, 0).await, Err(FetchError::Refused(_))));
-    assert_eq!(seen.lock().unwrap().len(), 1, "neither the empty query nor the refused host reached the server");
+    assert!(matches!(refused.page("x", None, None, 25, 0).await, Err(SearchError::Fetch(FetchError::Refused(_)))));
+    assert_eq!(seen.lock().unwrap().len(), 1, "neither the bad queries nor the refused host reached the server");
     assert!(BlueskySearch::new(allowed, "ftp://example.com").is_err());
 
     let (host, _) = appview(vec![Value::String("<html>not json</html>".into())]).await;
     let search = BlueskySearch::new(GuardedClient::new(vec![host.clone()]), &format!("http://{host}")).unwrap();
-    assert!(matches!(search.page("x", None, None, 25, 0).await, Err(FetchError::Decode(_))));
+    assert!(matches!(search.page("x", None, None, 25, 0).await, Err(SearchError::Fetch(FetchError::Decode(_)))));
     let big = json!({"posts": [post_view("did:plc:a", "a.test", "3kaaaaaaaaaa2", &"x".repeat(5_000), &[], false)]});
     let (host, _) = appview(vec![big]).await;
     let small = GuardedClient::new(vec![host.clone()]).with_limits(Duration::from_secs(5), 1_000);
     let search = BlueskySearch::new(small, &format!("http://{host}")).unwrap();
-    assert!(matches!(search.page("x", None, None, 25, 0).await, Err(FetchError::TooLarge(1_000))));
+    let too_large = search.page("x", None, None, 25, 0).await;
+    assert!(matches!(too_large, Err(SearchError::Fetch(FetchError::TooLarge(1_000)))));
 }

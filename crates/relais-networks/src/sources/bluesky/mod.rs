@@ -28,7 +28,9 @@
 //! next attempt is due (exponential backoff from 1 s to 5 min with ±20 % jitter, reset by the
 //! first message read); the loop sleeps until then and calls again, and the connection is opened
 //! again with `?cursor=` the last sequence number delivered, so the server replays what followed.
-//! `next_batch` never sleeps for a retry itself: time is a parameter.
+//! `next_batch` never sleeps for a retry itself: time is a parameter. [`Firehose::run`] is that
+//! loop (batches to an async sink, sleeps until retries are due) for callers that need nothing
+//! more.
 //!
 //! ## What "exactly once" means here
 //!
@@ -63,7 +65,7 @@
 //!   resolve the host again (defeating the guard's pinning) and its TLS features would bring a
 //!   second certificate setup; here TCP comes from the vetted address and TLS from `tokio-rustls`,
 //!   the same rustls and provider already linked by reqwest (no ring, see crates.md §0.4).
-//! * DAG-CBOR and CAR: a small decoder of our own ([`cbor`], [`car`], ~300 lines). The subset is
+//! * DAG-CBOR and CAR: a small decoder of our own ([`cbor`], [`car`], ~400 lines with docs). The subset is
 //!   small (seven major types, one tag), we need borrowed strings (no copy per field), hard limits
 //!   on depth, item count and lengths, and lenient reading of unknown fields; `serde_ipld_dagcbor`
 //!   would bring serde-driven decoding into typed structs (one type per event and record, strict
@@ -90,5 +92,5 @@ mod stream;
 
 pub use frame::{Commit, Event, FrameError, decode_frame};
 pub use post::{POST_COLLECTION, SOURCE};
-pub use search::{BlueskySearch, MAX_PAGE, SearchPage, map_page};
+pub use search::{BlueskySearch, MAX_PAGE, MAX_QUERY_CHARS, SearchError, SearchPage, map_page};
 pub use stream::{Batch, Firehose, FirehoseConfig, FirehoseError, Notice, Retry, StreamPost, backoff};

@@ -4,13 +4,38 @@
 use super::post::{self, POST_COLLECTION, RecordFields};
 use crate::guard::{FetchError, GuardedClient};
 use futures_util::StreamExt;
+use relais_domain::Msg;
 use relais_domain::listen::IncomingPost;
 use serde_json::Value;
 
 /// The most posts the lexicon lets one page hold.
 pub const MAX_PAGE: u8 = 100;
 /// The longest query sent (the AppView refuses longer ones anyway).
-const MAX_QUERY_CHARS: usize = 1_000;
+pub const MAX_QUERY_CHARS: usize = 1_000;
+
+/// Why a search failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SearchError {
+    /// The query is empty or longer than 1,000 characters; nothing was sent.
+    #[error("a search query needs 1 to {MAX_QUERY_CHARS} characters")]
+    InvalidQuery,
+    /// The AppView could not be reached, refused, or answered something unreadable.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+}
+
+impl SearchError {
+    /// A message for people, in French and English.
+    pub fn message(&self, appview: &str) -> Msg {
+        match self {
+            SearchError::InvalidQuery => Msg::new(
+                format!("A Bluesky search needs 1 to {MAX_QUERY_CHARS} characters"),
+                format!("Une recherche Bluesky demande de 1 à {MAX_QUERY_CHARS} caractères"),
+            ),
+            SearchError::Fetch(e) => e.message(appview),
+        }
+    }
+}
 
 /// One page of results.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,7 +81,7 @@ impl BlueskySearch {
         cursor: Option<&str>,
         limit: u8,
         now_ms: i64,
-    ) -> Result<SearchPage, FetchError> {
+    ) -> Result<SearchPage, SearchError> {
         let url = self.page_url(query, since_ms, cursor, limit)?;
         let (client, url) = self.guard.pinned(url.as_str()).await?;
         let mut request = client.get(url).header("accept", "application/json");
@@ -65,20 +90,20 @@ impl BlueskySearch {
         }
         let response = request.send().await.map_err(|e| FetchError::Unreachable(e.to_string()))?;
         if !response.status().is_success() {
-            return Err(FetchError::Status(response.status().as_u16()));
+            return Err(FetchError::Status(response.status().as_u16()).into());
         }
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| FetchError::Unreachable(e.to_string()))?;
             if body.len() + chunk.len() > self.guard.max_bytes() {
-                return Err(FetchError::TooLarge(self.guard.max_bytes()));
+                return Err(FetchError::TooLarge(self.guard.max_bytes()).into());
             }
             body.extend_from_slice(&chunk);
         }
         let json: Value = serde_json::from_slice(&body).map_err(|e| FetchError::Decode(e.to_string()))?;
         if !json["posts"].is_array() {
-            return Err(FetchError::Decode("no `posts` array".into()));
+            return Err(FetchError::Decode("no `posts` array".into()).into());
         }
         Ok(map_page(&json, now_ms))
     }
@@ -91,7 +116,7 @@ impl BlueskySearch {
         since_ms: i64,
         max_pages: usize,
         now_ms: i64,
-    ) -> Result<SearchPage, FetchError> {
+    ) -> Result<SearchPage, SearchError> {
         let mut all = SearchPage::default();
         for _ in 0..max_pages {
             let page = self.page(query, Some(since_ms), all.cursor.as_deref(), MAX_PAGE, now_ms).await?;
@@ -113,10 +138,10 @@ impl BlueskySearch {
         since: Option<i64>,
         cursor: Option<&str>,
         limit: u8,
-    ) -> Result<url::Url, FetchError> {
+    ) -> Result<url::Url, SearchError> {
         let query = query.trim();
         if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
-            return Err(FetchError::InvalidUrl(format!("a search query of 1 to {MAX_QUERY_CHARS} characters")));
+            return Err(SearchError::InvalidQuery);
         }
         let mut url = url::Url::parse(&format!("{}/xrpc/app.bsky.feed.searchPosts", self.base))
             .map_err(|e| FetchError::InvalidUrl(e.to_string()))?;

@@ -304,6 +304,32 @@ impl Firehose {
         Ok(batch)
     }
 
+    /// Drives the stream for ever: each batch with something in it (posts, deletions, notices or
+    /// a new cursor) goes to `sink`, which stores it and persists its cursor; failures wait until
+    /// the retry is due (logged by [`Firehose::next_batch`]). `now` reads the caller's clock.
+    /// Returns when `sink` answers `false`. Cancel-safe: dropping the future loses nothing that
+    /// was not already handed to `sink`, and the cursor stays in `self`.
+    pub async fn run<F, Fut>(&mut self, now: impl Fn() -> i64, mut sink: F)
+    where
+        F: FnMut(Batch) -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        loop {
+            match self.next_batch(now()).await {
+                Ok(batch) if batch == Batch::default() => {}
+                Ok(batch) => {
+                    if !sink(batch).await {
+                        return;
+                    }
+                }
+                Err(retry) => {
+                    let wait = u64::try_from(retry.retry_at_ms.saturating_sub(now())).unwrap_or(0);
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                }
+            }
+        }
+    }
+
     /// Folds one message into the batch; an error frame ends the connection.
     fn absorb(&mut self, bytes: &[u8], now_ms: i64, batch: &mut Batch) -> Option<FirehoseError> {
         let event = match frame::decode_frame(bytes, now_ms) {
@@ -383,7 +409,8 @@ impl Firehose {
         self.failures = self.failures.saturating_add(1);
         let delay = backoff(self.config.backoff_base, self.config.backoff_max, self.failures, now_ms as u64);
         let retry_at_ms = now_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-        tracing::warn!(endpoint = %self.endpoint, %error, failures = self.failures, retry_at_ms, "Bluesky stream down.");
+        let failures = self.failures;
+        tracing::warn!(endpoint = %self.endpoint, %error, failures, retry_at_ms, "Bluesky stream down.");
         let retry = Retry { error, retry_at_ms };
         self.waiting = Some(retry.clone());
         retry
