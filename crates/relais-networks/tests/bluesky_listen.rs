@@ -1,0 +1,556 @@
+//! Bluesky as a listening source, end to end: the repository event stream against the reference
+//! PDS (`scripts/peers/atproto.sh`; skipped loudly without it, a failure under `CI`) and against a
+//! scripted WebSocket relay (reconnection, error frames, oversized and idle connections), and
+//! keyword search against an axum server answering lexicon-shaped JSON (the reference AppView
+//! needs PostgreSQL, Redis and the whole dev-env).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::cbor::{self as enc, C, m, t};
+use futures_util::{SinkExt, StreamExt};
+use relais_networks::sources::bluesky::{
+    Batch, BlueskySearch, Firehose, FirehoseConfig, FirehoseError, Notice, Retry, SearchError, StreamPost,
+};
+use relais_networks::{FetchError, GuardedClient};
+use relais_testkit::Pds;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+fn config() -> FirehoseConfig {
+    FirehoseConfig { poll_wait: Duration::from_millis(300), ..FirehoseConfig::default() }
+}
+
+/// Reads batches until `done` holds for what was read; bounded so a broken stream fails the test
+/// instead of hanging it.
+async fn read_until(firehose: &mut Firehose, done: impl Fn(&[StreamPost]) -> bool) -> (Vec<StreamPost>, Vec<String>) {
+    let (mut posts, mut deleted) = (Vec::new(), Vec::new());
+    for _ in 0..200 {
+        match firehose.next_batch(now_ms()).await {
+            Ok(batch) => {
+                posts.extend(batch.posts);
+                deleted.extend(batch.deleted);
+                if done(&posts) {
+                    return (posts, deleted);
+                }
+            }
+            Err(retry) => panic!("stream down: {:?}", retry.error),
+        }
+    }
+    panic!("never done; read {posts:#?}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the reference PDS.
+
+struct Writer<'a> {
+    pds: &'a Pds,
+    did: String,
+    handle: String,
+    jwt: String,
+}
+
+impl<'a> Writer<'a> {
+    async fn new(pds: &'a Pds, name: &str) -> Writer<'a> {
+        let (handle, did, password) = pds.create_account(name).await;
+        let login = json!({"identifier": handle, "password": password});
+        let (status, session) = pds.xrpc("POST", "com.atproto.server.createSession", None, login).await;
+        assert_eq!(status, 200, "{session}");
+        Writer { pds, did, handle, jwt: session["accessJwt"].as_str().unwrap().to_owned() }
+    }
+
+    /// Creates a record; returns its `uri` and `cid`.
+    async fn create(&self, collection: &str, record: Value) -> (String, String) {
+        let body = json!({"repo": self.did, "collection": collection, "record": record});
+        let (status, created) = self.pds.xrpc("POST", "com.atproto.repo.createRecord", Some(&self.jwt), body).await;
+        assert_eq!(status, 200, "{created}");
+        (created["uri"].as_str().unwrap().to_owned(), created["cid"].as_str().unwrap().to_owned())
+    }
+
+    async fn post(&self, text: &str, langs: &[&str], reply_to: Option<&(String, String)>) -> (String, String) {
+        let mut record = json!({
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "langs": langs,
+            "createdAt": "2026-03-04T05:06:07.890Z",
+        });
+        if let Some((uri, cid)) = reply_to {
+            let parent = json!({"uri": uri, "cid": cid});
+            record["reply"] = json!({"root": parent, "parent": parent});
+        }
+        self.create("app.bsky.feed.post", record).await
+    }
+
+    async fn delete(&self, uri: &str) {
+        let rkey = uri.rsplit('/').next().unwrap();
+        let body = json!({"repo": self.did, "collection": "app.bsky.feed.post", "rkey": rkey});
+        let (status, answer) = self.pds.xrpc("POST", "com.atproto.repo.deleteRecord", Some(&self.jwt), body).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
+fn firehose(pds: &Pds, cursor: Option<i64>) -> Firehose {
+    Firehose::new(GuardedClient::new(vec![pds.host()]), &pds.base(), cursor, config()).unwrap()
+}
+
+fn mine<'p>(posts: &'p [StreamPost], did: &str) -> Vec<&'p StreamPost> {
+    let prefix = format!("at://{did}/");
+    posts.iter().filter(|p| p.post.external_id.as_deref().is_some_and(|id| id.starts_with(&prefix))).collect()
+}
+
+#[tokio::test]
+async fn the_pds_stream_yields_exactly_the_posts_created() {
+    let Some(pds) = Pds::shared() else { return };
+    let alice = Writer::new(pds, "fh-alice").await;
+    let bob = Writer::new(pds, "fh-bob").await;
+
+    let parent = alice.post("Bonjour à tous 🎉 — déjà vu, œuvre", &["fr"], None).await;
+    let subject = json!({"uri": parent.0, "cid": parent.1});
+    let like = json!({"$type": "app.bsky.feed.like", "subject": subject, "createdAt": "2026-03-04T05:06:08Z"});
+    alice.create("app.bsky.feed.like", like).await;
+    let second = alice.post("Hello, world! 👋🏽", &["en", "fr"], None).await.0;
+    let reply = bob.post("Réponse : ça marche ✅", &[], Some(&parent)).await.0;
+    let follow = json!({"$type": "app.bsky.graph.follow", "subject": bob.did, "createdAt": "2026-03-04T05:06:09Z"});
+    alice.create("app.bsky.graph.follow", follow).await;
+    alice.delete(&second).await;
+    let last = alice.post("fin", &["fr"], None).await.0;
+    let first = parent.0.clone();
+
+    // From the start of the PDS's history: its #identity events give the handles.
+    let mut stream = firehose(pds, Some(0));
+    let (posts, deleted) =
+        read_until(&mut stream, |p| p.iter().any(|p| p.post.external_id.as_deref() == Some(&last))).await;
+    let ours: Vec<_> = posts
+        .iter()
+        .filter(|p| [&alice.did, &bob.did].iter().any(|did| !mine(std::slice::from_ref(p), did).is_empty()))
+        .collect();
+    let ids: Vec<_> = ours.iter().map(|p| p.post.external_id.clone().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [first.clone(), second.clone(), reply.clone(), last.clone()],
+        "posts only, in order, deleted ones included"
+    );
+    assert!(ours.windows(2).all(|w| w[0].seq < w[1].seq), "sequence numbers increase");
+    assert!(posts.windows(2).all(|w| w[0].seq <= w[1].seq));
+
+    let by_id = |id: &str| &ours.iter().find(|p| p.post.external_id.as_deref() == Some(id)).unwrap().post;
+    let p = by_id(&first);
+    assert_eq!((p.text.as_str(), p.lang.as_deref()), ("Bonjour à tous 🎉 — déjà vu, œuvre", Some("fr")));
+    assert_eq!(p.author.as_deref(), Some(alice.handle.as_str()));
+    let rkey = first.rsplit('/').next().unwrap();
+    assert_eq!(p.url, Some(format!("https://bsky.app/profile/{}/post/{rkey}", alice.did)));
+    assert_eq!(p.published_at, Some(1_772_600_767_890));
+    assert_eq!(p.source, "bluesky");
+    assert_eq!(by_id(&second).lang.as_deref(), Some("en"), "langs[0]");
+    let r = by_id(&reply);
+    assert_eq!(
+        (r.text.as_str(), r.lang.as_deref(), r.author.as_deref()),
+        ("Réponse : ça marche ✅", None, Some(bob.handle.as_str()))
+    );
+    assert!(deleted.contains(&second), "deletions are reported: {deleted:?}");
+    assert!(stream.cursor() >= Some(posts.last().unwrap().seq), "the cursor covers what was delivered");
+
+    // The same PDS through a guard that does not allow it: refused before any connection.
+    let mut refused = Firehose::new(GuardedClient::new(vec![]), &pds.base(), Some(0), config()).unwrap();
+    let retry = refused.next_batch(now_ms()).await.unwrap_err();
+    assert!(matches!(retry.error, FirehoseError::Guard(FetchError::Refused(_))), "{:?}", retry.error);
+    assert!(!refused.is_connected());
+    let msg = retry.error.message(refused.endpoint());
+    assert!(msg.fr.contains("ne se connecte pas") && msg.en.contains("does not connect"), "{msg:?}");
+}
+
+#[tokio::test]
+async fn the_pds_stream_resumes_after_a_saved_cursor() {
+    let Some(pds) = Pds::shared() else { return };
+    let carol = Writer::new(pds, "fh-carol").await;
+    let before = carol.post("avant", &["fr"], None).await.0;
+    let mut stream = firehose(pds, Some(0));
+    read_until(&mut stream, |p| p.iter().any(|p| p.post.external_id.as_deref() == Some(&before))).await;
+    let saved = stream.cursor().unwrap();
+    drop(stream);
+
+    let after = [carol.post("après 1", &["fr"], None).await.0, carol.post("après 2 🚀", &["fr"], None).await.0];
+    let mut resumed = firehose(pds, Some(saved));
+    let (posts, _) =
+        read_until(&mut resumed, |p| p.iter().any(|p| p.post.external_id.as_deref() == Some(&after[1]))).await;
+    let ids: Vec<_> = mine(&posts, &carol.did).iter().map(|p| p.post.external_id.clone().unwrap()).collect();
+    assert_eq!(ids, after, "only what followed the cursor");
+    assert!(posts.iter().all(|p| p.seq > saved));
+    assert_eq!(
+        mine(&posts, &carol.did)[0].post.author.as_deref(),
+        Some(carol.did.as_str()),
+        "no #identity seen: the DID"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against a scripted relay.
+
+enum Step {
+    Send(Vec<u8>),
+    Close,
+}
+
+/// A WebSocket server playing one script per connection (then holding the connection open);
+/// records each connection's query string.
+struct Relay {
+    host: String,
+    queries: Arc<Mutex<Vec<String>>>,
+}
+
+async fn relay(scripts: Vec<Vec<Step>>) -> Relay {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let queries = Arc::new(Mutex::new(Vec::new()));
+    let seen = queries.clone();
+    tokio::spawn(async move {
+        for script in scripts {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let seen = seen.clone();
+            #[allow(clippy::result_large_err)] // tungstenite's callback type
+            let record = move |request: &Request, response: Response| {
+                seen.lock().unwrap().push(request.uri().query().unwrap_or_default().to_owned());
+                Ok::<_, ErrorResponse>(response)
+            };
+            let mut ws = tokio_tungstenite::accept_hdr_async(tcp, record).await.unwrap();
+            tokio::spawn(async move {
+                for step in script {
+                    match step {
+                        Step::Send(bytes) => {
+                            if ws.send(Message::Binary(bytes.into())).await.is_err() {
+                                return;
+                            }
+                        }
+                        Step::Close => {
+                            let _ = ws.close(None).await;
+                            return;
+                        }
+                    }
+                }
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    Relay { host, queries }
+}
+
+impl Relay {
+    fn firehose(&self, cursor: Option<i64>, config: FirehoseConfig) -> Firehose {
+        let guard = GuardedClient::new(vec![self.host.clone()]);
+        Firehose::new(guard, &format!("ws://{}", self.host), cursor, config).unwrap()
+    }
+
+    fn queries(&self) -> Vec<String> {
+        self.queries.lock().unwrap().clone()
+    }
+}
+
+const REPO: &str = "did:plc:relaytest";
+
+fn post(seq: u64, rkey: &str) -> Step {
+    Step::Send(enc::post_commit(seq, REPO, rkey, &format!("post {rkey}"), &["fr"]))
+}
+
+fn rkeys(batch: &Batch) -> Vec<String> {
+    batch.posts.iter().map(|p| p.post.external_id.clone().unwrap().rsplit('/').next().unwrap().to_owned()).collect()
+}
+
+/// Reads until the connection ends (a batch with what was read, or the retry when nothing was).
+async fn drain(firehose: &mut Firehose, now: i64) -> (Batch, Retry) {
+    let mut all = Batch::default();
+    for _ in 0..100 {
+        match firehose.next_batch(now).await {
+            Ok(batch) => {
+                all.posts.extend(batch.posts);
+                all.deleted.extend(batch.deleted);
+                all.notices.extend(batch.notices);
+                all.cursor = batch.cursor.or(all.cursor);
+            }
+            Err(retry) => return (all, retry),
+        }
+    }
+    panic!("the connection never ended: {all:?}")
+}
+
+/// The first batch with posts (bounded).
+async fn first_posts(firehose: &mut Firehose, now: i64) -> Batch {
+    for _ in 0..100 {
+        let batch = firehose.next_batch(now).await.unwrap();
+        if !batch.posts.is_empty() {
+            return batch;
+        }
+    }
+    panic!("no post came")
+}
+
+#[tokio::test]
+async fn reconnects_from_its_cursor_after_backoff_and_drops_replays() {
+    let relay = relay(vec![
+        vec![post(5, "a"), post(6, "b"), post(6, "b"), post(4, "old"), Step::Close],
+        vec![post(6, "b"), post(7, "c"), Step::Close],
+    ])
+    .await;
+    let mut stream = relay.firehose(Some(4), config());
+    let now = 1_000_000;
+    let (first, retry) = drain(&mut stream, now).await;
+    assert_eq!(rkeys(&first), ["a", "b"], "a replayed event and one behind the cursor are dropped");
+    assert_eq!((first.cursor, stream.cursor()), (Some(6), Some(6)));
+    assert!(matches!(retry.error, FirehoseError::Lost(_)), "{:?}", retry.error);
+    assert!(retry.retry_at_ms > now && retry.retry_at_ms <= now + 1_200, "first retry after about 1 s");
+    assert_eq!(relay.queries(), ["cursor=4"], "no reconnection before the retry is due");
+
+    let (second, retry2) = drain(&mut stream, retry.retry_at_ms).await;
+    assert_eq!(relay.queries(), ["cursor=4", "cursor=6"]);
+    assert_eq!(rkeys(&second), ["c"]);
+    assert!(retry2.retry_at_ms - retry.retry_at_ms <= 1_200, "a connection that delivered resets the backoff");
+}
+
+#[tokio::test]
+async fn error_frames_and_outdated_cursors_are_reported() {
+    let outdated = enc::frame(&enc::header("#info"), &m(&[("name", t("OutdatedCursor")), ("message", t("missing"))]));
+    let future = enc::frame(&m(&[("op", C::N(0))]), &m(&[("error", t("FutureCursor")), ("message", t("too far"))]));
+    let relay = relay(vec![
+        vec![Step::Send(outdated), post(10, "x"), Step::Send(vec![0xff, 0x00]), Step::Close],
+        vec![Step::Send(future.clone()), Step::Close],
+        vec![Step::Send(future), Step::Close],
+    ])
+    .await;
+    let mut stream = relay.firehose(Some(1), config());
+    let (batch, retry) = drain(&mut stream, 0).await;
+    assert_eq!(rkeys(&batch), ["x"]);
+    assert!(batch.notices.contains(&Notice::MissedEvents(Some("missing".into()))), "{:?}", batch.notices);
+    assert!(batch.notices.iter().any(|n| matches!(n, Notice::Unreadable(_))), "a garbage message is skipped");
+    let (_, refused) = drain(&mut stream, retry.retry_at_ms).await;
+    assert!(
+        matches!(&refused.error, FirehoseError::Server { error, .. } if error == "FutureCursor"),
+        "{:?}",
+        refused.error
+    );
+    let (_, again) = drain(&mut stream, refused.retry_at_ms).await;
+    assert!(again.retry_at_ms - refused.retry_at_ms > refused.retry_at_ms - retry.retry_at_ms, "the delay grows");
+    assert_eq!(relay.queries(), ["cursor=1", "cursor=10", "cursor=10"], "the cursor is kept");
+    let msg = again.error.message(stream.endpoint());
+    assert!(msg.en.contains("FutureCursor") && msg.fr.contains("a refusé"), "{msg:?}");
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_skipped_by_moving_the_cursor() {
+    let big = enc::post_commit(21, REPO, "big", &"é".repeat(2_000), &["fr"]);
+    let relay = relay(vec![vec![post(20, "before"), Step::Send(big)], vec![post(22, "after")]]).await;
+    let mut stream = relay.firehose(Some(19), FirehoseConfig { max_message_bytes: 1_024, ..config() });
+    let (batch, retry) = drain(&mut stream, 0).await;
+    assert_eq!(rkeys(&batch), ["before"]);
+    assert!(batch.notices.contains(&Notice::TooLarge { resume_after: Some(21) }), "{:?}", batch.notices);
+    let posts = first_posts(&mut stream, retry.retry_at_ms).await;
+    assert_eq!(relay.queries(), ["cursor=19", "cursor=21"]);
+    assert_eq!(rkeys(&posts), ["after"]);
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_dropped_after_the_idle_timeout() {
+    let relay = relay(vec![vec![], vec![post(3, "late")]]).await;
+    let config =
+        FirehoseConfig { idle_timeout: Duration::from_secs(60), poll_wait: Duration::from_millis(20), ..config() };
+    let mut stream = relay.firehose(None, config);
+    let start = 5_000_000;
+    assert_eq!(stream.next_batch(start).await.unwrap(), Batch::default(), "connected, nothing yet");
+    assert_eq!(stream.next_batch(start + 30_000).await.unwrap(), Batch::default(), "still within the idle timeout");
+    let retry = stream.next_batch(start + 61_000).await.unwrap_err();
+    assert!(matches!(retry.error, FirehoseError::Lost(ref why) if why.contains("idle")), "{:?}", retry.error);
+    assert_eq!(relay.queries(), [""], "live tail: no cursor");
+    assert_eq!(rkeys(&first_posts(&mut stream, retry.retry_at_ms).await), ["late"]);
+    assert_eq!(relay.queries(), ["", ""]);
+}
+
+#[tokio::test]
+async fn run_hands_batches_to_the_sink_across_reconnections() {
+    let relay = relay(vec![vec![post(1, "a"), Step::Close], vec![post(2, "b"), post(3, "c")]]).await;
+    let config = FirehoseConfig { backoff_base: Duration::from_millis(10), ..config() };
+    let mut stream = relay.firehose(Some(0), config);
+    let mut stored: Vec<String> = Vec::new();
+    let mut cursors = Vec::new();
+    stream
+        .run(now_ms, |batch| {
+            stored.extend(rkeys(&batch));
+            cursors.push(batch.cursor);
+            std::future::ready(stored.len() < 3)
+        })
+        .await;
+    assert_eq!(stored, ["a", "b", "c"]);
+    assert_eq!(cursors.last(), Some(&Some(3)));
+    assert_eq!(relay.queries(), ["cursor=0", "cursor=1"]);
+}
+
+#[tokio::test]
+async fn the_guard_refuses_a_relay_it_does_not_allow() {
+    let relay = relay(vec![vec![post(1, "never")]]).await;
+    let mut stream =
+        Firehose::new(GuardedClient::new(vec![]), &format!("ws://{}", relay.host), None, config()).unwrap();
+    let retry = stream.next_batch(0).await.unwrap_err();
+    assert!(matches!(retry.error, FirehoseError::Guard(FetchError::Refused(_))), "{:?}", retry.error);
+    tokio::task::yield_now().await;
+    assert!(relay.queries().is_empty(), "no connection was made");
+    // wss is vetted as https: the same refusal.
+    let mut secure = Firehose::new(GuardedClient::new(vec![]), "wss://127.0.0.1:9", None, config()).unwrap();
+    let retry = secure.next_batch(0).await.unwrap_err();
+    assert!(matches!(retry.error, FirehoseError::Guard(FetchError::Refused(_))), "{:?}", retry.error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyword search.
+
+const CID: &str = "bafyreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454";
+
+fn post_view(did: &str, handle: &str, rkey: &str, text: &str, langs: &[&str], reply: bool) -> Value {
+    let mut record = json!({
+        "$type": "app.bsky.feed.post",
+        "createdAt": "2026-03-04T05:06:07.890Z",
+        "langs": langs,
+        "text": text,
+        "facets": [{
+            "index": {"byteStart": 0, "byteEnd": 7},
+            "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "relais"}],
+        }],
+    });
+    if reply {
+        let parent = json!({"uri": format!("at://{did}/app.bsky.feed.post/3kparent2222"), "cid": CID});
+        record["reply"] = json!({"root": parent, "parent": parent});
+    }
+    json!({
+        "uri": format!("at://{did}/app.bsky.feed.post/{rkey}"),
+        "cid": CID,
+        "author": {
+            "did": did,
+            "handle": handle,
+            "displayName": "Alice",
+            "avatar": "https://cdn.bsky.app/img/avatar/plain/x/y@jpeg",
+            "labels": [],
+            "createdAt": "2024-01-01T00:00:00.000Z",
+        },
+        "record": record,
+        "replyCount": 0, "repostCount": 1, "likeCount": 2, "quoteCount": 0,
+        "indexedAt": "2026-03-04T05:06:08.000Z",
+        "labels": [],
+    })
+}
+
+async fn appview(pages: Vec<Value>) -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+    use axum::extract::{RawQuery, State};
+    use axum::http::HeaderMap;
+    use axum::response::IntoResponse;
+    type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+    let seen: Seen = Arc::default();
+    let pages = Arc::new(pages);
+    let handler = move |State(seen): State<Seen>, headers: HeaderMap, RawQuery(query): RawQuery| {
+        let pages = pages.clone();
+        async move {
+            let query = query.unwrap_or_default();
+            let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_owned());
+            seen.lock().unwrap().push((query.clone(), auth));
+            let page = if query.contains("cursor=page2") { 1 } else { 0 };
+            match pages.get(page) {
+                Some(Value::String(raw)) => (axum::http::StatusCode::OK, raw.clone()).into_response(),
+                Some(v) if v.get("status").is_some() => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                Some(v) => axum::Json(v.clone()).into_response(),
+                None => axum::http::StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+    };
+    let router = axum::Router::new()
+        .route("/xrpc/app.bsky.feed.searchPosts", axum::routing::get(handler))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (host, seen)
+}
+
+#[tokio::test]
+async fn search_maps_pages_and_follows_the_cursor() {
+    let alice = "did:plc:alice2222222222222222";
+    let page1 = json!({
+        "cursor": "page2",
+        "hitsTotal": 3,
+        "posts": [
+            post_view(alice, "alice.bsky.social", "3kaaaaaaaaaa3", "#relais Déjà vu ☕", &["fr"], false),
+            post_view(alice, "handle.invalid", "3kaaaaaaaaaa2", "a reply 👋", &[], true),
+            {
+                "uri": "at://did:plc:x/app.bsky.feed.like/3k",
+                "author": {"did": "did:plc:x", "handle": "x.test"},
+                "record": {"$type": "app.bsky.feed.like"},
+            },
+        ],
+    });
+    let bob = post_view("did:web:example.com", "bob.example.com", "3kaaaaaaaaaa1", "hello", &["en-US"], false);
+    let page2 = json!({"posts": [bob]});
+    let (host, seen) = appview(vec![page1, page2]).await;
+    let search =
+        BlueskySearch::new(GuardedClient::new(vec![host.clone()]), &format!("http://{host}/ignored/path")).unwrap();
+    let since = 1_772_000_000_000;
+    let now = 1_800_000_000_000;
+    let all =
+        search.clone().with_token("secret-token".into()).all_since("  relais déjà  ", since, 10, now).await.unwrap();
+    let ids: Vec<_> = all.posts.iter().map(|p| p.external_id.clone().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            format!("at://{alice}/app.bsky.feed.post/3kaaaaaaaaaa3"),
+            format!("at://{alice}/app.bsky.feed.post/3kaaaaaaaaaa2"),
+            "at://did:web:example.com/app.bsky.feed.post/3kaaaaaaaaaa1".to_owned(),
+        ]
+    );
+    assert_eq!((all.unreadable, all.cursor), (1, None), "the like is left out; the last page has no cursor");
+    let first = &all.posts[0];
+    assert_eq!((first.source.as_str(), first.author.as_deref()), ("bluesky", Some("alice.bsky.social")));
+    assert_eq!((first.text.as_str(), first.lang.as_deref()), ("#relais Déjà vu ☕", Some("fr")));
+    assert_eq!(first.url, Some(format!("https://bsky.app/profile/{alice}/post/3kaaaaaaaaaa3")));
+    assert_eq!(first.published_at, Some(1_772_600_767_890));
+    assert_eq!(all.posts[1].author.as_deref(), Some(alice), "an invalid handle falls back to the DID");
+    assert_eq!(all.posts[2].lang.as_deref(), Some("en-US"));
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    let first_query: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(seen[0].0.as_bytes()).into_owned().collect();
+    assert_eq!(first_query["q"], "relais déjà");
+    assert_eq!(first_query["sort"], "latest");
+    assert_eq!(first_query["limit"], "100");
+    assert_eq!(first_query["since"], "2026-02-25T06:13:20Z");
+    assert!(!first_query.contains_key("cursor"));
+    assert!(seen[1].0.contains("cursor=page2"));
+    assert_eq!(seen[0].1.as_deref(), Some("Bearer secret-token"));
+}
+
+#[tokio::test]
+async fn search_failures_are_errors() {
+    let (host, seen) = appview(vec![json!({"status": 500})]).await;
+    let allowed = GuardedClient::new(vec![host.clone()]);
+    let search = BlueskySearch::new(allowed.clone(), &format!("http://{host}")).unwrap();
+    assert!(matches!(search.page("x", None, None, 25, 0).await, Err(SearchError::Fetch(FetchError::Status(500)))));
+    let empty = search.page("   ", None, None, 25, 0).await.unwrap_err();
+    assert!(matches!(empty, SearchError::InvalidQuery), "{empty:?}");
+    assert!(empty.message(&host).fr.contains("Une recherche Bluesky demande de 1 à 1000 caractères"));
+    let long = search.page(&"é".repeat(1_001), None, None, 25, 0).await;
+    assert!(matches!(long, Err(SearchError::InvalidQuery)));
+    let refused = BlueskySearch::new(GuardedClient::new(vec![]), &format!("http://{host}")).unwrap();
+    assert!(matches!(refused.page("x", None, None, 25, 0).await, Err(SearchError::Fetch(FetchError::Refused(_)))));
+    assert_eq!(seen.lock().unwrap().len(), 1, "neither the bad queries nor the refused host reached the server");
+    assert!(BlueskySearch::new(allowed, "ftp://example.com").is_err());
+
+    let (host, _) = appview(vec![Value::String("<html>not json</html>".into())]).await;
+    let search = BlueskySearch::new(GuardedClient::new(vec![host.clone()]), &format!("http://{host}")).unwrap();
+    assert!(matches!(search.page("x", None, None, 25, 0).await, Err(SearchError::Fetch(FetchError::Decode(_)))));
+    let big = json!({"posts": [post_view("did:plc:a", "a.test", "3kaaaaaaaaaa2", &"x".repeat(5_000), &[], false)]});
+    let (host, _) = appview(vec![big]).await;
+    let small = GuardedClient::new(vec![host.clone()]).with_limits(Duration::from_secs(5), 1_000);
+    let search = BlueskySearch::new(small, &format!("http://{host}")).unwrap();
+    let too_large = search.page("x", None, None, 25, 0).await;
+    assert!(matches!(too_large, Err(SearchError::Fetch(FetchError::TooLarge(1_000)))));
+}

@@ -1,0 +1,4 @@
+//! Helpers shared by the test binaries.
+#![allow(dead_code)]
+
+pub mod cbor;
