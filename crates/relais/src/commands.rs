@@ -162,7 +162,7 @@ pub async fn run_publisher(publisher: relais_app::publisher::Publisher) {
 /// Listening's background work: polls the sources that are due, every 2 seconds, and assesses
 /// the queries' series for spikes whenever a 5-minute bucket has closed.
 async fn listening_loop(app: App) {
-    let poller = relais_app::listening::sources::SourcePoller { app: app.clone() };
+    let poller = relais_app::listening::sources::SourcePoller::new(app.clone());
     let watch = relais_app::listening::spikes::SpikeWatch { app: app.clone() };
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

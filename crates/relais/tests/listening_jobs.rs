@@ -82,7 +82,7 @@ async fn polled_feeds_become_mentions(postgres: bool) {
     for spec in [&broken, &good, &internal] {
         app.create_listen_source(&actor, ws, spec).await.unwrap();
     }
-    let poller = SourcePoller { app: app.clone() };
+    let poller = SourcePoller::new(app.clone());
     assert_eq!(poller.run_once(10).await.unwrap(), 3);
 
     // The feed's matching item is stored, HTML stripped, with its link and title; the other is not.
@@ -235,4 +235,58 @@ async fn sqlite_a_burst_raises_one_alert() {
 #[tokio::test]
 async fn postgres_a_burst_raises_one_alert() {
     a_burst_raises_one_alert(true).await;
+}
+
+/// A Bluesky repository stream (the reference PDS's `subscribeRepos`) as a source: posts written
+/// on the PDS become mentions when they match; the cursor is saved, so the next poll reads only
+/// what came after.
+#[tokio::test]
+async fn bluesky_stream_source_reads_the_pds() {
+    let Some(pds) = relais_testkit::Pds::shared() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let app: App = test_app(None, dir.path(), clock.clock(), vec![pds.host()]).await;
+    let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let ws = WorkspaceId(app.create_workspace(&actor, "Veille", "UTC").await.unwrap().id);
+    let query = QueryInput { name: "Marque".into(), query: "relaisveille".into(), sensitivity: None, min_volume: None };
+    app.create_listen_query(&actor, ws, &query).await.unwrap();
+    let (handle, _, _) = pds.create_account("veille").await;
+    let login = serde_json::json!({"identifier": handle, "password": "account-pass"});
+    let (_, session) = pds.xrpc("POST", "com.atproto.server.createSession", None, login).await;
+    let (did, jwt) = (session["did"].as_str().unwrap().to_owned(), session["accessJwt"].as_str().unwrap().to_owned());
+    let post = |text: &str| {
+        serde_json::json!({"repo": did, "collection": "app.bsky.feed.post", "record": {
+            "$type": "app.bsky.feed.post", "text": text, "langs": ["fr"], "createdAt": "2026-11-22T09:00:00.000Z"}})
+    };
+    // Listening starts when the source is added: the stream is read from its live end.
+    let spec = SourceSpec::BlueskyStream { url: pds.base() };
+    let source = app.create_listen_source(&actor, ws, &spec).await.unwrap();
+    let poller = SourcePoller::new(app.clone());
+    assert_eq!(poller.run_once(10).await.unwrap(), 1);
+    for text in ["RelaisVeille est en panne 😡", "Rien à voir"] {
+        let (status, body) = pds.xrpc("POST", "com.atproto.repo.createRecord", Some(&jwt), post(text)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    clock.advance(10_000);
+    assert_eq!(poller.run_once(10).await.unwrap(), 1);
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+    let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
+    assert_eq!(ours.len(), 1, "{mentions:?}");
+    assert_eq!(ours[0].source, "bluesky");
+    assert!(ours[0].text.contains("RelaisVeille est en panne"));
+    assert_eq!(ours[0].lang, "fr");
+    let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == source.id).unwrap();
+    assert!(polled.last_error.is_none(), "{polled:?}");
+    // A later post, read by a new process (a new poller): it resumes from the saved cursor, stores
+    // the new post, and nothing twice.
+    let (status, _) =
+        pds.xrpc("POST", "com.atproto.repo.createRecord", Some(&jwt), post("RelaisVeille remarche")).await;
+    assert_eq!(status, 200);
+    clock.advance(10_000);
+    let restarted = SourcePoller::new(app.clone());
+    assert_eq!(restarted.run_once(10).await.unwrap(), 1);
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+    let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
+    assert_eq!(ours.len(), 2, "{mentions:?}");
 }

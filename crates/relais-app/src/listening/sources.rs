@@ -15,10 +15,15 @@ use relais_domain::Msg;
 use relais_domain::ids::WorkspaceId;
 use relais_domain::listen::IncomingPost;
 use relais_domain::permissions::Action;
+use relais_networks::GuardedClient;
+use relais_networks::sources::bluesky::{BlueskySearch, Firehose, FirehoseConfig};
 use relais_networks::sources::feed::{FeedState, poll_feed};
 use relais_networks::sources::mastodon::{Timeline, TimelineState, poll_timeline};
+use relais_networks::sources::poll::PollSchedule;
 use relais_store::listen::ListenSourceRecord;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Most sources per workspace.
 pub const MAX_SOURCES: usize = 200;
@@ -58,6 +63,22 @@ pub enum SourceSpec {
         #[serde(default)]
         interval_secs: Option<u64>,
     },
+    /// The posts of an AT Protocol repository event stream (`com.atproto.sync.subscribeRepos`:
+    /// a PDS, or a relay such as `wss://bsky.network`), read from a saved cursor every few seconds.
+    BlueskyStream {
+        /// The host serving the stream (`wss://…` or `https://…`).
+        url: String,
+    },
+    /// Bluesky keyword search (`app.bsky.feed.searchPosts`) on an AppView.
+    BlueskySearch {
+        /// The AppView (`https://api.bsky.app`, or your own).
+        appview: String,
+        /// The search words (the AppView's syntax).
+        query: String,
+        /// Seconds between polls (default 120, at least 30).
+        #[serde(default)]
+        interval_secs: Option<u64>,
+    },
 }
 
 impl SourceSpec {
@@ -66,6 +87,8 @@ impl SourceSpec {
             SourceSpec::Rss { .. } => "rss",
             SourceSpec::MastodonTag { .. } => "mastodon_tag",
             SourceSpec::MastodonPublic { .. } => "mastodon_public",
+            SourceSpec::BlueskyStream { .. } => "bluesky_stream",
+            SourceSpec::BlueskySearch { .. } => "bluesky_search",
         }
     }
 
@@ -77,6 +100,8 @@ impl SourceSpec {
             SourceSpec::MastodonPublic { instance, local, .. } => {
                 format!("{instance} ({})", if *local { "local" } else { "public" })
             }
+            SourceSpec::BlueskyStream { url } => url.clone(),
+            SourceSpec::BlueskySearch { appview, query, .. } => format!("{appview} « {query} »"),
         }
     }
 }
@@ -89,7 +114,30 @@ struct Stored {
     feed: Option<FeedState>,
     #[serde(default)]
     timeline: Option<TimelineState>,
+    #[serde(default)]
+    stream: Option<StreamState>,
+    #[serde(default)]
+    search: Option<SearchState>,
 }
+
+/// Where a repository stream was left.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StreamState {
+    schedule: PollSchedule,
+    cursor: Option<i64>,
+}
+
+/// Where a search was left: posts published since `since_ms` are asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SearchState {
+    schedule: PollSchedule,
+    since_ms: Option<i64>,
+}
+
+/// Seconds between two reads of a repository stream.
+const STREAM_INTERVAL_SECS: u64 = 5;
+/// Batches read from a stream per poll (each waits at most a second for its first message).
+const STREAM_BATCHES: usize = 5;
 
 fn bad_source(en: String, fr: String) -> AppError {
     AppError::invalid_with(
@@ -112,7 +160,7 @@ fn check_http_url(url: &str, what: &str) -> AppResult<()> {
 
 /// Checks a specification and builds its initial state.
 fn initial_state(spec: &SourceSpec) -> AppResult<Stored> {
-    let mut stored = Stored { spec: spec.clone(), feed: None, timeline: None };
+    let mut stored = Stored { spec: spec.clone(), feed: None, timeline: None, stream: None, search: None };
     match spec {
         SourceSpec::Rss { url, interval_secs } => {
             check_http_url(url, "feed")?;
@@ -129,6 +177,23 @@ fn initial_state(spec: &SourceSpec) -> AppResult<Stored> {
         SourceSpec::MastodonPublic { instance, interval_secs, .. } => {
             check_http_url(instance, "server")?;
             stored.timeline = Some(interval_secs.map(TimelineState::new).unwrap_or_default());
+        }
+        SourceSpec::BlueskyStream { url } => {
+            let http = url.replacen("wss://", "https://", 1).replacen("ws://", "http://", 1);
+            check_http_url(&http, "server")?;
+            let schedule = PollSchedule::new(STREAM_INTERVAL_SECS, STREAM_INTERVAL_SECS);
+            stored.stream = Some(StreamState { schedule, cursor: None });
+        }
+        SourceSpec::BlueskySearch { appview, query, interval_secs } => {
+            check_http_url(appview, "server")?;
+            if query.trim().is_empty() || query.len() > 512 {
+                return Err(bad_source(
+                    "the search must have 1 to 512 characters".into(),
+                    "la recherche doit avoir de 1 à 512 caractères".into(),
+                ));
+            }
+            let schedule = PollSchedule::new(interval_secs.unwrap_or(120), 30);
+            stored.search = Some(SearchState { schedule, since_ms: None });
         }
     }
     Ok(stored)
@@ -177,14 +242,22 @@ impl App {
     }
 }
 
-/// Polls the sources that are due.
+/// Polls the sources that are due. Repository streams stay connected between polls (so nothing
+/// published between two polls is missed); only their cursor is saved, and a new process resumes
+/// from it.
 #[derive(Clone)]
 pub struct SourcePoller {
     /// The application.
     pub app: App,
+    streams: Arc<tokio::sync::Mutex<HashMap<i64, Firehose>>>,
 }
 
 impl SourcePoller {
+    /// A poller for the application's sources.
+    pub fn new(app: App) -> Self {
+        Self { app, streams: Arc::default() }
+    }
+
     /// Claims up to `limit` due sources and polls them; returns how many were polled.
     pub async fn run_once(&self, limit: i64) -> AppResult<usize> {
         let now = self.app.now_ms();
@@ -217,6 +290,42 @@ impl SourcePoller {
                 let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
                 (posts, state.schedule.clone())
             }
+            (SourceSpec::BlueskyStream { url }, ..) => {
+                let state = stored.stream.get_or_insert_with(|| StreamState {
+                    schedule: PollSchedule::new(STREAM_INTERVAL_SECS, STREAM_INTERVAL_SECS),
+                    cursor: None,
+                });
+                let open = self.streams.lock().await.remove(&source.id);
+                let (posts, stream) = read_stream(http, url, open, state, now).await;
+                if let Some(stream) = stream {
+                    self.streams.lock().await.insert(source.id, stream);
+                }
+                (posts, state.schedule.clone())
+            }
+            (SourceSpec::BlueskySearch { appview, query, .. }, ..) => {
+                let state = stored
+                    .search
+                    .get_or_insert_with(|| SearchState { schedule: PollSchedule::new(120, 30), since_ms: None });
+                let since = state.since_ms.unwrap_or(now - 86_400_000);
+                let found = match BlueskySearch::new(http.clone(), appview) {
+                    Ok(client) => client.all_since(query, since, 4, now).await.map_err(|e| e.message(appview)),
+                    Err(e) => Err(e.message(appview)),
+                };
+                let posts = match found {
+                    Ok(page) => {
+                        // The next search starts a little before the newest post seen (late indexing).
+                        let newest = page.posts.iter().filter_map(|p| p.published_at).max();
+                        state.since_ms = Some(newest.map_or(since, |n| n - 600_000).max(since));
+                        state.schedule.succeeded(now, None);
+                        page.posts
+                    }
+                    Err(message) => {
+                        state.schedule.failed(now, message, None);
+                        Vec::new()
+                    }
+                };
+                (posts, state.schedule.clone())
+            }
             _ => return Err(AppError::internal("a listening source's state does not fit its kind")),
         };
         let posts = accept(posts, now);
@@ -232,6 +341,45 @@ impl SourcePoller {
             .await?;
         Ok(())
     }
+}
+
+/// Reads a few batches of a repository stream (the open one, or a new connection from the saved
+/// cursor; without a cursor, from the live end: listening starts now); the cursor moves in the
+/// state (saved by the caller only once the posts are stored). Returns the stream to keep open.
+async fn read_stream(
+    http: &GuardedClient,
+    url: &str,
+    open: Option<Firehose>,
+    state: &mut StreamState,
+    now: i64,
+) -> (Vec<IncomingPost>, Option<Firehose>) {
+    let config = FirehoseConfig { max_batch: 2_000, ..FirehoseConfig::default() };
+    let mut stream = match open.map_or_else(|| Firehose::new(http.clone(), url, state.cursor, config), Ok) {
+        Ok(stream) => stream,
+        Err(e) => {
+            state.schedule.failed(now, e.message(url), None);
+            return (Vec::new(), None);
+        }
+    };
+    let mut posts = Vec::new();
+    for _ in 0..STREAM_BATCHES {
+        match stream.next_batch(now).await {
+            Ok(batch) => {
+                let empty = batch.posts.is_empty();
+                posts.extend(batch.posts.into_iter().map(|p| p.post));
+                state.cursor = batch.cursor.or(state.cursor);
+                if empty {
+                    break;
+                }
+            }
+            Err(retry) => {
+                state.schedule.failed(now, retry.error.message(url), None);
+                return (posts, Some(stream));
+            }
+        }
+    }
+    state.schedule.succeeded(now, None);
+    (posts, Some(stream))
 }
 
 /// Keeps the posts that pass the ingest checks (a source's post that does not, e.g. empty once its

@@ -160,8 +160,8 @@ pub fn backoff(base: Duration, max: Duration, failures: u32, seed: u64) -> Durat
     doubled.min(max).mul_f64(0.8 + 0.4 * spread as f64 / 1000.0)
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 type Socket = WebSocketStream<Box<dyn Io>>;
 
 /// How many DID → handle pairs are remembered from `#identity` events (the map is emptied when full).
