@@ -4,7 +4,8 @@
 
 use crate::request::{Cursor, DayCount, FacetCount, Facets, Hit, Sort};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BinaryHeap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
@@ -76,7 +77,7 @@ impl Collector for MentionCollector {
                 lang: OrdCounter::new(ff.str("lang")?),
                 sentiment: OrdCounter::new(ff.str("sentiment")?),
                 days: DayCounter::new(&ff.i64("published")?, self.day_offset_ms),
-                query_counts: HashMap::new(),
+                query_counts: HashMap::default(),
                 day_offset_ms: self.day_offset_ms,
             })
         } else {
@@ -93,6 +94,9 @@ impl Collector for MentionCollector {
             heap: BinaryHeap::with_capacity(self.keep.min(1024) + 1),
             total: 0,
             facets,
+            ts_buf: Vec::new(),
+            kept: Vec::new(),
+            kept_ts: Vec::new(),
         })
     }
 
@@ -133,6 +137,10 @@ pub(crate) struct SegmentMentions {
     heap: BinaryHeap<Reverse<Entry>>,
     total: u64,
     facets: Option<SegmentFacets>,
+    /// Reused buffers of the block path: publication times, then the documents kept and theirs.
+    ts_buf: Vec<Option<i64>>,
+    kept: Vec<DocId>,
+    kept_ts: Vec<i64>,
 }
 
 pub(crate) struct SegmentFruit {
@@ -181,6 +189,33 @@ impl SegmentCollector for SegmentMentions {
         }
     }
 
+    /// The unscored path (sort by time): column values are read a block at a time.
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.ts_buf.clear();
+        self.ts_buf.resize(docs.len(), None);
+        self.published.first_vals(docs, &mut self.ts_buf);
+        self.kept.clear();
+        self.kept_ts.clear();
+        for (&doc, ts) in docs.iter().zip(&self.ts_buf) {
+            let ts = ts.unwrap_or_default();
+            if ts >= self.from && self.until.is_none_or(|u| ts < u) {
+                self.kept.push(doc);
+                self.kept_ts.push(ts);
+            }
+        }
+        self.total += self.kept.len() as u64;
+        let (kept, kept_ts) = (std::mem::take(&mut self.kept), std::mem::take(&mut self.kept_ts));
+        if let Some(f) = self.facets.as_mut() {
+            f.count_block(&kept, &kept_ts);
+        }
+        if self.keep > 0 {
+            for (&doc, &ts) in kept.iter().zip(&kept_ts) {
+                self.offer(doc, ts, 0.0);
+            }
+        }
+        (self.kept, self.kept_ts) = (kept, kept_ts);
+    }
+
     fn harvest(self) -> SegmentFruit {
         SegmentFruit {
             total: self.total,
@@ -194,12 +229,25 @@ impl SegmentCollector for SegmentMentions {
 struct OrdCounter {
     column: Option<StrColumn>,
     counts: Vec<u64>,
+    buf: Vec<Option<u64>>,
 }
 
 impl OrdCounter {
     fn new(column: Option<StrColumn>) -> Self {
         let n = column.as_ref().map_or(0, |c| c.num_terms());
-        Self { column, counts: vec![0; n] }
+        Self { column, counts: vec![0; n], buf: Vec::new() }
+    }
+
+    fn count_block(&mut self, docs: &[DocId]) {
+        let Some(c) = &self.column else { return };
+        self.buf.clear();
+        self.buf.resize(docs.len(), None);
+        c.ords().first_vals(docs, &mut self.buf);
+        for ord in self.buf.iter().flatten() {
+            if let Some(slot) = self.counts.get_mut(*ord as usize) {
+                *slot += 1;
+            }
+        }
     }
 
     fn count(&mut self, doc: DocId) {
@@ -240,7 +288,7 @@ impl DayCounter {
         if last >= first && last - first < DENSE_DAYS {
             Self::Dense { first, counts: vec![0; (last - first + 1) as usize] }
         } else {
-            Self::Sparse(HashMap::new())
+            Self::Sparse(HashMap::default())
         }
     }
 
@@ -292,6 +340,20 @@ impl SegmentFacets {
         self.lang.count(doc);
         self.sentiment.count(doc);
         self.days.count(day_of(published, self.day_offset_ms));
+    }
+
+    fn count_block(&mut self, docs: &[DocId], published: &[i64]) {
+        for &doc in docs {
+            for q in self.queries.values_for_doc(doc) {
+                *self.query_counts.entry(q).or_default() += 1;
+            }
+        }
+        self.source.count_block(docs);
+        self.lang.count_block(docs);
+        self.sentiment.count_block(docs);
+        for &ts in published {
+            self.days.count(day_of(ts, self.day_offset_ms));
+        }
     }
 
     fn harvest(self) -> FacetsSegmentFruit {

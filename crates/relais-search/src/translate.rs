@@ -221,10 +221,10 @@ fn analyze(analyzer: &mut TextAnalyzer, field: Field, text: &str) -> Vec<(usize,
 
 /// A term query for one term, a phrase (with the analyzer's positions) for several.
 fn positional(mut terms: Vec<(usize, Term)>) -> Q {
-    if terms.len() == 1 {
-        if let Some((_, t)) = terms.pop() {
-            return Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
-        }
+    if terms.len() == 1
+        && let Some((_, t)) = terms.pop()
+    {
+        return Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
     }
     let first = terms.first().map_or(0, |(p, _)| *p);
     let terms = terms.into_iter().map(|(p, t)| (p - first, t)).collect();

@@ -297,6 +297,9 @@ fn facets_match_a_brute_force_count_over_the_whole_set() {
         ..SearchRequest::default()
     };
     let res = index.search(1, &req).unwrap();
+    // The scored path (relevance) counts the same set as the block path (time order).
+    let scored = index.search(1, &SearchRequest { sort: Sort::Relevance, ..req.clone() }).unwrap();
+    assert_eq!((scored.total, &scored.facets), (res.total, &res.facets));
     let matching: Vec<&MentionDoc> = docs
         .iter()
         .filter(|d| d.workspace_id == 1)
