@@ -3,8 +3,8 @@
 //! and the facet counts (by term ordinal per segment, turned into strings once per segment).
 
 use crate::request::{Cursor, DayCount, FacetCount, Facets, Hit, Sort};
-use std::cmp::Reverse;
 use rustc_hash::FxHashMap as HashMap;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};

@@ -64,9 +64,9 @@
 //!   sigils (above), `@user@instance` (three words in search) and tokens over 100 bytes (not
 //!   indexed).
 //!
-//! On unstemmed documents (language `und`), for every operator except `raw:` and the `AND`
-//! fallback of `NEAR`, search finds exactly what the naive evaluator matches (property test
-//! `tests/props.rs`). Search never panics on a query the parser accepts (same test file; one
+//! On unstemmed documents (language `und`) of plain words, for words, prefixes, phrases, `title:`,
+//! `source:`, `AND`/`OR`/`NOT` and `NEAR` between words or `OR`s of words, search finds exactly
+//! what the naive evaluator matches (property test `tests/props.rs`). Search never panics on a query the parser accepts (same test file; one
 //! tantivy 0.27 debug assertion on excluded phrases is worked around in `guard.rs`).
 //!
 //! # Searching ([`SearchIndex::search`])

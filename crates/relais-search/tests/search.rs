@@ -447,3 +447,11 @@ fn excluded_phrases_do_not_panic() {
     assert_eq!(ids(&index, "sosh -(orange NEAR/0 orange)"), vec![1, 2]);
     assert_eq!(ids(&index, "sosh -\"sosh orange\""), vec![1, 2]);
 }
+
+#[test]
+fn the_index_is_shared_between_threads_and_the_writer_can_move() {
+    fn shared<T: Send + Sync>() {}
+    fn movable<T: Send>() {}
+    shared::<SearchIndex>();
+    movable::<relais_search::MentionWriter>();
+}
