@@ -1,19 +1,29 @@
-//! A wrapper around tantivy's `PhraseQuery` whose scorer answers a seek to a target below its
-//! current document without moving. tantivy 0.27's `PhraseScorer::seek_danger` asserts against
-//! such a target (in debug builds) and an excluded phrase triggers it (`a -"b c"`,
-//! `a -(b NEAR/0 c)`, found by the property test); the wrapper keeps `DocSet`'s default
-//! `seek_danger`, which only seeks forward.
+//! A wrapper for the negated part of a query (`-x`) whose scorer answers a seek to a target at or
+//! below its current document without moving.
+//!
+//! tantivy 0.27 excludes documents by calling `seek_danger` on the excluded scorer with each
+//! candidate, including candidates below the document a fresh scorer already sits on, and
+//! `PhraseScorer` asserts against that in debug builds (`a -"b c"`, `a -(b NEAR/0 c)`: found by
+//! the property test). The wrapper keeps `DocSet`'s default `seek_danger`, which only seeks
+//! forward. Only excluded subqueries are wrapped: elsewhere phrases keep tantivy's `seek_danger`,
+//! which checks positions only at the candidates of the intersection.
 
-use tantivy::query::{EnableScoring, Explanation, PhraseQuery, Query, Scorer, Weight};
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
-/// A phrase query safe to use anywhere in a boolean query.
-#[derive(Debug, Clone)]
-pub(crate) struct GuardedPhrase(pub(crate) PhraseQuery);
+/// A query whose scorer never seeks backwards.
+#[derive(Debug)]
+pub(crate) struct Excluded(pub(crate) Box<dyn Query>);
 
-impl Query for GuardedPhrase {
+impl Clone for Excluded {
+    fn clone(&self) -> Self {
+        Self(self.0.box_clone())
+    }
+}
+
+impl Query for Excluded {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(GuardedWeight(self.0.weight(enable_scoring)?)))
+        Ok(Box::new(ExcludedWeight(self.0.weight(enable_scoring)?)))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -21,11 +31,11 @@ impl Query for GuardedPhrase {
     }
 }
 
-struct GuardedWeight(Box<dyn Weight>);
+struct ExcludedWeight(Box<dyn Weight>);
 
-impl Weight for GuardedWeight {
+impl Weight for ExcludedWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(GuardedScorer(self.0.scorer(reader, boost)?)))
+        Ok(Box::new(ExcludedScorer(self.0.scorer(reader, boost)?)))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -33,9 +43,9 @@ impl Weight for GuardedWeight {
     }
 }
 
-struct GuardedScorer(Box<dyn Scorer>);
+struct ExcludedScorer(Box<dyn Scorer>);
 
-impl DocSet for GuardedScorer {
+impl DocSet for ExcludedScorer {
     fn advance(&mut self) -> DocId {
         self.0.advance()
     }
@@ -58,7 +68,7 @@ impl DocSet for GuardedScorer {
     }
 }
 
-impl Scorer for GuardedScorer {
+impl Scorer for ExcludedScorer {
     fn score(&mut self) -> Score {
         self.0.score()
     }

@@ -6,11 +6,12 @@ use crate::error::SearchError;
 use crate::request::{Cursor, Filters, SearchRequest, SearchResults, Sort};
 use crate::schema::{Fields, register_analyzers};
 use crate::translate::Translator;
+use std::collections::BTreeSet;
 use std::path::Path;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 /// A full-text index of mentions, shared by readers (`Send + Sync`, cheap to search concurrently).
 pub struct SearchIndex {
@@ -96,7 +97,8 @@ impl SearchIndex {
     /// Searches the mentions of `workspace_id` (and only them).
     pub fn search(&self, workspace_id: i64, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let filters = request.validate()?;
-        let mut tr = Translator::new(self.fields, self.index.tokenizers(), workspace_id);
+        let searcher = self.reader.searcher();
+        let mut tr = Translator::new(self.fields, self.index.tokenizers(), workspace_id, self.other_langs(&searcher)?);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(ConstScoreQuery::new(tr.workspace(), 0.0)))];
         if let Some(node) = &request.query {
@@ -114,10 +116,27 @@ impl SearchIndex {
             facets: request.facets,
             day_offset_ms: i64::from(request.day_offset_minutes) * 60_000,
         };
-        let collected = self.reader.searcher().search(&query, &collector)?;
+        let collected = searcher.search(&query, &collector)?;
         let hits: Vec<_> = collected.top.into_iter().skip(request.offset).collect();
         let next = (hits.len() == request.limit).then(|| hits.last().map(|h| cursor(request.sort, h))).flatten();
         Ok(SearchResults { total: collected.total, hits, next, facets: collected.facets })
+    }
+
+    /// The language keys present in the index other than `fr` and `en` (a handful of terms).
+    fn other_langs(&self, searcher: &Searcher) -> Result<Vec<Term>, SearchError> {
+        let mut langs = BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.lang)?;
+            let mut terms = inverted.terms().stream()?;
+            while terms.advance() {
+                let key = terms.key();
+                if key != b"fr" && key != b"en" {
+                    langs.insert(key.to_vec());
+                }
+            }
+        }
+        let to_term = |k: Vec<u8>| Term::from_field_text(self.fields.lang, &String::from_utf8_lossy(&k));
+        Ok(langs.into_iter().map(to_term).collect())
     }
 
     fn filter_clauses(&self, f: &Filters, clauses: &mut Vec<(Occur, Box<dyn Query>)>) {

@@ -1,11 +1,11 @@
 //! The query AST ([`relais_query::Node`]) translated into tantivy queries (the crate doc lists the
 //! rules and where they differ from the listening matcher).
 
-use crate::guard::GuardedPhrase;
+use crate::guard::Excluded;
 use crate::schema::{Fields, TextFields};
 use relais_query::{FilterKind, Node, TextField};
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
@@ -16,6 +16,8 @@ pub const MAX_NEAR_PAIRS: usize = 16;
 /// Translates query trees for one index (its fields and analyzers).
 pub(crate) struct Translator {
     fields: Fields,
+    /// `lang` terms of the index other than `fr` and `en`.
+    other_langs: Vec<Term>,
     analyzers: Vec<(&'static str, TextAnalyzer)>,
     workspace: Term,
 }
@@ -23,10 +25,15 @@ pub(crate) struct Translator {
 type Q = Box<dyn Query>;
 
 impl Translator {
-    pub(crate) fn new(fields: Fields, tokenizers: &TokenizerManager, workspace_id: i64) -> Self {
+    pub(crate) fn new(
+        fields: Fields,
+        tokenizers: &TokenizerManager,
+        workspace_id: i64,
+        other_langs: Vec<Term>,
+    ) -> Self {
         let analyzers =
             fields.body.analyzed().iter().filter_map(|(_, name)| Some((*name, tokenizers.get(name)?))).collect();
-        Self { fields, analyzers, workspace: Term::from_field_i64(fields.workspace, workspace_id) }
+        Self { fields, other_langs, analyzers, workspace: Term::from_field_i64(fields.workspace, workspace_id) }
     }
 
     /// The clause restricting a search to the workspace.
@@ -42,9 +49,10 @@ impl Translator {
                 let clauses = children.iter().map(|c| (Occur::Should, self.node(c))).collect();
                 Box::new(BooleanQuery::new(clauses))
             }
-            Node::Not(child) => {
-                Box::new(BooleanQuery::new(vec![(Occur::Must, self.workspace()), (Occur::MustNot, self.node(child))]))
-            }
+            Node::Not(child) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, self.workspace()),
+                (Occur::MustNot, self.excluded(child)),
+            ])),
             Node::Term { field, token, prefix } => self.term(self.text_fields(*field), token, *prefix),
             Node::Phrase { field, tokens } => self.phrase(self.text_fields(*field), &tokens.join(" ")),
             Node::Near { left, right, distance, ordered } => self.near(left, right, *distance, *ordered),
@@ -53,11 +61,16 @@ impl Translator {
         }
     }
 
+    /// The query for a negated node (see [`Excluded`]).
+    fn excluded(&mut self, node: &Node) -> Q {
+        Box::new(Excluded(self.node(node)))
+    }
+
     fn and(&mut self, children: &[Node]) -> Q {
         let mut clauses: Vec<(Occur, Q)> = children
             .iter()
             .map(|c| match c {
-                Node::Not(inner) => (Occur::MustNot, self.node(inner)),
+                Node::Not(inner) => (Occur::MustNot, self.excluded(inner)),
                 other => (Occur::Must, self.node(other)),
             })
             .collect();
@@ -101,17 +114,36 @@ impl Translator {
     /// makes the stemmed fields skip the phrase; the folded field has no stop words).
     fn phrase(&mut self, fields: TextFields, text: &str) -> Q {
         let mut expected = None;
-        let mut clauses: Vec<(Occur, Q)> = Vec::new();
+        let mut per_field: Vec<Vec<Q>> = Vec::new();
         for (field, analyzer) in self.analyzed(fields) {
             let terms = analyze(analyzer, field, text);
             // The folded field comes first and sets how many words the text has.
             let n = *expected.get_or_insert(terms.len());
-            if terms.is_empty() || terms.len() != n {
-                continue;
-            }
-            clauses.push((Occur::Should, positional(terms)));
+            per_field.push(if terms.is_empty() || terms.len() != n { Vec::new() } else { vec![positional(terms)] });
         }
-        union(clauses)
+        self.across_fields(per_field)
+    }
+
+    /// ORs the queries of the folded, French and English fields (in that order). When both stemmed
+    /// fields have a query, they already find every French and English document the folded one
+    /// would (stems of equal folded words are equal), so the folded query is restricted to the
+    /// other languages: an intersection with their few documents instead of a second walk over
+    /// the French and English ones.
+    fn across_fields(&self, mut per_field: Vec<Vec<Q>>) -> Q {
+        let stemmed_cover = per_field.len() == 3 && per_field[1..].iter().all(|qs| !qs.is_empty());
+        if stemmed_cover && let Some(fold) = per_field.first_mut() {
+            let queries = std::mem::take(fold);
+            if !self.other_langs.is_empty() && !queries.is_empty() {
+                let langs = self
+                    .other_langs
+                    .iter()
+                    .map(|t| (Occur::Should, Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic)) as Q));
+                let fold_any = union(queries.into_iter().map(|q| (Occur::Should, q)).collect());
+                let other = Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(langs.collect())), 0.0));
+                fold.push(Box::new(BooleanQuery::new(vec![(Occur::Must, other as Q), (Occur::Must, fold_any)])));
+            }
+        }
+        union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect())
     }
 
     /// `raw:` as a phrase of its folded words (case, accents and punctuation are not checked).
@@ -147,23 +179,32 @@ impl Translator {
                 return Box::new(BooleanQuery::new(clauses));
             }
         };
-        let mut clauses: Vec<(Occur, Q)> = Vec::new();
+        let mut per_field: Vec<Vec<Q>> = Vec::new();
         for (field, analyzer) in self.analyzed(fields) {
+            let mut queries = Vec::new();
+            let mut complete = true;
             for (a, b) in &pairs {
                 let (Some(ta), Some(tb)) = (single_term(analyzer, field, a), single_term(analyzer, field, b)) else {
+                    complete = false;
                     continue;
                 };
-                for q in near_phrases(&ta, &tb, distance) {
-                    clauses.push((Occur::Should, q));
-                }
+                queries.extend(near_phrases(&ta, &tb, distance));
                 if !ordered && ta != tb {
-                    for q in near_phrases(&tb, &ta, distance) {
-                        clauses.push((Occur::Should, q));
-                    }
+                    queries.extend(near_phrases(&tb, &ta, distance));
                 }
             }
+            // A stemmed field missing a pair (stop word) does not cover it: keep the folded field whole.
+            if !complete {
+                queries.clear();
+            }
+            per_field.push(queries);
         }
-        union(clauses)
+        let fold_complete = per_field.first().is_some_and(|f| !f.is_empty());
+        if !fold_complete {
+            // The folded field lacks a pair too (a word over 100 bytes): OR whatever exists.
+            return union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect());
+        }
+        self.across_fields(per_field)
     }
 }
 
@@ -201,10 +242,7 @@ fn near_phrases(a: &Term, b: &Term, distance: u32) -> Vec<Q> {
         .map(|(lo, hi)| {
             let center = (lo + hi) / 2;
             let slop = ((hi - lo) / 2) as u32;
-            Box::new(GuardedPhrase(PhraseQuery::new_with_offset_and_slop(
-                vec![(0, a.clone()), (center, b.clone())],
-                slop,
-            ))) as Q
+            Box::new(PhraseQuery::new_with_offset_and_slop(vec![(0, a.clone()), (center, b.clone())], slop)) as Q
         })
         .collect()
 }
@@ -228,7 +266,7 @@ fn positional(mut terms: Vec<(usize, Term)>) -> Q {
     }
     let first = terms.first().map_or(0, |(p, _)| *p);
     let terms = terms.into_iter().map(|(p, t)| (p - first, t)).collect();
-    Box::new(GuardedPhrase(PhraseQuery::new_with_offset(terms)))
+    Box::new(PhraseQuery::new_with_offset(terms))
 }
 
 fn union(mut clauses: Vec<(Occur, Q)>) -> Q {
