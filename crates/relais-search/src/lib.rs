@@ -1,2 +1,102 @@
 //! The full-text index of listening mentions: tantivy with French and English analyzers, searched
 //! with the listening query language, with facets by query, source, language, sentiment and day.
+//!
+//! The SQL mention row stays the source of truth: the index holds what search needs (no stored
+//! text), a hit returns the mention id, and the index can be rebuilt from SQL at any time.
+//!
+//! # Schema ([`schema::Fields`])
+//!
+//! | field | content | how |
+//! |---|---|---|
+//! | `id` | SQL mention id | i64, indexed (deletes) and fast (hits, cursors) |
+//! | `workspace` | tenant | i64, indexed: **every search requires it** |
+//! | `query` | stored query ids matched | u64 multi-valued, indexed (filter) and fast (facet) |
+//! | `source`, `lang`, `sentiment` | folded source, language primary subtag (`und` if none), label | keyword, indexed and fast (filters, facets by term ordinal) |
+//! | `sentiment_score`, `published` | score, UTC ms | fast (sort, time range, day facet) |
+//! | `author`, `domain` | every key [`relais_query::doc::for_each_meta_key`] gives: `bob@mastodon.social` and `bob`; `blog.lemonde.fr`, `lemonde.fr`, `fr` | keyword |
+//! | `body`, `title` | text, title: **folded, unstemmed, every document** | analyzer `relais_fold`, positions |
+//! | `body_fr`, `title_fr` | the same text for documents whose language is `fr` | `relais_fr`, positions |
+//! | `body_en`, `title_en` | for documents whose language is `en` | `relais_en`, positions |
+//! | `body_tags`, `title_tags` | `#hashtags` and `@mentions` with their sigil, from [`relais_query::text::tokenize`] | keyword |
+//!
+//! # Analyzers ([`schema`])
+//!
+//! - `relais_fold`: `SimpleTokenizer → RemoveLongFilter(100 bytes) → LowerCaser → AsciiFoldingFilter`;
+//! - `relais_fr`: the same, then `StopWordFilter(French) → Stemmer(French)` (Snowball, via
+//!   tantivy's `frostem`); `relais_en` likewise in English.
+//!
+//! Stemming runs after folding on both sides (documents and query words), so it is consistent
+//! even though Snowball is written for accented words. Stop words are matched after folding:
+//! accented ones (`été`, `à`) stay indexed in their folded form, which only costs space.
+//!
+//! # Query translation ([`relais_query::Node`] → tantivy)
+//!
+//! - **Word**: analysed by each analyzer and OR'ed across the folded, French and English fields
+//!   (a stop word simply drops out of the stemmed fields). Search is therefore **stemmed** in
+//!   French and English documents: `cafés` finds `café`, `run` finds `running`. The listening
+//!   matcher compares whole folded tokens (`café` does not match `cafés`). Other languages are
+//!   only folded.
+//! - **`word*`**: every term of the folded field starting with the folded prefix (a regex
+//!   automaton over the term dictionary), in any language, like the matcher.
+//! - **`#tag`, `@handle`**: a keyword lookup, exactly like the matcher (`#cafe` does not find the
+//!   word `cafe`; `@sncf` finds `@sncf@mastodon.social`). `#tag*` is a prefix over the keywords.
+//!   Difference: the text fields drop the sigil (SimpleTokenizer), so the plain word `greve` also
+//!   finds `#grève` in search, which the matcher does not.
+//! - **`"a b c"`**: a phrase in each field whose analyzer keeps every word; with a stop word inside,
+//!   only the folded field (exact) is used. Sigils inside phrases are ignored.
+//! - **`x NEAR/n y`, `ONEAR/n`**: when each side is a word or an `OR` of words and there are at most
+//!   [`MAX_NEAR_PAIRS`] word pairs, each pair becomes phrases with slop in each field whose
+//!   analyzer keeps both words, exactly as the matcher counts (at most `n` words between, `ONEAR`
+//!   ordered). tantivy's slop is symmetric (`[(0, a), (c, b)]` with slop `s` accepts
+//!   `pos(b) - pos(a)` in `[c - s, c + s]`), so the interval `[1, n + 1]` is covered by one or two
+//!   phrases and `NEAR` adds the reversed pair. Other sides (phrases, prefixes, nested `NEAR`,
+//!   larger groups) become an **`AND`** of both sides: broader than the matcher.
+//! - **`AND` / `OR` / `NOT`**: boolean must / should / must-not; a `NOT` with no positive sibling
+//!   is paired with the workspace clause (`a OR (b -c)` works without matching other tenants).
+//! - **`raw:`**: a phrase over the pattern's folded words: case, accents and punctuation are **not**
+//!   checked (`raw:"C++"` finds any `c`); a pattern without a letter or digit finds nothing. The
+//!   matcher checks the characters exactly; the index keeps no text to check them.
+//! - **Filters** (`lang:`, `author:`, `site:`, `source:`): a keyword lookup on the keys the matcher
+//!   uses, so `site:lemonde.fr` finds `www.blog.lemonde.fr` and `author:bob` finds
+//!   `bob@mastodon.social`, exactly as in listening.
+//! - Text fields tokenise with tantivy's SimpleTokenizer, the matcher with
+//!   [`relais_query::text`]: they agree on letters, digits, case and accents; they differ on
+//!   sigils (above), `@user@instance` (three words in search) and tokens over 100 bytes (not
+//!   indexed).
+//!
+//! On unstemmed documents (language `und`) of plain words, for words, prefixes, phrases, `title:`,
+//! `source:`, `AND`/`OR`/`NOT` and `NEAR` between words or `OR`s of words, search finds exactly
+//! what the naive evaluator matches (property test `tests/props.rs`). Search never panics on a query the parser accepts (same test file; one
+//! tantivy 0.27 debug assertion on excluded phrases is worked around in `guard.rs`).
+//!
+//! # Searching ([`SearchIndex::search`])
+//!
+//! The query is always `workspace AND query AND filters` (filters: query ids, sources, languages,
+//! sentiments as term lookups that do not score; the time range inside the collector). One
+//! collector pass computes the total, the top `offset + limit` hits (newest first by default, ties
+//! by id; or BM25 relevance) after an optional search-after [`Cursor`], and, with `facets`, the
+//! counts over the **whole matching set** by query id, source, language, sentiment (per segment by
+//! term ordinal) and day (UTC, or a fixed offset). Offsets stop at [`request::MAX_WINDOW`]; cursors
+//! go on.
+//!
+//! # Writing ([`MentionWriter`])
+//!
+//! One writer per index (tantivy locks the directory; a second one gets [`SearchError::Locked`]).
+//! Changes are buffered and become durable and searchable at [`MentionWriter::commit`], which
+//! syncs a segment: commit in batches. `add` indexes a new mention, `replace` re-indexes one,
+//! `delete` removes one. Throughput, size and latency at 10 million mentions: BENCHMARKS.md.
+
+mod collect;
+pub mod doc;
+pub mod error;
+mod guard;
+pub mod index;
+pub mod request;
+pub mod schema;
+mod translate;
+
+pub use doc::MentionDoc;
+pub use error::SearchError;
+pub use index::{MentionWriter, SearchIndex, WriterOptions};
+pub use request::{Cursor, DayCount, FacetCount, Facets, Filters, Hit, SearchRequest, SearchResults, Sort};
+pub use translate::MAX_NEAR_PAIRS;

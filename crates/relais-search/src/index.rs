@@ -1,0 +1,244 @@
+//! The index handle ([`SearchIndex`]: open, search) and its single writer ([`MentionWriter`]).
+
+use crate::collect::MentionCollector;
+use crate::doc::{DocBuilder, MentionDoc};
+use crate::error::SearchError;
+use crate::request::{Cursor, Filters, SearchRequest, SearchResults, Sort};
+use crate::schema::{Fields, register_analyzers};
+use crate::translate::Translator;
+use std::collections::BTreeSet;
+use std::path::Path;
+use tantivy::indexer::IndexWriterOptions;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+/// A full-text index of mentions, shared by readers (`Send + Sync`, cheap to search concurrently).
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").finish_non_exhaustive()
+    }
+}
+
+/// How much a writer may use while indexing.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterOptions {
+    /// Indexing threads.
+    pub threads: usize,
+    /// Memory budget per thread before a segment is flushed, in bytes (15 MB..4 GB).
+    pub heap_bytes_per_thread: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self { threads: 1, heap_bytes_per_thread: 128 << 20 }
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating the directory and an empty index if needed.
+    pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = Fields::schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = Index::open_or_create(directory, schema)?;
+        Self::with_index(index, fields)
+    }
+
+    /// A fresh index in memory (tests, tools).
+    pub fn in_ram() -> Result<Self, SearchError> {
+        let (schema, fields) = Fields::schema();
+        Self::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(index: Index, fields: Fields) -> Result<Self, SearchError> {
+        register_analyzers(index.tokenizers());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self { index, reader, fields })
+    }
+
+    /// The index's single writer (the directory is locked until it is dropped).
+    pub fn writer(&self, options: WriterOptions) -> Result<MentionWriter, SearchError> {
+        let opts = IndexWriterOptions::builder()
+            .num_worker_threads(options.threads.max(1))
+            .memory_budget_per_thread(options.heap_bytes_per_thread)
+            .build();
+        let writer = self.index.writer_with_options(opts)?;
+        Ok(MentionWriter {
+            writer,
+            reader: self.reader.clone(),
+            fields: self.fields,
+            docs: DocBuilder::new(self.fields),
+            pending: 0,
+        })
+    }
+
+    /// Sees what other processes committed (this process's writer reloads on commit).
+    pub fn reload(&self) -> Result<(), SearchError> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// How many mentions are searchable (all workspaces).
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// How many segments the searchable index has.
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// Searches the mentions of `workspace_id` (and only them).
+    pub fn search(&self, workspace_id: i64, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let filters = request.validate()?;
+        let searcher = self.reader.searcher();
+        let mut tr = Translator::new(self.fields, self.index.tokenizers(), workspace_id, self.other_langs(&searcher)?);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(ConstScoreQuery::new(tr.workspace(), 0.0)))];
+        if let Some(node) = &request.query {
+            clauses.push((Occur::Must, tr.node(node)));
+        }
+        self.filter_clauses(&filters, &mut clauses);
+        let query = BooleanQuery::new(clauses);
+        let keep = request.offset + request.limit;
+        let collector = MentionCollector {
+            sort: request.sort,
+            keep,
+            after: request.after,
+            from_ms: filters.from_ms,
+            until_ms: filters.until_ms,
+            facets: request.facets,
+            day_offset_ms: i64::from(request.day_offset_minutes) * 60_000,
+        };
+        let collected = searcher.search(&query, &collector)?;
+        let hits: Vec<_> = collected.top.into_iter().skip(request.offset).collect();
+        let next = (hits.len() == request.limit).then(|| hits.last().map(|h| cursor(request.sort, h))).flatten();
+        Ok(SearchResults { total: collected.total, hits, next, facets: collected.facets })
+    }
+
+    /// The language keys present in the index other than `fr` and `en` (a handful of terms).
+    fn other_langs(&self, searcher: &Searcher) -> Result<Vec<Term>, SearchError> {
+        let mut langs = BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.lang)?;
+            let mut terms = inverted.terms().stream()?;
+            while terms.advance() {
+                let key = terms.key();
+                if key != b"fr" && key != b"en" {
+                    langs.insert(key.to_vec());
+                }
+            }
+        }
+        let to_term = |k: Vec<u8>| Term::from_field_text(self.fields.lang, &String::from_utf8_lossy(&k));
+        Ok(langs.into_iter().map(to_term).collect())
+    }
+
+    fn filter_clauses(&self, f: &Filters, clauses: &mut Vec<(Occur, Box<dyn Query>)>) {
+        let fl = &self.fields;
+        let query_terms = f.query_ids.iter().map(|q| Term::from_field_u64(fl.query, *q as u64)).collect();
+        for terms in [
+            query_terms,
+            text_terms(fl.source, &f.sources),
+            text_terms(fl.lang, &f.langs),
+            text_terms(fl.sentiment, &f.sentiments),
+        ] {
+            if terms.is_empty() {
+                continue;
+            }
+            let any: Vec<(Occur, Box<dyn Query>)> = terms
+                .into_iter()
+                .map(|t| (Occur::Should, Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>))
+                .collect();
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(any)), 0.0))));
+        }
+    }
+}
+
+fn text_terms(field: Field, values: &[String]) -> Vec<Term> {
+    values.iter().map(|v| Term::from_field_text(field, v)).collect()
+}
+
+fn cursor(sort: Sort, hit: &crate::request::Hit) -> Cursor {
+    match sort {
+        Sort::Newest => Cursor::Newest { published_at_ms: hit.published_at_ms, id: hit.id },
+        Sort::Relevance => Cursor::Relevance { score: hit.score, id: hit.id },
+    }
+}
+
+/// The one writer of an index. Changes are buffered until [`MentionWriter::commit`] (each commit
+/// writes and syncs a segment: commit in batches, every few thousand mentions or seconds).
+pub struct MentionWriter {
+    writer: IndexWriter<TantivyDocument>,
+    reader: IndexReader,
+    fields: Fields,
+    docs: DocBuilder,
+    pending: usize,
+}
+
+impl std::fmt::Debug for MentionWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MentionWriter").field("pending", &self.pending).finish_non_exhaustive()
+    }
+}
+
+impl MentionWriter {
+    /// Indexes a new mention (its id must not be indexed yet: use [`Self::replace`] otherwise).
+    pub fn add(&mut self, mention: &MentionDoc) -> Result<(), SearchError> {
+        let doc = self.docs.build(mention)?;
+        self.writer.add_document(doc)?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Indexes a mention in place of any indexed one with the same id.
+    pub fn replace(&mut self, mention: &MentionDoc) -> Result<(), SearchError> {
+        let doc = self.docs.build(mention)?;
+        self.writer.delete_term(Term::from_field_i64(self.fields.id, mention.id));
+        self.writer.add_document(doc)?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Removes the mention with this id (nothing if there is none).
+    pub fn delete(&mut self, id: i64) {
+        self.writer.delete_term(Term::from_field_i64(self.fields.id, id));
+        self.pending += 1;
+    }
+
+    /// Changes since the last commit.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Makes the buffered changes durable and searchable.
+    pub fn commit(&mut self) -> Result<(), SearchError> {
+        self.writer.commit()?;
+        self.pending = 0;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Merges every searchable segment into one (after a bulk load), then waits for merges to end.
+    pub fn merge_all(mut self) -> Result<(), SearchError> {
+        let ids = self.writer.index().searchable_segment_ids()?;
+        if ids.len() > 1 {
+            self.writer.merge(&ids).wait()?;
+        }
+        self.writer.wait_merging_threads()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Waits for background merges to end and releases the index lock.
+    pub fn finish(self) -> Result<(), SearchError> {
+        self.writer.wait_merging_threads()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Properties: search never panics on a query the parser accepts, and on unstemmed documents
+//! (language `und`, plain words) it finds exactly what the naive evaluator (the matcher's
+//! reference semantics) matches, for every operator it translates exactly.
+
+use proptest::prelude::*;
+use relais_query::Doc;
+use relais_query::eval::{analyze, matches};
+use relais_search::{MentionDoc, SearchIndex, SearchRequest, WriterOptions};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+const WORDS: [&str; 6] = ["orange", "sosh", "panne", "reseau", "promo", "fibre"];
+const SOURCES: [&str; 2] = ["bluesky", "rss"];
+
+fn corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
+    static CORPUS: OnceLock<(SearchIndex, Vec<MentionDoc>)> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let mut state = 42u64;
+        let mut next = move |m: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % m
+        };
+        let docs: Vec<MentionDoc> = (1..=400)
+            .map(|id| {
+                let len = 1 + next(9) as usize;
+                let words: Vec<&str> = (0..len).map(|_| WORDS[next(WORDS.len() as u64) as usize]).collect();
+                MentionDoc {
+                    id,
+                    workspace_id: 1 + next(2) as i64,
+                    query_ids: vec![],
+                    source: SOURCES[next(2) as usize].into(),
+                    lang: "und".into(),
+                    sentiment: "neutral".into(),
+                    sentiment_score: 0.0,
+                    published_at_ms: id,
+                    author: None,
+                    domain: None,
+                    title: Some(WORDS[next(WORDS.len() as u64) as usize].to_owned()),
+                    text: words.join(" "),
+                }
+            })
+            .collect();
+        let index = SearchIndex::in_ram().unwrap();
+        let mut w = index.writer(WriterOptions { threads: 1, heap_bytes_per_thread: 15 << 20 }).unwrap();
+        for d in &docs {
+            w.add(d).unwrap();
+        }
+        w.commit().unwrap();
+        w.finish().unwrap();
+        (index, docs)
+    })
+}
+
+/// Query texts built from the corpus' words with every exactly-translated operator.
+fn query() -> impl Strategy<Value = String> {
+    let word = prop::sample::select(WORDS.to_vec()).prop_map(str::to_owned);
+    let leaf = prop_oneof![
+        4 => word.clone(),
+        1 => prop::sample::select(WORDS.to_vec()).prop_map(|w| format!("{}*", &w[..3])),
+        1 => (word.clone(), word.clone()).prop_map(|(a, b)| format!("\"{a} {b}\"")),
+        1 => word.clone().prop_map(|w| format!("title:{w}")),
+        1 => prop::sample::select(SOURCES.to_vec()).prop_map(|s| format!("source:{s}")),
+        2 => (prop::collection::vec(word.clone(), 1..3), prop::collection::vec(word, 1..3), 0u32..4, any::<bool>())
+            .prop_map(|(l, r, d, o)| {
+                let side = |v: Vec<String>| if v.len() == 1 { v[0].clone() } else { format!("({})", v.join(" OR ")) };
+                format!("{} {}NEAR/{d} {}", side(l), if o { "O" } else { "" }, side(r))
+            }),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" OR "))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" AND "))),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("({a} -{b})")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn search_equals_the_naive_evaluator_on_unstemmed_text(q in query()) {
+        let Ok(node) = relais_query::parse(&q) else { return Ok(()) };
+        let (index, docs) = corpus();
+        let req = SearchRequest { query: Some(node.clone()), limit: 1000, ..SearchRequest::default() };
+        let got: BTreeSet<i64> = index.search(1, &req).unwrap().hits.iter().map(|h| h.id).collect();
+        let want: BTreeSet<i64> = docs
+            .iter()
+            .filter(|d| d.workspace_id == 1)
+            .filter(|d| {
+                let doc = Doc { text: &d.text, title: d.title.as_deref(), lang: Some(&d.lang), source: Some(&d.source), ..Doc::default() };
+                matches(&node, &analyze(&doc))
+            })
+            .map(|d| d.id)
+            .collect();
+        prop_assert_eq!(got, want, "query {}", node);
+    }
+
+    #[test]
+    fn search_never_panics(q in "[a-zé#@*:\"()\\- /0-9]{0,60}|(NEAR/[0-9]|ONEAR/2|OR|AND|NOT| |raw:|title:|site:|\\(|\\)|\"|[a-z]{1,4}\\*?|#[a-z]{2}|-){1,12}") {
+        let Ok(req) = SearchRequest::parse(&q) else { return Ok(()) };
+        let (index, _) = corpus();
+        for sort in [relais_search::Sort::Newest, relais_search::Sort::Relevance] {
+            let req = SearchRequest { sort, facets: true, ..req.clone() };
+            prop_assert!(index.search(1, &req).is_ok(), "query {:?}", q);
+        }
+    }
+}
