@@ -24,6 +24,8 @@ pub enum ErrorKind {
     RateLimited,
     /// A network or server Relais talked to refused or failed (its message is relayed).
     Upstream,
+    /// This process does not offer it (e.g. search in a worker process).
+    Unavailable,
     /// Something broke on our side.
     Internal,
 }

@@ -51,6 +51,10 @@
 //!   `pos(b) - pos(a)` in `[c - s, c + s]`), so the interval `[1, n + 1]` is covered by one or two
 //!   phrases and `NEAR` adds the reversed pair. Other sides (phrases, prefixes, nested `NEAR`,
 //!   larger groups) become an **`AND`** of both sides: broader than the matcher.
+//! - For phrases and `NEAR`, when both stemmed fields have the words, the folded clause is
+//!   restricted to documents in other languages (stems of equal folded words are equal, so it
+//!   would only find French and English documents again, at the cost of a second walk over
+//!   positions): same results, about half the work (BENCHMARKS.md).
 //! - **`AND` / `OR` / `NOT`**: boolean must / should / must-not; a `NOT` with no positive sibling
 //!   is paired with the workspace clause (`a OR (b -c)` works without matching other tenants).
 //! - **`raw:`**: a phrase over the pattern's folded words: case, accents and punctuation are **not**

@@ -545,6 +545,16 @@ impl Store {
         Ok(n)
     }
 
+    /// Mentions of a workspace with an id above `after` (stored, not yet indexed).
+    pub async fn mention_count_after(&self, ws: WorkspaceId, after: i64) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE workspace_id = $1 AND id > $2")
+            .bind(ws.0)
+            .bind(after)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
     /// A query's 5-minute series between `from` (included) and `to` (excluded); buckets without
     /// mentions are absent.
     pub async fn listen_series(&self, query_id: i64, from: i64, to: i64) -> StoreResult<Vec<SeriesPoint>> {

@@ -98,7 +98,7 @@ pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(storage.allow_hosts.clone()),
         login_failures: Default::default(),
-        listening: Default::default(),
+        listening: Arc::new(relais_app::listening::Listening::with_index_dir(storage.data_dir.join("search"))),
     })
 }
 
@@ -121,9 +121,11 @@ async fn serve(app: App, args: ServeArgs, lease_secs: u32) -> anyhow::Result<()>
     tracing::info!(%addr, backend = ?app.store.backend(), "Relais is listening.");
     println!("Relais listens on http://{addr} (API: http://{addr}/api/v1, OpenAPI: http://{addr}/api/v1/openapi.json)");
     let jobs = tokio::spawn(publishing_loop(app.clone(), lease_secs));
+    let indexer = tokio::spawn(indexing_loop(app.clone()));
     let state = relais_web::WebState { app: app.clone(), metrics };
     relais_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
+    indexer.abort();
     app.store.close().await;
     Ok(())
 }
@@ -177,6 +179,26 @@ async fn listening_loop(app: App) {
             match watch.run_once().await {
                 Ok(_) => assessed_bucket = bucket,
                 Err(e) => tracing::warn!(error = %e, "Assessing listening spikes failed."),
+            }
+        }
+    }
+}
+
+/// Keeps the search index behind the mention table (in `serve` only: the index has one writer):
+/// every second, and at once again while there is a backlog.
+async fn indexing_loop(app: App) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match app.index_pending().await {
+                Ok(0) => break,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Indexing mentions failed.");
+                    break;
+                }
             }
         }
     }

@@ -24,7 +24,8 @@ async fn spawn_app(postgres: bool) -> Option<TestApp> {
     let dir = tempfile::tempdir().unwrap();
     let mastodon = mastodon_stub().await;
     let clock = FakeClock::new();
-    let app = test_app(admin.as_deref(), dir.path(), clock.clock(), vec![mastodon.clone()]).await;
+    let mut app = test_app(admin.as_deref(), dir.path(), clock.clock(), vec![mastodon.clone()]).await;
+    app.listening = std::sync::Arc::new(relais_app::listening::Listening::with_index_dir(dir.path().join("search")));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = relais_web::WebState { app: app.clone(), metrics: None };
@@ -1147,6 +1148,28 @@ async fn listening_queries_ingest_and_mentions(t: &TestApp) {
     assert!(negative >= 2, "{series}");
     assert_eq!(series.as_array().unwrap().len(), 2);
 
+    // Full-text search: stemmed (« pannes » finds « panne »), filtered, with facets over all matches.
+    let (s, found) = t.call(&viewer, "GET", &format!("{base}/search?q=pannes&facets=true"), None).await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    assert_eq!(found["not_yet_indexed"], json!(5), "{found}");
+    assert!(t.app.index_pending().await.unwrap() >= 5);
+    let (_, found) = t.call(&viewer, "GET", &format!("{base}/search?q=pannes&facets=true"), None).await;
+    assert_eq!(found["total"], json!(3), "{found}");
+    assert_eq!(found["not_yet_indexed"], json!(0));
+    assert_eq!(found["mentions"].as_array().unwrap().len(), 3);
+    assert!(found["facets"]["sentiments"].as_array().unwrap().iter().any(|f| f["value"] == json!("negative")), "{found}");
+    let (_, found) = t.call(&viewer, "GET", &format!("{base}/search?q=relais&lang=en"), None).await;
+    assert_eq!(found["total"], json!(1), "{found}");
+    let (_, found) = t.call(&viewer, "GET", &format!("{base}/search?q=relais&limit=2"), None).await;
+    assert_eq!(found["total"], json!(5), "{found}");
+    let (_, page2) = t
+        .call(&viewer, "GET", &format!("{base}/search?q=relais&limit=2&after={}", found["next"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(page2["mentions"].as_array().unwrap().len(), 2, "{page2}");
+    assert_ne!(page2["mentions"][0]["id"], found["mentions"][0]["id"]);
+    let (s, bad) = t.call(&viewer, "GET", &format!("{base}/search?q=a%20OR%20b%20AND%20c"), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+
     // Deleting a query keeps its mentions.
     let (s, _) = t.call(&owner, "DELETE", &format!("{base}/queries/{outage}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
@@ -1185,6 +1208,8 @@ async fn listening_tenant_isolation(t: &TestApp) {
         ("GET", format!("{a}/alerts"), None),
         ("POST", format!("{a}/ingest"), Some(json!([{ "text": "secret" }]))),
         ("POST", format!("{a}/queries/test"), Some(json!({ "query": "secret" }))),
+        ("GET", format!("{a}/search?q=secret"), None),
+        ("GET", format!("{a}/sources"), None),
     ] {
         let (s, body) = t.call(&bob, method, &path, body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {body}");
@@ -1196,4 +1221,10 @@ async fn listening_tenant_isolation(t: &TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, page) = t.call(&alice, "GET", &format!("{a}/mentions"), None).await;
     assert_eq!(page["mentions"].as_array().unwrap().len(), 1);
+    // The index holds both workspaces; a search sees only its own.
+    t.app.index_pending().await.unwrap();
+    let (_, found) = t.call(&bob, "GET", &format!("{b}/search?q=secret"), None).await;
+    assert_eq!(found["total"], json!(0), "{found}");
+    let (_, found) = t.call(&alice, "GET", &format!("{a}/search?q=secret"), None).await;
+    assert_eq!(found["total"], json!(1), "{found}");
 }

@@ -8,6 +8,7 @@
 //! stores them.
 
 pub mod pipeline;
+pub mod search;
 pub mod sources;
 pub mod spikes;
 
@@ -54,6 +55,7 @@ pub struct Listening {
     compiled: Mutex<HashMap<i64, Arc<Compiled>>>,
     pipeline: OnceLock<Pipeline>,
     config: PipelineConfig,
+    index: search::IndexSlot,
 }
 
 impl std::fmt::Debug for Listening {
@@ -231,7 +233,7 @@ impl PostPrepared {
 }
 
 /// The host of an http(s) URL, lower case.
-fn domain_of(url: &str) -> Option<String> {
+pub(crate) fn domain_of(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     parsed.host_str().map(|h| h.trim_end_matches('.').to_ascii_lowercase())
 }
@@ -262,7 +264,7 @@ fn query_error(e: &relais_query::QueryError) -> AppError {
     )
 }
 
-fn invalid(field: &str, en: String, fr: String) -> AppError {
+pub(crate) fn invalid(field: &str, en: String, fr: String) -> AppError {
     AppError::invalid_with(
         "invalid_input",
         Msg::new(en.clone(), fr.clone()),

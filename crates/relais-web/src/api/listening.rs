@@ -10,11 +10,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use relais_app::AppError;
 use relais_app::listening::pipeline::{IngestReport, PipelineStats};
+use relais_app::listening::search::{SearchInput, SearchPage};
 use relais_app::listening::sources::SourceSpec;
 use relais_app::listening::{QueryCheck, QueryInput, QueryTest, SamplePost};
 use relais_domain::Msg;
 use relais_domain::ids::WorkspaceId;
 use relais_domain::listen::IncomingPost;
+use relais_search::Filters;
 use relais_store::listen::{
     ListenAlertRecord, ListenQueryRecord, ListenSourceRecord, MentionFilter, MentionRecord, SeriesPoint,
 };
@@ -39,6 +41,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(status))
         .routes(routes!(list_sources, create_source))
         .routes(routes!(delete_source))
+        .routes(routes!(search))
         .merge(OpenApiRouter::new().routes(routes!(ingest)).layer(DefaultBodyLimit::max(INGEST_LIMIT)))
 }
 
@@ -458,4 +461,86 @@ async fn delete_source(
         .await
         .map(|()| StatusCode::NO_CONTENT)
         .map_err(|e| lang.problem(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct SearchParams {
+    /// The query, in the listening query language (stemmed: `cafés` finds `café`); empty: all.
+    #[serde(default)]
+    q: String,
+    /// Only mentions of this stored query.
+    #[serde(default)]
+    query_id: Option<i64>,
+    /// Only from this source.
+    #[serde(default)]
+    source: Option<String>,
+    /// Only in this language.
+    #[serde(default)]
+    lang: Option<String>,
+    /// Only with this sentiment.
+    #[serde(default)]
+    sentiment: Option<String>,
+    /// Published at or after (UTC ms).
+    #[serde(default)]
+    from: Option<i64>,
+    /// Published before (UTC ms).
+    #[serde(default)]
+    to: Option<i64>,
+    /// `newest` (default) or `relevance`.
+    #[serde(default)]
+    sort: Option<String>,
+    /// Page size (1 to 1,000; default 50).
+    #[serde(default)]
+    limit: Option<usize>,
+    /// The previous page's `next`.
+    #[serde(default)]
+    after: Option<String>,
+    /// Count by query, source, language, sentiment and day.
+    #[serde(default)]
+    facets: bool,
+    /// Days of the day facet start at this offset from UTC, in minutes (default: the workspace's).
+    #[serde(default)]
+    day_offset_minutes: Option<i32>,
+}
+
+/// Full-text search over the workspace's mentions, with the listening query language, stemmed
+/// French and English, filters and facets.
+#[utoipa::path(get, path = "/workspaces/{ws}/listen/search", tag = "listening", params(("ws" = i64, Path), SearchParams), responses((status = 200, body = SearchPage)))]
+async fn search(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> ApiResult<Json<SearchPage>> {
+    let relevance = match p.sort.as_deref().unwrap_or("newest") {
+        "newest" => false,
+        "relevance" => true,
+        other => {
+            return Err(lang.problem(AppError::invalid(
+                "invalid_sort",
+                Msg::new(format!("unknown sort `{other}` (newest, relevance)"), format!("tri inconnu « {other} » (newest, relevance)")),
+            )));
+        }
+    };
+    let filters = Filters {
+        query_ids: p.query_id.into_iter().collect(),
+        sources: p.source.into_iter().collect(),
+        langs: p.lang.into_iter().collect(),
+        sentiments: p.sentiment.into_iter().collect(),
+        from_ms: p.from,
+        until_ms: p.to,
+    };
+    let input = SearchInput {
+        q: p.q,
+        filters,
+        relevance,
+        limit: p.limit.unwrap_or(50),
+        after: p.after,
+        facets: p.facets,
+        day_offset_minutes: p.day_offset_minutes,
+    };
+    s.app.search_mentions(&actor, WorkspaceId(ws), input).await.map(Json).map_err(|e| lang.problem(e))
 }

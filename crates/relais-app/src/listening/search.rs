@@ -1,0 +1,243 @@
+//! Full-text search over the workspace's mentions ([`relais_search`]: tantivy, French and English
+//! analyzers), and the indexer that keeps the index behind the mention table.
+//!
+//! The SQL table is the source of truth; the index follows it by mention id. The indexer reads
+//! the mentions stored after its watermark, indexes them (replacing any copy with the same id),
+//! commits, then writes the watermark next to the index: a crash between the commit and the
+//! watermark re-indexes a few mentions in place, never loses or doubles one. Deleting the index
+//! directory rebuilds it from the database. Only the process that serves the API indexes (the
+//! index directory has one writer).
+
+use super::{Listening, invalid};
+use crate::{Actor, App, AppError, AppResult};
+use relais_domain::Msg;
+use relais_domain::ids::WorkspaceId;
+use relais_domain::permissions::Action;
+use relais_search::{Cursor, Facets, Filters, MentionDoc, MentionWriter, SearchIndex, SearchRequest, Sort, WriterOptions};
+use relais_store::listen::MentionRecord;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Mentions indexed per commit at most.
+const INDEX_BATCH: i64 = 5_000;
+
+/// The index of a process: where it lives, opened on first use, and its one writer.
+#[derive(Default)]
+pub(crate) struct IndexSlot {
+    pub(crate) dir: Option<PathBuf>,
+    index: Mutex<Option<Arc<SearchIndex>>>,
+    writer: Arc<Mutex<Option<MentionWriter>>>,
+}
+
+impl IndexSlot {
+    fn open(&self) -> AppResult<Arc<SearchIndex>> {
+        let Some(dir) = &self.dir else {
+            return Err(AppError::new(
+                crate::error::ErrorKind::Unavailable,
+                "search_unavailable",
+                Msg::new(
+                    "full-text search is not enabled in this process",
+                    "la recherche plein texte n'est pas activée dans ce processus",
+                ),
+            ));
+        };
+        let mut slot = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(index) = &*slot {
+            return Ok(index.clone());
+        }
+        let index = Arc::new(SearchIndex::open_or_create(dir).map_err(|e| AppError::internal(e.message().en))?);
+        *slot = Some(index.clone());
+        Ok(index)
+    }
+
+    fn watermark_path(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join("relais-indexed-up-to"))
+    }
+}
+
+impl Listening {
+    /// Listening whose search index lives in `dir` (created when needed).
+    pub fn with_index_dir(dir: PathBuf) -> Self {
+        Self { index: IndexSlot { dir: Some(dir), ..IndexSlot::default() }, ..Self::default() }
+    }
+}
+
+/// What a search asks, as the API takes it.
+#[derive(Debug, Clone, Default)]
+pub struct SearchInput {
+    /// The query in the listening query language (blank: every mention).
+    pub q: String,
+    /// Filters.
+    pub filters: Filters,
+    /// `relevance` sorts by score; newest first otherwise.
+    pub relevance: bool,
+    /// Page size.
+    pub limit: usize,
+    /// The previous page's `next`.
+    pub after: Option<String>,
+    /// Whether to count facets.
+    pub facets: bool,
+    /// The day facet's offset from UTC in minutes (default: the workspace's current offset).
+    pub day_offset_minutes: Option<i32>,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchPage {
+    /// How many mentions match in all.
+    pub total: u64,
+    /// The page's mentions, in order.
+    pub mentions: Vec<MentionRecord>,
+    /// The cursor of the next page (`after=`), when the page is full.
+    pub next: Option<String>,
+    /// Counts by query, source, language, sentiment and day over every match (when asked).
+    #[schema(value_type = Option<Object>)]
+    pub facets: Option<Facets>,
+    /// Mentions stored but not yet searchable (the index follows the database within seconds).
+    pub not_yet_indexed: i64,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    match c {
+        Cursor::Newest { published_at_ms, id } => format!("n{published_at_ms}:{id}"),
+        Cursor::Relevance { score, id } => format!("r{}:{id}", score.to_bits()),
+    }
+}
+
+fn decode_cursor(s: &str) -> Option<Cursor> {
+    let (kind, rest) = s.split_at_checked(1)?;
+    let (a, id) = rest.split_once(':')?;
+    let id = id.parse().ok()?;
+    match kind {
+        "n" => Some(Cursor::Newest { published_at_ms: a.parse().ok()?, id }),
+        "r" => Some(Cursor::Relevance { score: f32::from_bits(a.parse().ok()?), id }),
+        _ => None,
+    }
+}
+
+fn to_doc(m: &MentionRecord) -> MentionDoc {
+    MentionDoc {
+        id: m.id,
+        workspace_id: m.workspace_id,
+        query_ids: m.query_ids.clone(),
+        source: m.source.clone(),
+        lang: m.lang.clone(),
+        sentiment: m.sentiment_label.clone(),
+        sentiment_score: m.sentiment as f32,
+        published_at_ms: m.published_at,
+        author: m.author.clone(),
+        domain: m.url.as_deref().and_then(super::domain_of),
+        title: m.title.clone(),
+        text: m.text.clone(),
+    }
+}
+
+impl App {
+    /// The last mention id the index holds (0 when none).
+    fn indexed_up_to(&self) -> i64 {
+        self.listening
+            .index
+            .watermark_path()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Indexes the mentions stored since the last pass (at most a few thousand); returns how many.
+    /// Does nothing when this process has no index.
+    pub async fn index_pending(&self) -> AppResult<usize> {
+        if self.listening.index.dir.is_none() {
+            return Ok(0);
+        }
+        let index = self.listening.index.open()?;
+        let after = self.indexed_up_to();
+        let mentions = self.store.mentions_after(after, INDEX_BATCH).await?;
+        let Some(last) = mentions.last().map(|m| m.id) else { return Ok(0) };
+        let n = mentions.len();
+        let writer = self.listening.index.writer.clone();
+        let watermark = self.listening.index.watermark_path();
+        tokio::task::spawn_blocking(move || -> AppResult<()> {
+            let mut slot = writer.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(index.writer(WriterOptions::default()).map_err(|e| AppError::internal(e.message().en))?);
+            }
+            let w = slot.as_mut().ok_or_else(|| AppError::internal("no index writer"))?;
+            for m in &mentions {
+                w.replace(&to_doc(m)).map_err(|e| AppError::internal(e.message().en))?;
+            }
+            w.commit().map_err(|e| AppError::internal(e.message().en))?;
+            if let Some(path) = watermark {
+                let tmp = path.with_extension("tmp");
+                std::fs::write(&tmp, last.to_string()).map_err(AppError::internal)?;
+                std::fs::rename(&tmp, &path).map_err(AppError::internal)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(AppError::internal)??;
+        Ok(n)
+    }
+
+    /// Searches the workspace's mentions with the listening query language.
+    pub async fn search_mentions(&self, actor: &Actor, ws: WorkspaceId, input: SearchInput) -> AppResult<SearchPage> {
+        self.authorize(actor, ws, Action::Read).await?;
+        let index = self.listening.index.open()?;
+        let mut request = SearchRequest::parse(&input.q).map_err(|e| {
+            let m = e.message();
+            invalid("q", m.en, m.fr)
+        })?;
+        request.filters = input.filters;
+        request.sort = if input.relevance { Sort::Relevance } else { Sort::Newest };
+        request.limit = input.limit;
+        request.facets = input.facets;
+        request.after = match input.after.as_deref() {
+            None => None,
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+                invalid("after", "the cursor is not valid".into(), "le curseur n'est pas valide".into())
+            })?),
+        };
+        request.day_offset_minutes = match input.day_offset_minutes {
+            Some(m) => m,
+            None => {
+                let w = self.store.workspace(ws).await?;
+                let tz = jiff::tz::TimeZone::get(&w.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+                tz.to_offset(self.now()).seconds() / 60
+            }
+        };
+        let results = tokio::task::spawn_blocking(move || index.search(ws.0, &request))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(|e| {
+                let m = e.message();
+                invalid("q", m.en, m.fr)
+            })?;
+        let ids: Vec<i64> = results.hits.iter().map(|h| h.id).collect();
+        let mentions = self.store.mentions_by_ids(ws, &ids).await?;
+        let after = self.indexed_up_to();
+        let not_yet_indexed = self.store.mention_count_after(ws, after).await?;
+        Ok(SearchPage {
+            total: results.total,
+            mentions,
+            next: results.next.as_ref().map(encode_cursor),
+            facets: results.facets,
+            not_yet_indexed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        for c in [Cursor::Newest { published_at_ms: 1_800_000_000_000, id: 42 }, Cursor::Relevance { score: 3.25, id: 7 }]
+        {
+            assert_eq!(decode_cursor(&encode_cursor(&c)), Some(c));
+        }
+        assert_eq!(decode_cursor("x1:2"), None);
+        assert_eq!(decode_cursor(""), None);
+        assert_eq!(decode_cursor("n12"), None);
+    }
+}
