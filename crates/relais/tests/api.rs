@@ -1157,13 +1157,21 @@ async fn listening_queries_ingest_and_mentions(t: &TestApp) {
     assert_eq!(found["total"], json!(3), "{found}");
     assert_eq!(found["not_yet_indexed"], json!(0));
     assert_eq!(found["mentions"].as_array().unwrap().len(), 3);
-    assert!(found["facets"]["sentiments"].as_array().unwrap().iter().any(|f| f["value"] == json!("negative")), "{found}");
+    assert!(
+        found["facets"]["sentiments"].as_array().unwrap().iter().any(|f| f["value"] == json!("negative")),
+        "{found}"
+    );
     let (_, found) = t.call(&viewer, "GET", &format!("{base}/search?q=relais&lang=en"), None).await;
     assert_eq!(found["total"], json!(1), "{found}");
     let (_, found) = t.call(&viewer, "GET", &format!("{base}/search?q=relais&limit=2"), None).await;
     assert_eq!(found["total"], json!(5), "{found}");
     let (_, page2) = t
-        .call(&viewer, "GET", &format!("{base}/search?q=relais&limit=2&after={}", found["next"].as_str().unwrap()), None)
+        .call(
+            &viewer,
+            "GET",
+            &format!("{base}/search?q=relais&limit=2&after={}", found["next"].as_str().unwrap()),
+            None,
+        )
         .await;
     assert_eq!(page2["mentions"].as_array().unwrap().len(), 2, "{page2}");
     assert_ne!(page2["mentions"][0]["id"], found["mentions"][0]["id"]);

@@ -13,7 +13,9 @@ use crate::{Actor, App, AppError, AppResult};
 use relais_domain::Msg;
 use relais_domain::ids::WorkspaceId;
 use relais_domain::permissions::Action;
-use relais_search::{Cursor, Facets, Filters, MentionDoc, MentionWriter, SearchIndex, SearchRequest, Sort, WriterOptions};
+use relais_search::{
+    Cursor, Facets, Filters, MentionDoc, MentionWriter, SearchIndex, SearchRequest, Sort, WriterOptions,
+};
 use relais_store::listen::MentionRecord;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -232,7 +234,8 @@ mod tests {
 
     #[test]
     fn cursors_round_trip() {
-        for c in [Cursor::Newest { published_at_ms: 1_800_000_000_000, id: 42 }, Cursor::Relevance { score: 3.25, id: 7 }]
+        for c in
+            [Cursor::Newest { published_at_ms: 1_800_000_000_000, id: 42 }, Cursor::Relevance { score: 3.25, id: 7 }]
         {
             assert_eq!(decode_cursor(&encode_cursor(&c)), Some(c));
         }

@@ -521,7 +521,10 @@ async fn search(
         other => {
             return Err(lang.problem(AppError::invalid(
                 "invalid_sort",
-                Msg::new(format!("unknown sort `{other}` (newest, relevance)"), format!("tri inconnu « {other} » (newest, relevance)")),
+                Msg::new(
+                    format!("unknown sort `{other}` (newest, relevance)"),
+                    format!("tri inconnu « {other} » (newest, relevance)"),
+                ),
             )));
         }
     };

@@ -8,6 +8,9 @@
 //! 0.12), and a candidate is confirmed only if the Jaccard similarity of the shingle sets is at least
 //! [`StoriesConfig::threshold`] (0.7 by default, the reference's measured setting).
 //!
+//! Work per post is bounded: a post is compared with at most 64 stories, the most recent of its
+//! LSH buckets first, and a bucket keeps its 256 most recent stories (when thousands of posts
+//! share a template, a copy may then start a new story rather than cost thousands of comparisons).
 //! Memory is bounded: at most [`StoriesConfig::capacity`] stories are kept; when full, the story
 //! seen least recently is forgotten (a later copy of it starts a new story). About 1 KB per story.
 
@@ -24,6 +27,10 @@ const HASHES: usize = 64;
 const ROWS: usize = 4;
 /// LSH bands.
 const BANDS: usize = HASHES / ROWS;
+/// Stories compared with a post at most (bounds the work per post when many posts look alike).
+const MAX_COMPARED: usize = 64;
+/// Stories kept per LSH bucket at most (the most recent).
+const MAX_BUCKET: usize = 256;
 
 /// Settings of [`Stories`].
 #[derive(Debug, Clone, Copy)]
@@ -120,8 +127,18 @@ impl Stories {
         let shingles = shingles(normalised);
         let bands = band_keys(&minhash(&shingles));
         let mut best: Option<(f64, u64)> = None;
+        // Work per post is bounded: the most recent stories of each band first, each compared
+        // once, at most MAX_COMPARED in all (crowded buckets are templates of one message).
+        let mut compared: Vec<u64> = Vec::with_capacity(MAX_COMPARED);
         for (band, key) in bands.iter().enumerate() {
-            for &id in self.bands[band].get(key).into_iter().flatten() {
+            for &id in self.bands[band].get(key).into_iter().flatten().rev() {
+                if compared.len() >= MAX_COMPARED {
+                    return best.map(|(_, id)| id);
+                }
+                if compared.contains(&id) {
+                    continue;
+                }
+                compared.push(id);
                 let Some(story) = self.stories.get(&id) else { continue };
                 let j = jaccard(&shingles, &story.shingles);
                 if j >= self.config.threshold && best.is_none_or(|(b, _)| j > b) {
@@ -149,7 +166,13 @@ impl Stories {
         let shingles = shingles(normalised);
         let bands = band_keys(&minhash(&shingles));
         for (band, key) in bands.iter().enumerate() {
-            self.bands[band].entry(*key).or_default().push(id);
+            let bucket = self.bands[band].entry(*key).or_default();
+            if bucket.len() >= MAX_BUCKET {
+                // The oldest story leaves this bucket (it stays findable by its other bands and
+                // its exact hash).
+                bucket.remove(0);
+            }
+            bucket.push(id);
         }
         self.exact.insert(exact, id);
         self.stories.insert(id, Story { shingles, exact, bands, count: 1, last_seen: self.clock });
