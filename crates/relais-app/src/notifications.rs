@@ -101,7 +101,7 @@ pub enum Event {
         query: String,
         /// `volume` or `negative_share`.
         rule: String,
-        /// `low`, `medium`, `high`.
+        /// `elevated`, `high`, `critical`.
         severity: String,
         /// Mentions (volume rule) or percentage of negative mentions (negative-share rule) seen.
         observed: f64,

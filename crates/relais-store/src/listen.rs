@@ -161,7 +161,7 @@ pub struct ListenAlertRecord {
     pub query_id: i64,
     /// `volume` or `negative_share`.
     pub rule: String,
-    /// `low`, `medium`, `high`.
+    /// `elevated`, `high`, `critical`.
     pub severity: String,
     /// Start of the bucket that triggered it (UTC ms).
     pub bucket_start: i64,
@@ -169,6 +169,23 @@ pub struct ListenAlertRecord {
     pub detail: String,
     /// When it was raised (UTC ms).
     pub created_at: i64,
+}
+
+/// An alert to store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewAlert<'a> {
+    /// The workspace.
+    pub workspace: WorkspaceId,
+    /// The query whose series spiked.
+    pub query_id: i64,
+    /// `volume` or `negative_share`.
+    pub rule: &'a str,
+    /// `elevated`, `high`, `critical`.
+    pub severity: &'a str,
+    /// Start of the bucket that fired (UTC ms).
+    pub bucket_start: i64,
+    /// The detector's figures and the series (JSON).
+    pub detail: &'a str,
 }
 
 /// A listening source of a workspace (a feed, a Mastodon timeline, the Bluesky stream).
@@ -580,27 +597,18 @@ impl Store {
 
     /// Stores an alert unless the same query, rule and bucket already raised one; returns it when
     /// it is new.
-    pub async fn insert_listen_alert(
-        &self,
-        ws: WorkspaceId,
-        query_id: i64,
-        rule: &str,
-        severity: &str,
-        bucket_start: i64,
-        detail: &str,
-        now: i64,
-    ) -> StoreResult<Option<ListenAlertRecord>> {
+    pub async fn insert_listen_alert(&self, a: &NewAlert<'_>, now: i64) -> StoreResult<Option<ListenAlertRecord>> {
         Ok(sqlx::query_as(
             "INSERT INTO listen_alerts (workspace_id, query_id, rule, severity, bucket_start, detail, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (query_id, rule, bucket_start) DO NOTHING \
              RETURNING id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at",
         )
-        .bind(ws.0)
-        .bind(query_id)
-        .bind(rule)
-        .bind(severity)
-        .bind(bucket_start)
-        .bind(detail)
+        .bind(a.workspace.0)
+        .bind(a.query_id)
+        .bind(a.rule)
+        .bind(a.severity)
+        .bind(a.bucket_start)
+        .bind(a.detail)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)

@@ -9,7 +9,7 @@ use relais_domain::ids::WorkspaceId;
 use relais_listen::spike::{
     AlertState, Bucket, Detector, DetectorConfig, LastAlert, Resolution, Rule, Sensitivity, Severity,
 };
-use relais_store::listen::{BUCKET_MS, ListenQueryRecord};
+use relais_store::listen::{BUCKET_MS, ListenQueryRecord, NewAlert};
 
 /// Buckets of the series kept in an alert's detail, up to the one that fired.
 const SERIES_IN_ALERT: usize = 48;
@@ -130,11 +130,16 @@ impl SpikeWatch {
             let detail = serde_json::json!({"resolution": resolution_name, "alert": alert, "series": series});
             let ws = WorkspaceId(q.workspace_id);
             let (rule, severity) = (rule_name(alert.rule), severity_name(alert.severity));
-            let stored = self
-                .app
-                .store
-                .insert_listen_alert(ws, q.id, rule, severity, alert.bucket_start_ms, &detail.to_string(), now)
-                .await?;
+            let detail = detail.to_string();
+            let new = NewAlert {
+                workspace: ws,
+                query_id: q.id,
+                rule,
+                severity,
+                bucket_start: alert.bucket_start_ms,
+                detail: &detail,
+            };
+            let stored = self.app.store.insert_listen_alert(&new, now).await?;
             let Some(stored) = stored else { continue };
             raised += 1;
             let (observed, expected) = match alert.rule {
