@@ -114,39 +114,44 @@ impl Stories {
             return Assignment { story, count: 1, new: true };
         }
         let exact = hash_str(&normalised);
-        let found = self.exact.get(&exact).copied().or_else(|| self.similar(&normalised));
-        let assignment = match found {
+        let assignment = match self.exact.get(&exact).copied() {
             Some(id) => self.touch(id),
-            None => self.create(&normalised, exact),
+            None => {
+                let shingles = shingles(&normalised);
+                let bands = band_keys(&minhash(&shingles));
+                match self.similar(&shingles, &bands) {
+                    Some(id) => self.touch(id),
+                    None => self.create(shingles, bands, exact),
+                }
+            }
         };
         self.normalised = normalised;
         assignment
     }
 
-    fn similar(&self, normalised: &str) -> Option<u64> {
-        let shingles = shingles(normalised);
-        let bands = band_keys(&minhash(&shingles));
-        let mut best: Option<(f64, u64)> = None;
+    fn similar(&self, shingles: &[u32], bands: &[u64; BANDS]) -> Option<u64> {
         // Work per post is bounded: the most recent stories of each band first, each compared
         // once, at most MAX_COMPARED in all (crowded buckets are templates of one message).
         let mut compared: Vec<u64> = Vec::with_capacity(MAX_COMPARED);
         for (band, key) in bands.iter().enumerate() {
             for &id in self.bands[band].get(key).into_iter().flatten().rev() {
                 if compared.len() >= MAX_COMPARED {
-                    return best.map(|(_, id)| id);
+                    return None;
                 }
                 if compared.contains(&id) {
                     continue;
                 }
                 compared.push(id);
                 let Some(story) = self.stories.get(&id) else { continue };
-                let j = jaccard(&shingles, &story.shingles);
-                if j >= self.config.threshold && best.is_none_or(|(b, _)| j > b) {
-                    best = Some((j, id));
+                let j = jaccard(shingles, &story.shingles);
+                if j >= self.config.threshold {
+                    // The most recent story similar enough is the post's story (most recent
+                    // first: a crowded bucket stops at its first match).
+                    return Some(id);
                 }
             }
         }
-        best.map(|(_, id)| id)
+        None
     }
 
     fn touch(&mut self, id: u64) -> Assignment {
@@ -160,11 +165,9 @@ impl Stories {
         Assignment { story: id, count, new: false }
     }
 
-    fn create(&mut self, normalised: &str, exact: u64) -> Assignment {
+    fn create(&mut self, shingles: Vec<u32>, bands: [u64; BANDS], exact: u64) -> Assignment {
         let id = self.next_id;
         self.next_id += 1;
-        let shingles = shingles(normalised);
-        let bands = band_keys(&minhash(&shingles));
         for (band, key) in bands.iter().enumerate() {
             let bucket = self.bands[band].entry(*key).or_default();
             if bucket.len() >= MAX_BUCKET {
