@@ -8,7 +8,7 @@
 //! 0.12), and a candidate is confirmed only if the Jaccard similarity of the shingle sets is at least
 //! [`StoriesConfig::threshold`] (0.7 by default, the reference's measured setting).
 //!
-//! Work per post is bounded: a post is compared with at most 64 stories, the most recent of its
+//! Work per post is bounded: a post is compared with at most 16 stories, the most recent of its
 //! LSH buckets first, and a bucket keeps its 256 most recent stories (when thousands of posts
 //! share a template, a copy may then start a new story rather than cost thousands of comparisons).
 //! Memory is bounded: at most [`StoriesConfig::capacity`] stories are kept; when full, the story
@@ -28,7 +28,7 @@ const ROWS: usize = 4;
 /// LSH bands.
 const BANDS: usize = HASHES / ROWS;
 /// Stories compared with a post at most (bounds the work per post when many posts look alike).
-const MAX_COMPARED: usize = 64;
+const MAX_COMPARED: usize = 16;
 /// Stories kept per LSH bucket at most (the most recent).
 const MAX_BUCKET: usize = 256;
 
