@@ -220,6 +220,7 @@ const QUERY_COLUMNS: &str =
     "id, workspace_id, name, query, sensitivity, min_volume, created_by, created_at, updated_at";
 const MENTION_COLUMNS: &str = "m.id, m.workspace_id, m.source, m.external_id, m.url, m.author, m.title, m.text, m.lang, \
      m.sentiment, m.sentiment_label, m.story_id, m.published_at, m.received_at";
+const ALERT_COLUMNS: &str = "id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at";
 const SOURCE_COLUMNS: &str =
     "id, workspace_id, kind, target, state, enabled, next_poll_at, last_ok_at, last_error, created_at";
 /// Mentions per INSERT statement (14 values each: well under SQLite's 32,766 and PostgreSQL's
@@ -564,11 +565,8 @@ impl Store {
 
     /// Number of mentions stored in a workspace.
     pub async fn mention_count(&self, ws: WorkspaceId) -> StoreResult<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE workspace_id = $1")
-            .bind(ws.0)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n)
+        // Ids start at 1.
+        self.mention_count_after(ws, 0).await
     }
 
     /// Mentions of a workspace with an id above `after` (stored, not yet indexed).
@@ -598,11 +596,11 @@ impl Store {
     /// Stores an alert unless the same query, rule and bucket already raised one; returns it when
     /// it is new.
     pub async fn insert_listen_alert(&self, a: &NewAlert<'_>, now: i64) -> StoreResult<Option<ListenAlertRecord>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO listen_alerts (workspace_id, query_id, rule, severity, bucket_start, detail, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (query_id, rule, bucket_start) DO NOTHING \
-             RETURNING id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at",
-        )
+             RETURNING {ALERT_COLUMNS}"
+        )))
         .bind(a.workspace.0)
         .bind(a.query_id)
         .bind(a.rule)
@@ -621,10 +619,10 @@ impl Store {
         query_id: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<ListenAlertRecord>> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at FROM listen_alerts \
-             WHERE workspace_id = $1 AND ($2 = 0 OR query_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ALERT_COLUMNS} FROM listen_alerts WHERE workspace_id = $1 AND ($2 = 0 OR query_id = $2) \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        )))
         .bind(ws.0)
         .bind(query_id.unwrap_or(0))
         .bind(limit)
@@ -634,10 +632,10 @@ impl Store {
 
     /// The latest alert of a query by a rule.
     pub async fn last_listen_alert(&self, query_id: i64, rule: &str) -> StoreResult<Option<ListenAlertRecord>> {
-        Ok(sqlx::query_as(
-            "SELECT id, workspace_id, query_id, rule, severity, bucket_start, detail, created_at FROM listen_alerts \
-             WHERE query_id = $1 AND rule = $2 ORDER BY bucket_start DESC LIMIT 1",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ALERT_COLUMNS} FROM listen_alerts WHERE query_id = $1 AND rule = $2 \
+             ORDER BY bucket_start DESC LIMIT 1"
+        )))
         .bind(query_id)
         .bind(rule)
         .fetch_optional(&self.pool)

@@ -122,22 +122,14 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
                     })
                     .collect();
                 sent += n;
-                let r = app.listen_posts(ws, posts).await?;
-                report.received += r.received;
-                report.stored += r.stored;
-                report.duplicates += r.duplicates;
-                report.unmatched += r.unmatched;
+                report.add(&app.listen_posts(ws, posts).await?);
             }
             anyhow::Ok(report)
         }));
     }
     let mut total = relais_app::listening::pipeline::IngestReport::default();
     for t in tasks {
-        let r = t.await??;
-        total.received += r.received;
-        total.stored += r.stored;
-        total.duplicates += r.duplicates;
-        total.unmatched += r.unmatched;
+        total.add(&t.await??);
     }
     let elapsed = started.elapsed();
     running.store(false, Ordering::Relaxed);

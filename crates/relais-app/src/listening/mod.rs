@@ -393,6 +393,15 @@ impl App {
         Ok(compiled)
     }
 
+    /// The workspace's offset from UTC at `at_ms`, in minutes (its time zone; UTC when unknown):
+    /// where its days and hours of the week start.
+    pub async fn workspace_utc_offset_minutes(&self, ws: WorkspaceId, at_ms: i64) -> AppResult<i32> {
+        let w = self.store.workspace(ws).await?;
+        let tz = jiff::tz::TimeZone::get(&w.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let at = jiff::Timestamp::from_millisecond(at_ms).unwrap_or_else(|_| self.now());
+        Ok(tz.to_offset(at).seconds() / 60)
+    }
+
     /// The pipeline, started on first use.
     fn pipeline(&self) -> &Pipeline {
         self.listening
@@ -671,7 +680,8 @@ impl App {
             let mut f = filter.clone();
             let mut left = limit.clamp(1, 1_000_000);
             while left > 0 {
-                let page = self.store.mentions(ws, &f, left.min(1000)).await?;
+                let asked = left.min(1000);
+                let page = self.store.mentions(ws, &f, asked).await?;
                 let Some(last) = page.last() else { break };
                 f.after = Some((last.published_at, last.id));
                 left -= page.len() as i64;
@@ -697,7 +707,7 @@ impl App {
                     w.write_record(record.iter().map(|c| defuse_formula(c).into_owned()))
                         .map_err(AppError::internal)?;
                 }
-                if (page.len() as i64) < 1000.min(left + page.len() as i64) {
+                if (page.len() as i64) < asked {
                     break;
                 }
             }

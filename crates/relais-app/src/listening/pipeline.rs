@@ -17,7 +17,7 @@
 //! oldest).
 //!
 //! Search indexing is not in this path: the index follows the mention table by id (see
-//! `Listening::index_pending`), so it can always be rebuilt and never holds a submitter up.
+//! `App::index_pending`), so it can always be rebuilt and never holds a submitter up.
 
 use super::{Compiled, PostPrepared};
 use relais_domain::listen::IncomingPost;
@@ -65,7 +65,8 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
-    fn add(&mut self, other: &IngestReport) {
+    /// Adds another submission's counts to these.
+    pub fn add(&mut self, other: &IngestReport) {
         self.received += other.received;
         self.stored += other.stored;
         self.duplicates += other.duplicates;

@@ -201,11 +201,7 @@ impl App {
         };
         request.day_offset_minutes = match input.day_offset_minutes {
             Some(m) => m,
-            None => {
-                let w = self.store.workspace(ws).await?;
-                let tz = jiff::tz::TimeZone::get(&w.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-                tz.to_offset(self.now()).seconds() / 60
-            }
+            None => self.workspace_utc_offset_minutes(ws, self.now_ms()).await?,
         };
         let results = tokio::task::spawn_blocking(move || index.search(ws.0, &request))
             .await

@@ -275,59 +275,53 @@ impl SourcePoller {
         let now = self.app.now_ms();
         let mut stored: Stored = serde_json::from_str(&source.state).map_err(AppError::internal)?;
         let http = &self.app.http;
-        let (posts, schedule) = match (&stored.spec, &mut stored.feed, &mut stored.timeline) {
-            (SourceSpec::Rss { url, .. }, Some(state), _) => {
-                let posts = poll_feed(http, url, state, now).await.unwrap_or_default();
-                (posts, state.schedule.clone())
-            }
-            (SourceSpec::MastodonTag { instance, tag, .. }, _, Some(state)) => {
-                let timeline = Timeline::hashtag(tag).map_err(|e| AppError::internal(e.to_string()))?;
-                let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
-                (posts, state.schedule.clone())
-            }
-            (SourceSpec::MastodonPublic { instance, local, .. }, _, Some(state)) => {
-                let timeline = Timeline::Public { local: *local, remote: false };
-                let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
-                (posts, state.schedule.clone())
-            }
-            (SourceSpec::BlueskyStream { url }, ..) => {
-                let state = stored.stream.get_or_insert_with(|| StreamState {
-                    schedule: PollSchedule::new(STREAM_INTERVAL_SECS, STREAM_INTERVAL_SECS),
-                    cursor: None,
-                });
-                let open = self.streams.lock().await.remove(&source.id);
-                let (posts, stream) = read_stream(http, url, open, state, now).await;
-                if let Some(stream) = stream {
-                    self.streams.lock().await.insert(source.id, stream);
+        let (posts, schedule) =
+            match (&stored.spec, &mut stored.feed, &mut stored.timeline, &mut stored.stream, &mut stored.search) {
+                (SourceSpec::Rss { url, .. }, Some(state), ..) => {
+                    let posts = poll_feed(http, url, state, now).await.unwrap_or_default();
+                    (posts, state.schedule.clone())
                 }
-                (posts, state.schedule.clone())
-            }
-            (SourceSpec::BlueskySearch { appview, query, .. }, ..) => {
-                let state = stored
-                    .search
-                    .get_or_insert_with(|| SearchState { schedule: PollSchedule::new(120, 30), since_ms: None });
-                let since = state.since_ms.unwrap_or(now - 86_400_000);
-                let found = match BlueskySearch::new(http.clone(), appview) {
-                    Ok(client) => client.all_since(query, since, 4, now).await.map_err(|e| e.message(appview)),
-                    Err(e) => Err(e.message(appview)),
-                };
-                let posts = match found {
-                    Ok(page) => {
-                        // The next search starts a little before the newest post seen (late indexing).
-                        let newest = page.posts.iter().filter_map(|p| p.published_at).max();
-                        state.since_ms = Some(newest.map_or(since, |n| n - 600_000).max(since));
-                        state.schedule.succeeded(now, None);
-                        page.posts
+                (SourceSpec::MastodonTag { instance, tag, .. }, _, Some(state), ..) => {
+                    let timeline = Timeline::hashtag(tag).map_err(|e| AppError::internal(e.to_string()))?;
+                    let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
+                    (posts, state.schedule.clone())
+                }
+                (SourceSpec::MastodonPublic { instance, local, .. }, _, Some(state), ..) => {
+                    let timeline = Timeline::Public { local: *local, remote: false };
+                    let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
+                    (posts, state.schedule.clone())
+                }
+                (SourceSpec::BlueskyStream { url }, _, _, Some(state), _) => {
+                    let open = self.streams.lock().await.remove(&source.id);
+                    let (posts, stream) = read_stream(http, url, open, state, now).await;
+                    if let Some(stream) = stream {
+                        self.streams.lock().await.insert(source.id, stream);
                     }
-                    Err(message) => {
-                        state.schedule.failed(now, message, None);
-                        Vec::new()
-                    }
-                };
-                (posts, state.schedule.clone())
-            }
-            _ => return Err(AppError::internal("a listening source's state does not fit its kind")),
-        };
+                    (posts, state.schedule.clone())
+                }
+                (SourceSpec::BlueskySearch { appview, query, .. }, _, _, _, Some(state)) => {
+                    let since = state.since_ms.unwrap_or(now - 86_400_000);
+                    let found = match BlueskySearch::new(http.clone(), appview) {
+                        Ok(client) => client.all_since(query, since, 4, now).await.map_err(|e| e.message(appview)),
+                        Err(e) => Err(e.message(appview)),
+                    };
+                    let posts = match found {
+                        Ok(page) => {
+                            // The next search starts a little before the newest post seen (late indexing).
+                            let newest = page.posts.iter().filter_map(|p| p.published_at).max();
+                            state.since_ms = Some(newest.map_or(since, |n| n - 600_000).max(since));
+                            state.schedule.succeeded(now, None);
+                            page.posts
+                        }
+                        Err(message) => {
+                            state.schedule.failed(now, message, None);
+                            Vec::new()
+                        }
+                    };
+                    (posts, state.schedule.clone())
+                }
+                _ => return Err(AppError::internal("a listening source's state does not fit its kind")),
+            };
         let posts = accept(posts, now);
         if !posts.is_empty() {
             self.app.listen_posts(WorkspaceId(source.workspace_id), posts).await?;

@@ -59,7 +59,7 @@ impl SpikeWatch {
             let offset = match offsets.get(&q.workspace_id) {
                 Some(o) => *o,
                 None => {
-                    let o = self.utc_offset_minutes(WorkspaceId(q.workspace_id), now).await;
+                    let o = self.app.workspace_utc_offset_minutes(WorkspaceId(q.workspace_id), now).await.unwrap_or(0);
                     offsets.insert(q.workspace_id, o);
                     o
                 }
@@ -74,14 +74,6 @@ impl SpikeWatch {
         Ok(raised)
     }
 
-    async fn utc_offset_minutes(&self, ws: WorkspaceId, now: i64) -> i32 {
-        let Ok(w) = self.app.store.workspace(ws).await else { return 0 };
-        let (Ok(tz), Ok(at)) = (jiff::tz::TimeZone::get(&w.timezone), jiff::Timestamp::from_millisecond(now)) else {
-            return 0;
-        };
-        tz.to_offset(at).seconds() / 60
-    }
-
     async fn assess(&self, q: &ListenQueryRecord, resolution: Resolution, offset: i32, now: i64) -> AppResult<usize> {
         let Some(sensitivity) = sensitivity(&q.sensitivity) else { return Ok(0) };
         let mut config = DetectorConfig::new(resolution).with_sensitivity(sensitivity);
@@ -93,19 +85,15 @@ impl SpikeWatch {
         let current = resolution.bucket_start(now, offset) - width;
         let from = (current - detector.history_needed_ms()).div_euclid(BUCKET_MS) * BUCKET_MS;
         let points = self.app.store.listen_series(q.id, from, current + width).await?;
-        let mut buckets: Vec<Bucket> = Vec::with_capacity(((current + width - from) / width) as usize + 1);
-        let mut start = resolution.bucket_start(from, offset);
-        while start <= current {
-            buckets.push(Bucket { start_ms: start, count: 0, negative: 0 });
-            start += width;
-        }
-        for p in &points {
-            let i = (resolution.bucket_start(p.bucket_start, offset) - buckets[0].start_ms) / width;
-            if let Some(b) = usize::try_from(i).ok().and_then(|i| buckets.get_mut(i)) {
-                b.count = b.count.saturating_add(u32::try_from(p.volume).unwrap_or(u32::MAX));
-                b.negative = b.negative.saturating_add(u32::try_from(p.negative).unwrap_or(u32::MAX));
-            }
-        }
+        let first = resolution.bucket_start(from, offset);
+        let buckets: Vec<Bucket> = super::fill_series(&points, first, current + width, width)
+            .into_iter()
+            .map(|p| Bucket {
+                start_ms: p.bucket_start,
+                count: u32::try_from(p.volume).unwrap_or(u32::MAX),
+                negative: u32::try_from(p.negative).unwrap_or(u32::MAX),
+            })
+            .collect();
         let Some((current_bucket, history)) = buckets.split_last() else { return Ok(0) };
         let mut state = AlertState::default();
         for rule in [Rule::Volume, Rule::NegativeShare] {
