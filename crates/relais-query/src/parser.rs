@@ -5,7 +5,7 @@
 use crate::ast::{FilterKind, Node, TextField};
 use crate::error::{ErrorCode, QueryError};
 use crate::lexer::{Lexed, Tok, lex, nothing_after};
-use crate::text::{fold, tokenize};
+use crate::text::{fold_into, tokenize};
 use relais_domain::Msg;
 
 /// Most characters in a query.
@@ -269,25 +269,31 @@ fn to_title(node: &mut Node) -> bool {
 
 /// The folded, checked value of a filter, or `None` if invalid.
 pub(crate) fn filter_value(kind: FilterKind, raw: &str) -> Option<String> {
-    let v = fold(raw.trim());
+    filter_value_in(kind, raw, &mut String::new()).map(str::to_owned)
+}
+
+/// [`filter_value`] folding into `buf` (reused by callers that normalise many values).
+pub(crate) fn filter_value_in<'b>(kind: FilterKind, raw: &str, buf: &'b mut String) -> Option<&'b str> {
+    buf.clear();
+    fold_into(raw.trim(), buf);
+    let v = buf.as_str();
     let ok_chars = |v: &str, extra: &str| v.chars().all(|c| c.is_alphanumeric() || extra.contains(c));
     let v = match kind {
         FilterKind::Lang => {
-            let primary = v.split(['-', '_']).next().unwrap_or_default().to_owned();
-            let len = primary.len();
-            (primary.bytes().all(|b| b.is_ascii_lowercase()) && (2..=3).contains(&len)).then_some(primary)?
+            let primary = v.split(['-', '_']).next().unwrap_or_default();
+            (primary.bytes().all(|b| b.is_ascii_lowercase()) && (2..=3).contains(&primary.len())).then_some(primary)?
         }
         FilterKind::Author => {
-            let h = v.strip_prefix('@').unwrap_or(&v).to_owned();
-            ok_chars(&h, "._-@").then_some(h)?
+            let h = v.strip_prefix('@').unwrap_or(v);
+            ok_chars(h, "._-@").then_some(h)?
         }
         FilterKind::Domain => {
-            let d = v.split_once("://").map_or(v.as_str(), |(_, rest)| rest);
+            let d = v.split_once("://").map_or(v, |(_, rest)| rest);
             let d = d.split('/').next().unwrap_or_default();
-            let d = d.strip_prefix("www.").unwrap_or(d).trim_end_matches('.').to_owned();
-            ok_chars(&d, ".-").then_some(d)?
+            let d = d.strip_prefix("www.").unwrap_or(d).trim_end_matches('.');
+            ok_chars(d, ".-").then_some(d)?
         }
-        FilterKind::Source => ok_chars(&v, "_-").then_some(v)?,
+        FilterKind::Source => ok_chars(v, "_-").then_some(v)?,
     };
     (!v.is_empty()).then_some(v)
 }

@@ -12,8 +12,9 @@
 //!   mentions). Hashtags also take `_`; handles take `_ . -` between word characters
 //!   (`@alice.bsky.social`), and a Mastodon `@user@instance` gives the token `@user`.
 //!
-//! ASCII is the fast path: one byte at a time, no decoding; the tokeniser writes every token into
-//! one reusable buffer ([`Tokens`]), so tokenising a post allocates nothing once warm.
+//! ASCII is the fast path: one byte at a time, no decoding, and a lower-case ASCII token is handed
+//! out as a slice of the text ([`for_each_token`]); other tokens are folded into one reusable
+//! buffer, so tokenising a post allocates nothing once warm.
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
@@ -22,6 +23,7 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 pub struct Tokens {
     buf: String,
     ends: Vec<u32>,
+    scratch: String,
 }
 
 impl Tokens {
@@ -34,7 +36,11 @@ impl Tokens {
     pub fn tokenize(&mut self, text: &str) {
         self.buf.clear();
         self.ends.clear();
-        Scanner { bytes: text.as_bytes(), text, at: 0, out: self }.run();
+        let (buf, ends) = (&mut self.buf, &mut self.ends);
+        for_each_token(text, &mut self.scratch, |t| {
+            buf.push_str(t);
+            ends.push(buf.len() as u32);
+        });
     }
 
     /// How many tokens.
@@ -63,10 +69,14 @@ impl Tokens {
             s
         })
     }
+}
 
-    fn end_token(&mut self) {
-        self.ends.push(self.buf.len() as u32);
-    }
+/// Calls `f` with each token of `text` in order (see the module doc): the fastest way to read a
+/// post's tokens. A token already in folded form (lower-case ASCII, the common case) is a slice of
+/// `text`; any other is folded into `scratch` (reused, so nothing is allocated once warm).
+#[inline(always)]
+pub fn for_each_token(text: &str, scratch: &mut String, f: impl FnMut(&str)) {
+    Scanner { bytes: text.as_bytes(), text, at: 0, buf: scratch, f }.run();
 }
 
 /// Tokenises `text` into owned tokens (convenient for queries and tests; posts use [`Tokens`]).
@@ -80,39 +90,53 @@ pub fn tokenize(text: &str) -> Vec<String> {
 /// field values (`author:`, `site:`…) and metadata.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        fold_char(c, &mut out);
-    }
+    fold_into(text, &mut out);
     out
+}
+
+/// [`fold`], appending to `out`.
+pub fn fold_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        fold_char(c, out);
+    }
 }
 
 /// Whether `c` belongs to a token.
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()
+    } else if matches!(c as u32, 0x2000..=0x206F | 0x1F300..=0x1FAFF) {
+        // General punctuation (`’`, `…`, `«`, spaces) and emoji: frequent in posts, never letters.
+        false
     } else {
         latin(c).is_some() || c.is_alphanumeric() || is_combining_mark(c)
     }
 }
 
-/// The folded ASCII letter of an accented Latin letter of U+00C0..U+017F (`é` → `e`), from a
-/// table built once: the fast path for French.
+/// The folded ASCII letter of each character of U+00C0..U+017F (`é` → `e`), 0 where folding
+/// does not give one ASCII letter (`æ`, `×`): the fast path for French. A test checks it against
+/// the full folding.
+static LATIN: &[u8; 0xC0] = b"aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0\0aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0y\
+aaaaaaccccccccdd\0\0eeeeeeeeeegggggggghh\0\0iiiiiiiii\0\0\0jjkk\0llllllll\0\0nnnnnn\0\0\0oooooo\0\0rrrrrrsssssssstttt\0\0\
+uuuuuuuuuuuuwwyyyzzzzzzs";
+
+/// The folded ASCII letter of an accented Latin letter of U+00C0..U+017F, if it folds to one.
+#[inline]
 fn latin(c: char) -> Option<u8> {
-    static TABLE: std::sync::OnceLock<[u8; 0xC0]> = std::sync::OnceLock::new();
     let i = (c as u32).checked_sub(0xC0).filter(|i| *i < 0xC0)?;
-    let table = TABLE.get_or_init(|| {
-        let mut t = [0u8; 0xC0];
-        for (i, slot) in t.iter_mut().enumerate() {
-            let Some(c) = char::from_u32(0xC0 + i as u32) else { continue };
-            let mut folded = String::new();
-            fold_slow(c, &mut folded);
-            if let [b] = folded.as_bytes() {
-                *slot = *b;
-            }
-        }
-        t
-    });
-    Some(table[i as usize]).filter(|b| *b != 0)
+    Some(LATIN[i as usize]).filter(|b| *b != 0)
+}
+
+/// The folded letter of the two-byte character starting at `b[at]`, when it is an accented Latin
+/// letter that folds to one ASCII letter.
+#[inline]
+fn latin_at(b: &[u8], at: usize) -> Option<u8> {
+    let (lead, next) = (*b.get(at)?, *b.get(at + 1)?);
+    if !(0xC3..=0xC5).contains(&lead) || next & 0xC0 != 0x80 {
+        return None;
+    }
+    let cp = (u32::from(lead & 0x1F) << 6) | u32::from(next & 0x3F);
+    cp.checked_sub(0xC0).map(|i| LATIN[i as usize]).filter(|l| *l != 0)
 }
 
 /// Appends the folded form of `c` to `out` (nothing for a combining mark).
@@ -170,14 +194,37 @@ static CLASS: [u8; 256] = {
     t
 };
 
-struct Scanner<'a> {
+/// How many of the first bytes of `chunk` (8 bytes) are ASCII letters or digits, and whether one
+/// of those is upper-case: a few word operations (SWAR), no branch per byte.
+#[inline]
+fn alnum_run(chunk: &[u8]) -> (usize, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(w);
+    let t = x & !HIGH;
+    // Per byte, the high bit of `t + (0x80 - lo)` is set when `t >= lo` (no carry between bytes).
+    let at_least = |lo: u64| t + (0x80 - lo) * ONES;
+    let lower = at_least(0x61) & !at_least(0x7B);
+    let digit = at_least(0x30) & !at_least(0x3A);
+    let upper = at_least(0x41) & !at_least(0x5B);
+    let alnum = (lower | digit | upper) & !x & HIGH;
+    let run = ((!alnum & HIGH).trailing_zeros() / 8) as usize;
+    let in_run = if run == 8 { u64::MAX } else { (1u64 << (run * 8)) - 1 };
+    (run, upper & HIGH & in_run != 0)
+}
+
+struct Scanner<'a, F> {
     bytes: &'a [u8],
     text: &'a str,
     at: usize,
-    out: &'a mut Tokens,
+    buf: &'a mut String,
+    f: F,
 }
 
-impl Scanner<'_> {
+impl<F: FnMut(&str)> Scanner<'_, F> {
+    #[inline(always)]
     fn run(&mut self) {
         // Whether the previous character allows a sigil (`#`, `@`) to start a tag or mention.
         let mut sigil_ok = true;
@@ -189,22 +236,25 @@ impl Scanner<'_> {
                 self.at += 1;
                 sigil_ok = true;
             } else if class <= UPPER {
-                self.word(false, false);
+                self.word(self.at, false, false);
                 sigil_ok = false;
             } else if b < 0x80 {
                 if (b == b'#' || b == b'@') && sigil_ok && self.word_starts_at(self.at + 1) {
-                    self.out.buf.push(b as char);
+                    let start = self.at;
                     self.at += 1;
-                    self.word(b == b'#', b == b'@');
+                    self.word(start, b == b'#', b == b'@');
                     sigil_ok = false;
                 } else {
                     sigil_ok = !matches!(b, b'/' | b'.' | b'&' | b':' | b'#' | b'@' | b'_' | b'-');
                     self.at += 1;
                 }
+            } else if latin_at(self.bytes, self.at).is_some() {
+                self.word(self.at, false, false);
+                sigil_ok = false;
             } else {
                 let c = self.char_at(self.at);
                 if is_word_char(c) {
-                    self.word(false, false);
+                    self.word(self.at, false, false);
                     sigil_ok = false;
                 } else {
                     sigil_ok = true;
@@ -226,8 +276,82 @@ impl Scanner<'_> {
         }
     }
 
-    /// Reads one token's characters from `self.at`, folding them into the buffer.
-    fn word(&mut self, tag: bool, mention: bool) {
+    /// Reads one token from `self.at` (its sigil, if any, at `start`) and hands it to `f`.
+    #[inline(always)]
+    fn word(&mut self, start: usize, tag: bool, mention: bool) {
+        // Fast path: a run of ASCII letters and digits that ends the token is its own folded form
+        // (once lower-cased).
+        let (mut end, mut upper) = (self.at, false);
+        // Eight bytes at a time while they are all ASCII letters or digits, then the rest.
+        while let Some(chunk) = self.bytes.get(end..end + 8) {
+            let (run, up) = alnum_run(chunk);
+            upper |= up;
+            end += run;
+            if run < 8 {
+                break;
+            }
+        }
+        while let Some(&c) = self.bytes.get(end) {
+            match CLASS[c as usize] {
+                LOWER => {}
+                UPPER => upper = true,
+                _ => break,
+            }
+            end += 1;
+        }
+        let continues = match self.bytes.get(end) {
+            None => false,
+            Some(&b) if b >= 0x80 => true,
+            Some(&b) => (tag && b == b'_') || (mention && matches!(b, b'_' | b'.' | b'-')),
+        };
+        if !continues && end > self.at {
+            self.at = end;
+            let token = &self.text[start..end];
+            if upper {
+                self.buf.clear();
+                self.buf.push_str(token);
+                self.buf.make_ascii_lowercase();
+                (self.f)(self.buf);
+            } else {
+                (self.f)(token);
+            }
+        } else {
+            self.slow_word(start, tag, mention);
+        }
+        if mention && self.bytes.get(self.at) == Some(&b'@') {
+            self.skip_instance();
+        }
+    }
+
+    /// [`Self::word`] for a token that is not all ASCII letters and digits.
+    #[inline(never)]
+    fn slow_word(&mut self, start: usize, tag: bool, mention: bool) {
+        self.buf.clear();
+        self.buf.push_str(&self.text[start..self.at]);
+        self.fold_word(tag, mention);
+        (self.f)(self.buf);
+    }
+
+    /// After a mention, at `@`: skips the instance of `@user@instance`, which belongs to the
+    /// mention and is not a token.
+    #[inline(never)]
+    fn skip_instance(&mut self) {
+        if self.word_starts_at(self.at + 1) {
+            self.at += 1;
+            while let Some(&b) = self.bytes.get(self.at) {
+                let c = if b < 0x80 { b as char } else { self.char_at(self.at) };
+                if is_word_char(c) || (matches!(c, '.' | '-' | '_') && self.word_starts_at(self.at + 1)) {
+                    self.at += c.len_utf8();
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The general case of [`Self::word`]: reads the token's characters from `self.at`, folding
+    /// them into the buffer.
+    fn fold_word(&mut self, tag: bool, mention: bool) {
         while let Some(&b) = self.bytes.get(self.at) {
             if CLASS[b as usize] <= UPPER {
                 // ASCII run: copy it whole, then lower-case it in place if needed.
@@ -240,37 +364,27 @@ impl Scanner<'_> {
                     }
                     end += 1;
                 }
-                let from = self.out.buf.len();
-                self.out.buf.push_str(&self.text[self.at..end]);
+                let from = self.buf.len();
+                self.buf.push_str(&self.text[self.at..end]);
                 if upper {
-                    self.out.buf[from..].make_ascii_lowercase();
+                    self.buf[from..].make_ascii_lowercase();
                 }
                 self.at = end;
+            } else if let Some(l) = latin_at(self.bytes, self.at) {
+                self.buf.push(l as char);
+                self.at += 2;
             } else if b >= 0x80 {
                 let c = self.char_at(self.at);
                 if !is_word_char(c) {
                     break;
                 }
-                fold_char(c, &mut self.out.buf);
+                fold_char(c, self.buf);
                 self.at += c.len_utf8();
             } else if self.joins(b, tag, mention) {
-                self.out.buf.push(b as char);
+                self.buf.push(b as char);
                 self.at += 1;
             } else {
                 break;
-            }
-        }
-        self.out.end_token();
-        if mention && self.bytes.get(self.at) == Some(&b'@') && self.word_starts_at(self.at + 1) {
-            // `@user@instance`: the instance belongs to the mention, it is not a token.
-            self.at += 1;
-            while let Some(&b) = self.bytes.get(self.at) {
-                let c = if b < 0x80 { b as char } else { self.char_at(self.at) };
-                if is_word_char(c) || (matches!(c, '.' | '-' | '_') && self.word_starts_at(self.at + 1)) {
-                    self.at += c.len_utf8();
-                } else {
-                    break;
-                }
             }
         }
     }
@@ -312,11 +426,47 @@ mod tests {
     #[test]
     fn latin_fast_path_agrees_with_full_folding() {
         for c in (0xC0..0x180).filter_map(char::from_u32) {
-            let (mut fast, mut slow) = (String::new(), String::new());
-            fold_char(c, &mut fast);
+            let mut slow = String::new();
             fold_slow(c, &mut slow);
+            let one = match slow.as_bytes() {
+                [b] if b.is_ascii_alphanumeric() => Some(*b),
+                _ => None,
+            };
+            assert_eq!(latin(c), one, "{c}");
+            let mut utf8 = [0; 4];
+            assert_eq!(latin_at(c.encode_utf8(&mut utf8).as_bytes(), 0), one, "{c}");
+            let mut fast = String::new();
+            fold_char(c, &mut fast);
             assert_eq!(fast, slow, "{c}");
             assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c}");
+        }
+    }
+
+    #[test]
+    fn eight_bytes_at_a_time_agrees_with_one_at_a_time() {
+        let alphabet = b"aAzZ09/:@[`{\x7f\x80\xff _-.#Ee";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut chunk = [0u8; 8];
+            for b in &mut chunk {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = alphabet[(state % alphabet.len() as u64) as usize];
+            }
+            let run = chunk.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            let upper = chunk[..run].iter().any(u8::is_ascii_uppercase);
+            assert_eq!(alnum_run(&chunk), (run, upper), "{chunk:?}");
+        }
+        for b in 0..=255u8 {
+            assert_eq!(alnum_run(&[b; 8]).0, if b.is_ascii_alphanumeric() { 8 } else { 0 }, "{b}");
+        }
+    }
+
+    #[test]
+    fn punctuation_and_emoji_shortcut_agrees_with_unicode() {
+        for c in (0x2000..=0x206F).chain(0x1F300..=0x1FAFF).filter_map(char::from_u32) {
+            assert!(!(c.is_alphanumeric() || is_combining_mark(c)), "{c:?}");
         }
     }
 

@@ -2,10 +2,15 @@
 //!
 //! ```text
 //! submit ──(semaphore: at most `capacity` posts in flight)──▶ jobs (bounded channel)
-//!   ▶ CPU stage (spawn_blocking per job: language, sentiment, matcher, stories)
+//!   ▶ analysis (one spawn_blocking per job, as many jobs at once as there are cores: language,
+//!     sentiment, matcher, near-duplicate sketch)
+//!   ▶ grouping (in job order, one at a time: each matched post joins or starts a story)
 //!   ▶ prepared (bounded channel) ▶ writer (coalesces jobs into one transaction of up to
 //!     `max_batch` mentions) ▶ each job's submitter is answered
 //! ```
+//!
+//! Analysis is independent from post to post, so it runs in parallel; grouping keeps state per
+//! workspace (the stories), so it runs in order, and is cheap since the sketches are ready.
 //!
 //! **Backpressure, never loss.** A submitter waits for room (permits of a semaphore sized in posts)
 //! before its posts enter the pipeline, so memory is bounded by `capacity` posts whatever the
@@ -20,9 +25,10 @@
 //! `App::index_pending`), so it can always be rebuilt and never holds a submitter up.
 
 use super::{Compiled, PostPrepared};
+use futures_util::StreamExt;
 use relais_domain::listen::IncomingPost;
 use relais_listen::enrich::Enricher;
-use relais_listen::enrich::dedup::{Stories, StoriesConfig};
+use relais_listen::enrich::dedup::{Sketch, Stories, StoriesConfig};
 use relais_store::Store;
 use relais_store::listen::NewMention;
 use std::collections::BTreeMap;
@@ -207,8 +213,16 @@ impl Pipeline {
 
 type StoriesMap = Arc<Mutex<HashMap<i64, Stories>>>;
 
+/// A matched post, analysed, waiting for its story.
+struct Analysed {
+    post: IncomingPost,
+    prepared: PostPrepared,
+    query_ids: Vec<i64>,
+    sketch: Sketch,
+}
+
 async fn cpu_stage(
-    mut jobs: mpsc::Receiver<Job>,
+    jobs: mpsc::Receiver<Job>,
     prepared: mpsc::Sender<Prepared>,
     enricher: Arc<Enricher>,
     config: PipelineConfig,
@@ -217,19 +231,40 @@ async fn cpu_stage(
     let stories: StoriesMap = Arc::default();
     // Story keys are unique across restarts: a random prefix per process, then a counter.
     let nonce: i64 = i64::from(rand::random::<u32>() & 0x7fff_ffff) << 31;
-    while let Some(job) = jobs.recv().await {
-        let (enricher, stories) = (enricher.clone(), stories.clone());
-        let Job { number, workspace, posts, compiled, received_at, _permit, done } = job;
-        let received = posts.len() as u64;
-        let work = tokio::task::spawn_blocking(move || {
-            let mut map = stories.lock().unwrap_or_else(|e| e.into_inner());
-            let grouper = map.entry(workspace).or_insert_with(|| {
-                Stories::new(StoriesConfig { capacity: config.stories_per_workspace, ..StoriesConfig::default() })
-            });
-            prepare(&enricher, &compiled, grouper, nonce, workspace, posts, received_at)
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16);
+    let jobs = futures_util::stream::unfold(jobs, |mut rx| async move { rx.recv().await.map(|job| (job, rx)) });
+    // `buffered` runs up to `parallel` analyses at once and yields them in job order.
+    let analysed = jobs
+        .map(|job| {
+            let enricher = enricher.clone();
+            async move {
+                let Job { number, workspace, posts, compiled, received_at, _permit, done } = job;
+                let received = posts.len() as u64;
+                let work = tokio::task::spawn_blocking(move || analyse(&enricher, &compiled, posts)).await;
+                (number, workspace, received, received_at, _permit, done, work)
+            }
         })
-        .await;
-        let item = match work {
+        .buffered(parallel);
+    let mut analysed = std::pin::pin!(analysed);
+    while let Some((number, workspace, received, received_at, _permit, done, work)) = analysed.next().await {
+        let grouped = match work {
+            Ok((matched, unmatched)) => {
+                let stories = stories.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut map = stories.lock().unwrap_or_else(|e| e.into_inner());
+                    let grouper = map.entry(workspace).or_insert_with(|| {
+                        Stories::new(StoriesConfig {
+                            capacity: config.stories_per_workspace,
+                            ..StoriesConfig::default()
+                        })
+                    });
+                    (group(grouper, nonce, workspace, matched, received_at), unmatched)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        let item = match grouped {
             Ok((rows, unmatched)) => Prepared { number, rows, unmatched, received, _permit, done },
             Err(e) => {
                 counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&number);
@@ -243,34 +278,45 @@ async fn cpu_stage(
     }
 }
 
-/// Enriches and matches a job's posts; returns the mentions to store and how many matched nothing.
-fn prepare(
-    enricher: &Enricher,
-    compiled: &Compiled,
-    stories: &mut Stories,
-    nonce: i64,
-    workspace: i64,
-    posts: Vec<IncomingPost>,
-    received_at: i64,
-) -> (Vec<NewMention>, u64) {
+/// Enriches and matches a job's posts; returns the matched ones (with their sketch) and how many
+/// matched nothing.
+fn analyse(enricher: &Enricher, compiled: &Compiled, posts: Vec<IncomingPost>) -> (Vec<Analysed>, u64) {
     let mut scratch = relais_listen::matcher::Scratch::default();
+    let mut text = String::new();
     let mut hits = Vec::new();
-    let mut rows = Vec::with_capacity(posts.len());
+    let mut matched = Vec::with_capacity(posts.len());
     let mut unmatched = 0;
     for post in posts {
-        let p = PostPrepared::of(&post, enricher);
+        let prepared = PostPrepared::of(&post, enricher);
         hits.clear();
-        compiled.matcher.matches_into(&p.doc(&post), &mut scratch, &mut hits);
-        hits.sort_unstable();
+        compiled.matcher.matches_into(&prepared.doc(&post), &mut scratch, &mut hits);
         if hits.is_empty() {
             unmatched += 1;
             continue;
         }
-        let story = stories.add(&post.text).story as i64;
+        hits.sort_unstable();
         let query_ids = hits.iter().map(|&i| compiled.query_ids[i as usize]).collect();
-        rows.push(p.into_mention(post, workspace, nonce | (story & 0x7fff_ffff), received_at, query_ids));
+        let sketch = Sketch::of(&post.text, &mut text);
+        matched.push(Analysed { post, prepared, query_ids, sketch });
     }
-    (rows, unmatched)
+    (matched, unmatched)
+}
+
+/// Gives each matched post its story, in order; returns the mentions to store.
+fn group(
+    stories: &mut Stories,
+    nonce: i64,
+    workspace: i64,
+    matched: Vec<Analysed>,
+    received_at: i64,
+) -> Vec<NewMention> {
+    matched
+        .into_iter()
+        .map(|a| {
+            let story = stories.add_sketch(a.sketch).story as i64;
+            a.prepared.into_mention(a.post, workspace, nonce | (story & 0x7fff_ffff), received_at, a.query_ids)
+        })
+        .collect()
 }
 
 async fn write_stage(

@@ -2,7 +2,8 @@
 //!
 //! [`Enricher`] is built once (lexicons and tables parsed, a few tens of milliseconds) and shared
 //! between threads; [`Enricher::enrich`] allocates nothing per post once a thread is warm.
-//! [`dedup::Stories`] groups copies of a message; it keeps state, so it is one per stream.
+//! [`dedup::Stories`] groups copies of a message; it keeps state, so it is one per stream (its
+//! [`dedup::Sketch`] of a post can be computed on any thread beforehand).
 
 pub mod dedup;
 pub mod eval;

@@ -1,10 +1,11 @@
 //! The dictionary of every atom (distinct term, prefix, `raw:` pattern or filter value) of every
 //! stored query, and the scan of a post that finds which atoms occur in it, and where.
 
+use super::table::{Table, hash};
 use aho_corasick::AhoCorasick;
-use relais_query::doc::for_each_meta_key;
+use relais_query::doc::for_each_meta_key_in;
 use relais_query::eval::{kind_index, raw_boundary_ok};
-use relais_query::text::Tokens;
+use relais_query::text::for_each_token;
 use relais_query::{Doc, FilterKind, TextField};
 use rustc_hash::FxHashMap;
 
@@ -23,7 +24,7 @@ pub(crate) enum AtomKey {
 /// Exact tokens and prefixes of one text field.
 #[derive(Debug, Default)]
 struct FieldDict {
-    exact: FxHashMap<Box<str>, AtomId>,
+    exact: Table,
     /// Prefixes bucketed by their first three bytes: (start, len) in `prefixes`.
     prefix_buckets: FxHashMap<u32, (u32, u32)>,
     prefixes: Vec<(Box<str>, AtomId)>,
@@ -50,9 +51,9 @@ impl FieldDict {
     }
 
     /// Pushes `(atom, position)` for every atom token `tok` (at `pos`) is or starts with.
-    #[inline]
+    #[inline(always)]
     fn scan(&self, tok: &str, pos: u32, occ: &mut Vec<u64>) {
-        if let Some(&a) = self.exact.get(tok) {
+        if let Some(a) = self.exact.get(tok, hash(tok)) {
             occ.push(pack(a, pos));
         }
         if self.prefixes.is_empty() {
@@ -73,10 +74,8 @@ impl FieldDict {
     }
 
     fn heap_bytes(&self) -> usize {
-        let strings: usize = self.exact.keys().map(|k| k.len()).sum::<usize>()
-            + self.prefixes.iter().map(|(p, _)| p.len()).sum::<usize>();
-        strings
-            + self.exact.capacity() * 24
+        self.exact.heap_bytes()
+            + self.prefixes.iter().map(|(p, _)| p.len()).sum::<usize>()
             + self.prefix_buckets.capacity() * 16
             + self.prefixes.capacity() * 24
             + self.head_bits.capacity() * 8
@@ -104,7 +103,7 @@ pub(crate) struct Dict {
     title: FieldDict,
     raw: Option<AhoCorasick>,
     raw_atoms: Vec<AtomId>,
-    filters: [FxHashMap<Box<str>, AtomId>; 4],
+    filters: [Table; 4],
 }
 
 impl Dict {
@@ -130,20 +129,22 @@ impl Dict {
     /// Builds the lookup structures once every query is interned.
     pub(crate) fn seal(&mut self) -> Result<(), aho_corasick::BuildError> {
         let mut prefixes: [Vec<(Box<str>, AtomId)>; 2] = Default::default();
+        let mut exact: [Vec<(&str, AtomId)>; 2] = Default::default();
+        let mut filters: [Vec<(&str, AtomId)>; 4] = Default::default();
         let mut raw = Vec::new();
         for (id, key) in self.keys.iter().enumerate() {
             let id = id as AtomId;
             match key {
-                AtomKey::Exact(f, t) => {
-                    field_mut(&mut self.body, &mut self.title, *f).exact.insert(t.clone(), id);
-                }
+                AtomKey::Exact(f, t) => exact[usize::from(*f == TextField::Title)].push((t, id)),
                 AtomKey::Prefix(f, p) => prefixes[usize::from(*f == TextField::Title)].push((p.clone(), id)),
                 AtomKey::Raw(p) => raw.push((p.clone(), id)),
-                AtomKey::Filter(k, v) => {
-                    self.filters[kind_index(*k)].insert(v.clone(), id);
-                }
+                AtomKey::Filter(k, v) => filters[kind_index(*k)].push((v, id)),
             }
         }
+        let [body, title] = exact;
+        self.body.exact = Table::new(body.into_iter());
+        self.title.exact = Table::new(title.into_iter());
+        self.filters = filters.map(|f| Table::new(f.into_iter()));
         for (i, mut list) in prefixes.into_iter().enumerate() {
             let fd = if i == 0 { &mut self.body } else { &mut self.title };
             list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -169,16 +170,20 @@ impl Dict {
     }
 
     /// Finds every atom occurring in `doc`: `occ` gets `(atom, position)` pairs, unsorted.
-    pub(crate) fn scan(&self, doc: &Doc<'_>, tokens: &mut Tokens, occ: &mut Vec<u64>) {
-        tokens.tokenize(doc.text);
-        for (pos, tok) in tokens.iter().enumerate() {
-            self.body.scan(tok, pos as u32, occ);
-        }
+    /// The metadata of the filter kinds set in `kinds` (by [`kind_index`]) is probed; see
+    /// [`Self::scan_meta`] for the others.
+    pub(crate) fn scan(&self, doc: &Doc<'_>, kinds: [bool; 4], buf: &mut String, occ: &mut Vec<u64>) {
+        let mut pos = 0;
+        for_each_token(doc.text, buf, |tok| {
+            self.body.scan(tok, pos, occ);
+            pos += 1;
+        });
         if let Some(title) = doc.title.filter(|_| !self.title.is_empty()) {
-            tokens.tokenize(title);
-            for (pos, tok) in tokens.iter().enumerate() {
-                self.title.scan(tok, pos as u32, occ);
-            }
+            let mut pos = 0;
+            for_each_token(title, buf, |tok| {
+                self.title.scan(tok, pos, occ);
+                pos += 1;
+            });
         }
         if let Some(ac) = &self.raw {
             for m in ac.find_overlapping_iter(doc.text) {
@@ -187,23 +192,36 @@ impl Dict {
                 }
             }
         }
+        self.scan_meta(doc, kinds, buf, |a| occ.push(pack(a, 0)));
+    }
+
+    /// Calls `f` with every filter atom of the kinds set in `kinds` that the post's metadata
+    /// satisfies.
+    pub(crate) fn scan_meta(&self, doc: &Doc<'_>, kinds: [bool; 4], buf: &mut String, mut f: impl FnMut(AtomId)) {
         for kind in [FilterKind::Lang, FilterKind::Author, FilterKind::Domain, FilterKind::Source] {
             let map = &self.filters[kind_index(kind)];
-            if let Some(v) = doc.meta(kind).filter(|_| !map.is_empty()) {
-                for_each_meta_key(kind, v, |k| {
-                    if let Some(&a) = map.get(k) {
-                        occ.push(pack(a, 0));
+            if let Some(v) = doc.meta(kind).filter(|_| kinds[kind_index(kind)] && !map.is_empty()) {
+                for_each_meta_key_in(kind, v, buf, |k| {
+                    if let Some(a) = map.get(k, hash(k)) {
+                        f(a);
                     }
                 });
             }
         }
     }
 
+    /// The filter kind of an atom, if it is a filter.
+    pub(crate) fn filter_kind(&self, atom: AtomId) -> Option<FilterKind> {
+        match self.key(atom) {
+            AtomKey::Filter(k, _) => Some(*k),
+            _ => None,
+        }
+    }
+
     /// An estimate of the heap held, in bytes.
     pub(crate) fn heap_bytes(&self) -> usize {
         let keys: usize = self.keys.iter().map(|k| 32 + key_len(k)).sum();
-        let filters: usize =
-            self.filters.iter().map(|m| m.capacity() * 24 + m.keys().map(|k| k.len()).sum::<usize>()).sum();
+        let filters: usize = self.filters.iter().map(Table::heap_bytes).sum();
         keys * 2
             + self.ids.capacity() * 8
             + self.body.heap_bytes()
@@ -216,12 +234,5 @@ impl Dict {
 fn key_len(k: &AtomKey) -> usize {
     match k {
         AtomKey::Exact(_, s) | AtomKey::Prefix(_, s) | AtomKey::Raw(s) | AtomKey::Filter(_, s) => s.len(),
-    }
-}
-
-fn field_mut<'a>(body: &'a mut FieldDict, title: &'a mut FieldDict, f: TextField) -> &'a mut FieldDict {
-    match f {
-        TextField::Body => body,
-        TextField::Title => title,
     }
 }

@@ -49,6 +49,11 @@ impl Found {
         }
     }
 
+    /// Marks an atom found after [`Self::index`] (a filter: no position).
+    pub(crate) fn mark(&mut self, a: AtomId) {
+        self.stamp[a as usize] = self.generation;
+    }
+
     #[inline]
     fn present(&self, a: AtomId) -> bool {
         self.stamp[a as usize] == self.generation

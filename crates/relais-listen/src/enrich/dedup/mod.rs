@@ -67,6 +67,31 @@ struct Story {
     last_seen: u64,
 }
 
+/// What the grouper compares of a post, computed without the grouper (so in parallel): the hash of
+/// its normalised text, its shingles and its LSH band keys.
+#[derive(Debug, Clone)]
+pub struct Sketch {
+    exact: u64,
+    parts: Option<(Vec<u32>, [u64; BANDS])>,
+}
+
+impl Sketch {
+    /// The sketch of a post's text; `scratch` is a reusable buffer.
+    pub fn of(text: &str, scratch: &mut String) -> Self {
+        normalise(text, scratch);
+        if scratch.is_empty() {
+            return Self { exact: 0, parts: None };
+        }
+        Self { exact: hash_str(scratch), parts: Some(parts(scratch)) }
+    }
+}
+
+fn parts(normalised: &str) -> (Vec<u32>, [u64; BANDS]) {
+    let shingles = shingles(normalised);
+    let bands = band_keys(&minhash(&shingles));
+    (shingles, bands)
+}
+
 /// The grouper. Not shared between threads: one per stream (or behind a lock).
 #[derive(Debug, Default)]
 pub struct Stories {
@@ -103,30 +128,42 @@ impl Stories {
 
     /// Adds a post and returns its story.
     pub fn add(&mut self, text: &str) -> Assignment {
-        self.clock += 1;
         let mut normalised = std::mem::take(&mut self.normalised);
         normalise(text, &mut normalised);
-        if normalised.is_empty() {
-            // Nothing left to compare (only emoji, links or mentions): a story of its own, not kept.
-            self.normalised = normalised;
-            let story = self.next_id;
-            self.next_id += 1;
-            return Assignment { story, count: 1, new: true };
-        }
-        let exact = hash_str(&normalised);
-        let assignment = match self.exact.get(&exact).copied() {
-            Some(id) => self.touch(id),
-            None => {
-                let shingles = shingles(&normalised);
-                let bands = band_keys(&minhash(&shingles));
-                match self.similar(&shingles, &bands) {
-                    Some(id) => self.touch(id),
-                    None => self.create(shingles, bands, exact),
+        let assignment = if normalised.is_empty() {
+            self.add_sketch(Sketch { exact: 0, parts: None })
+        } else {
+            // Shingles and MinHash only when no identical text is known (the common case for copies).
+            let exact = hash_str(&normalised);
+            match self.exact.get(&exact).copied() {
+                Some(id) => {
+                    self.clock += 1;
+                    self.touch(id)
                 }
+                None => self.add_sketch(Sketch { exact, parts: Some(parts(&normalised)) }),
             }
         };
         self.normalised = normalised;
         assignment
+    }
+
+    /// Adds a post summarised by [`Sketch::of`] (computed beforehand, possibly on another thread)
+    /// and returns its story: the same story as [`Self::add`] with its text.
+    pub fn add_sketch(&mut self, sketch: Sketch) -> Assignment {
+        self.clock += 1;
+        let Some((shingles, bands)) = sketch.parts else {
+            // Nothing left to compare (only emoji, links or mentions): a story of its own, not kept.
+            let story = self.next_id;
+            self.next_id += 1;
+            return Assignment { story, count: 1, new: true };
+        };
+        if let Some(id) = self.exact.get(&sketch.exact).copied() {
+            return self.touch(id);
+        }
+        match self.similar(&shingles, &bands) {
+            Some(id) => self.touch(id),
+            None => self.create(shingles, bands, sketch.exact),
+        }
     }
 
     fn similar(&self, shingles: &[u32], bands: &[u64; BANDS]) -> Option<u64> {
@@ -143,8 +180,7 @@ impl Stories {
                 }
                 compared.push(id);
                 let Some(story) = self.stories.get(&id) else { continue };
-                let j = jaccard(shingles, &story.shingles);
-                if j >= self.config.threshold {
+                if similar_enough(shingles, &story.shingles, self.config.threshold) {
                     // The most recent story similar enough is the post's story (most recent
                     // first: a crowded bucket stops at its first match).
                     return Some(id);
@@ -308,21 +344,38 @@ fn mix64(mut x: u64) -> u64 {
 }
 
 /// Jaccard similarity of two sorted sets.
+#[cfg(test)]
 fn jaccard(a: &[u32], b: &[u32]) -> f64 {
-    let (mut i, mut j, mut both) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                both += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
+    let both = common(a, b, 0).unwrap_or(0);
     let union = a.len() + b.len() - both;
     if union == 0 { 1.0 } else { both as f64 / union as f64 }
+}
+
+/// Whether two sorted sets have a Jaccard similarity of at least `threshold`: the same answer as
+/// computing it, but most dissimilar pairs are given up on part of the way through.
+fn similar_enough(a: &[u32], b: &[u32], threshold: f64) -> bool {
+    // J >= t  <=>  common >= t (|a| + |b|) / (1 + t); rounded down, so the bound never prunes a
+    // pair that reaches the threshold (the exact test below decides).
+    let need = (threshold * (a.len() + b.len()) as f64 / (1.0 + threshold)).floor().max(0.0) as usize;
+    let Some(both) = common(a, b, need) else { return false };
+    let union = a.len() + b.len() - both;
+    (if union == 0 { 1.0 } else { both as f64 / union as f64 }) >= threshold
+}
+
+/// The number of elements two sorted sets share, or `None` as soon as it cannot reach `need`.
+fn common(a: &[u32], b: &[u32], need: usize) -> Option<usize> {
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        if both + (a.len() - i).min(b.len() - j) < need {
+            return None;
+        }
+        // Branch-free step: the comparison outcome is unpredictable.
+        let (x, y) = (a[i], b[j]);
+        both += usize::from(x == y);
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    (both >= need).then_some(both)
 }
 
 #[cfg(test)]

@@ -82,3 +82,46 @@ fn jaccard_of_sorted_sets() {
     assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
     assert_eq!(jaccard(&[], &[]), 1.0);
 }
+
+#[test]
+fn sketches_added_later_give_the_stories_of_add() {
+    let mut texts: Vec<String> = Vec::new();
+    for i in 0..300 {
+        texts.push(match i % 5 {
+            0 => format!("{BASE} {}", i / 10),
+            1 => format!("RT @x: {BASE}"),
+            2 => format!("Message numéro {i} sans rapport avec le reste, vraiment pas"),
+            3 => "https://t.co/only-a-link 😍".to_owned(),
+            _ => texts[i / 2].to_uppercase(),
+        });
+    }
+    let config = StoriesConfig { capacity: 40, ..StoriesConfig::default() };
+    let (mut direct, mut sketched) = (Stories::new(config), Stories::new(config));
+    let mut scratch = String::new();
+    let sketches: Vec<Sketch> = texts.iter().map(|t| Sketch::of(t, &mut scratch)).collect();
+    for (text, sketch) in texts.iter().zip(sketches) {
+        assert_eq!(direct.add(text), sketched.add_sketch(sketch), "{text}");
+    }
+    assert_eq!(direct.len(), sketched.len());
+}
+
+#[test]
+fn early_exit_agrees_with_the_exact_similarity() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    for _ in 0..20_000 {
+        let universe = 1 + next(120);
+        let mut a: Vec<u32> = (0..next(80)).map(|_| next(universe) as u32).collect();
+        let mut b: Vec<u32> = (0..next(80)).map(|_| next(universe) as u32).collect();
+        for v in [&mut a, &mut b] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        for t in [0.0, 0.3, 0.5, 0.7, 0.9, 1.0] {
+            assert_eq!(similar_enough(&a, &b, t), jaccard(&a, &b) >= t, "{a:?} {b:?} {t}");
+        }
+    }
+}
