@@ -162,7 +162,12 @@ pub(crate) fn found(done: sqlx::any::AnyQueryResult) -> StoreResult<()> {
 
 /// `$1, $2, …, $n`: the placeholders of an `IN (…)` list.
 fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    numbered(1, n)
+}
+
+/// `n` numbered placeholders from `$from`: `$from, $from+1, …`.
+pub(crate) fn numbered(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 impl Store {

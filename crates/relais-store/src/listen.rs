@@ -6,7 +6,7 @@
 //! of mentions, their query links and the series counts is one transaction: a batch is either
 //! wholly stored or not at all, so a crash never leaves a mention counted twice or not at all.
 
-use crate::{Store, StoreError, StoreResult, found};
+use crate::{Store, StoreError, StoreResult, found, numbered};
 use relais_domain::ids::WorkspaceId;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -117,6 +117,29 @@ pub struct MentionRecord {
     /// The queries it matched.
     #[sqlx(skip)]
     pub query_ids: Vec<i64>,
+}
+
+/// Which mentions [`Store::erase_mentions`] erases (always within one workspace).
+#[derive(Debug, Clone, Copy)]
+pub enum Erase<'a> {
+    /// These mention ids.
+    Ids(&'a [i64]),
+    /// These posts of a source (a post deleted on its network).
+    External {
+        /// The source (`bluesky`…).
+        source: &'a str,
+        /// The posts' ids at the source.
+        external_ids: &'a [String],
+    },
+    /// Every mention by this author (as stored), whatever the source: an erasure request.
+    Author(&'a str),
+    /// Every post of a source whose id starts with `prefix` (`at://did:plc:…/`: an account).
+    ExternalPrefix {
+        /// The source.
+        source: &'a str,
+        /// The prefix of the posts' ids.
+        prefix: &'a str,
+    },
 }
 
 /// Which mentions to list. Every field narrows the list.
@@ -549,6 +572,98 @@ impl Store {
         let mut by_id: HashMap<i64, MentionRecord> = rows.into_iter().map(|m| (m.id, m)).collect();
         let ordered = ids.iter().filter_map(|id| by_id.remove(id)).collect();
         self.with_query_ids(ordered).await
+    }
+
+    /// Erases a workspace's mentions chosen by `which` (with their query links) and logs their ids
+    /// for the search index ([`Self::mention_erasures_after`]); returns the erased ids. The
+    /// volume series keep their counts (they hold no content).
+    pub async fn erase_mentions(&self, ws: WorkspaceId, which: Erase<'_>, now: i64) -> StoreResult<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids: Vec<i64> = Vec::new();
+        match which {
+            Erase::Ids(list) => {
+                for chunk in list.chunks(500) {
+                    let sql = format!(
+                        "SELECT id FROM mentions WHERE workspace_id = $1 AND id IN ({})",
+                        numbered(2, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(ws.0);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    ids.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+                }
+            }
+            Erase::External { source, external_ids } => {
+                for chunk in external_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT id FROM mentions WHERE workspace_id = $1 AND source = $2 AND external_id IN ({})",
+                        numbered(3, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(ws.0).bind(source);
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    ids.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+                }
+            }
+            Erase::Author(author) => {
+                let rows: Vec<(i64,)> =
+                    sqlx::query_as("SELECT id FROM mentions WHERE workspace_id = $1 AND author = $2")
+                        .bind(ws.0)
+                        .bind(author)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                ids.extend(rows.into_iter().map(|(id,)| id));
+            }
+            Erase::ExternalPrefix { source, prefix } => {
+                // substr, not LIKE: exact and case-sensitive on both backends, nothing to escape.
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM mentions WHERE workspace_id = $1 AND source = $2 \
+                     AND substr(external_id, 1, CAST($3 AS INTEGER)) = $4",
+                )
+                .bind(ws.0)
+                .bind(source)
+                .bind(prefix.chars().count() as i64)
+                .bind(prefix)
+                .fetch_all(&mut *tx)
+                .await?;
+                ids.extend(rows.into_iter().map(|(id,)| id));
+            }
+        }
+        for chunk in ids.chunks(500) {
+            let list = numbered(1, chunk.len());
+            for sql in [
+                format!("DELETE FROM mention_queries WHERE mention_id IN ({list})"),
+                format!("DELETE FROM mentions WHERE id IN ({list})"),
+            ] {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let sql = format!(
+                "INSERT INTO mention_erasures (mention_id, erased_at) VALUES {}",
+                placeholders_rows(chunk.len(), 2, false)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id).bind(now);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Erasures logged after `after` (their log id, the erased mention id), oldest first.
+    pub async fn mention_erasures_after(&self, after: i64, limit: i64) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as("SELECT id, mention_id FROM mention_erasures WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Mentions of every workspace with an id above `after`, by id (the search index catching up).

@@ -36,6 +36,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_listening.sql"),
         include_str!("../migrations/postgres/0005_listening.sql"),
     ),
+    (
+        6,
+        "mention_erasures",
+        include_str!("../migrations/sqlite/0006_mention_erasures.sql"),
+        include_str!("../migrations/postgres/0006_mention_erasures.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.

@@ -70,6 +70,24 @@ impl Pds {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Takes an account down as the PDS administrator (`scripts/peers/atproto.sh` sets the admin
+    /// password): the repository stream then reports the account as `takendown`.
+    pub async fn take_down(&self, did: &str) {
+        let body = serde_json::json!({
+            "subject": {"$type": "com.atproto.admin.defs#repoRef", "did": did},
+            "takedown": {"applied": true, "ref": "relais-test"},
+        });
+        let response = reqwest::Client::new()
+            .post(format!("{}/xrpc/com.atproto.admin.updateSubjectStatus", self.base()))
+            .basic_auth("admin", Some("admin-pass"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("takedown: {e}"));
+        let status = response.status();
+        assert!(status.is_success(), "takedown: {status} {}", response.text().await.unwrap_or_default());
+    }
+
     /// A fresh account `<name><pid>-<n>.test` with an app password: `(handle, did, app_password)`.
     pub async fn create_account(&self, name: &str) -> (String, String, String) {
         static N: AtomicU16 = AtomicU16::new(0);

@@ -162,6 +162,7 @@ both_backends!(
     evergreen_posts_come_back,
     listening_queries_ingest_and_mentions,
     listening_tenant_isolation,
+    listening_erasure,
 );
 
 async fn evergreen_posts_come_back(t: &TestApp) {
@@ -1218,11 +1219,16 @@ async fn listening_tenant_isolation(t: &TestApp) {
         ("POST", format!("{a}/queries/test"), Some(json!({ "query": "secret" }))),
         ("GET", format!("{a}/search?q=secret"), None),
         ("GET", format!("{a}/sources"), None),
+        ("POST", format!("{a}/mentions/erase"), Some(json!({ "author": "x" }))),
     ] {
         let (s, body) = t.call(&bob, method, &path, body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {body}");
     }
-    // Bob's own workspace cannot reach Alice's query by id either.
+    // Bob's own workspace cannot reach Alice's query or mentions by id either.
+    let (_, page) = t.call(&alice, "GET", &format!("{a}/mentions"), None).await;
+    let alice_mention = page["mentions"][0]["id"].as_i64().unwrap();
+    let (s, r) = t.call(&bob, "POST", &format!("{b}/mentions/erase"), Some(json!({ "ids": [alice_mention] }))).await;
+    assert_eq!((s, &r["erased"]), (StatusCode::OK, &json!(0)), "{r}");
     let (s, _) = t.call(&bob, "GET", &format!("{b}/queries/{qa}"), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = t.call(&bob, "GET", &format!("{b}/queries/{qa}/series"), None).await;
@@ -1235,4 +1241,73 @@ async fn listening_tenant_isolation(t: &TestApp) {
     assert_eq!(found["total"], json!(0), "{found}");
     let (_, found) = t.call(&alice, "GET", &format!("{a}/search?q=secret"), None).await;
     assert_eq!(found["total"], json!(1), "{found}");
+}
+
+async fn listening_erasure(t: &TestApp) {
+    let owner = t.member("owner@example.fr").await;
+    let (ws, _) = t.workspace_with_channel(&owner, "brand").await;
+    let base = format!("/api/v1/workspaces/{ws}/listen");
+    let (_, q) =
+        t.call(&owner, "POST", &format!("{base}/queries"), Some(json!({ "name": "Q", "query": "velo" }))).await;
+    let query = q["id"].as_i64().unwrap();
+    let posts = json!([
+        { "text": "Mon vélo est cassé", "author": "mallory@ex.social", "external_id": "1" },
+        { "text": "Encore le vélo", "author": "mallory@ex.social", "external_id": "2" },
+        { "text": "Un vélo tout neuf", "author": "carol@ex.social", "external_id": "3" },
+    ]);
+    let (_, r) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(posts)).await;
+    assert_eq!(r["stored"], json!(3), "{r}");
+    t.app.index_pending().await.unwrap();
+    let owner_ref = &owner;
+    let count = |path: String| async move {
+        let (_, page) = t.call(owner_ref, "GET", &path, None).await;
+        page.get("mentions").and_then(|m| m.as_array().map(Vec::len)).unwrap_or_default()
+    };
+    let search_total = || async {
+        let (_, found) = t.call(&owner, "GET", &format!("{base}/search?q=velo"), None).await;
+        found["total"].as_u64().unwrap()
+    };
+    assert_eq!(search_total().await, 3);
+
+    // Bad input is refused with a message in both languages and erases nothing.
+    for body in [json!({}), json!({ "ids": [] }), json!({ "ids": [1], "author": "x" }), json!({ "author": "  " })] {
+        let (s, p) = t.call(&owner, "POST", &format!("{base}/mentions/erase"), Some(body.clone())).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {p}");
+        let text = p.to_string();
+        assert!(text.contains("not both") && text.contains("pas les deux"), "{p}");
+    }
+    assert_eq!(count(format!("{base}/mentions")).await, 3);
+
+    // Every mention by one author (an erasure request).
+    let (s, r) =
+        t.call(&owner, "POST", &format!("{base}/mentions/erase"), Some(json!({ "author": "mallory@ex.social" }))).await;
+    assert_eq!((s, &r["erased"]), (StatusCode::OK, &json!(2)), "{r}");
+    let (_, page) = t.call(&owner, "GET", &format!("{base}/mentions?query_id={query}"), None).await;
+    let left = page["mentions"].as_array().unwrap();
+    assert_eq!(left.len(), 1, "{page}");
+    assert_eq!(left[0]["author"], json!("carol@ex.social"));
+    // The search index drops them on its next pass.
+    t.app.index_pending().await.unwrap();
+    assert_eq!(search_total().await, 1);
+
+    // By id; an id already erased counts for nothing.
+    let id = left[0]["id"].as_i64().unwrap();
+    let (_, r) =
+        t.call(&owner, "POST", &format!("{base}/mentions/erase"), Some(json!({ "ids": [id, id + 1000] }))).await;
+    assert_eq!(r["erased"], json!(1), "{r}");
+    let (_, r) = t.call(&owner, "POST", &format!("{base}/mentions/erase"), Some(json!({ "ids": [id] }))).await;
+    assert_eq!(r["erased"], json!(0), "{r}");
+    assert_eq!(count(format!("{base}/mentions")).await, 0);
+    t.app.index_pending().await.unwrap();
+    assert_eq!(search_total().await, 0);
+    // Ingesting the same post again stores it again (nothing remembers erased content).
+    let (_, r) = t
+        .call(
+            &owner,
+            "POST",
+            &format!("{base}/ingest"),
+            Some(json!([{ "text": "Un vélo tout neuf", "external_id": "3" }])),
+        )
+        .await;
+    assert_eq!(r["stored"], json!(1), "{r}");
 }

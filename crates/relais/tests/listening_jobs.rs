@@ -264,9 +264,13 @@ async fn bluesky_stream_source_reads_the_pds() {
     let source = app.create_listen_source(&actor, ws, &spec).await.unwrap();
     let poller = SourcePoller::new(app.clone());
     assert_eq!(poller.run_once(10).await.unwrap(), 1);
+    let mut first_uri = String::new();
     for text in ["RelaisVeille est en panne 😡", "Rien à voir"] {
         let (status, body) = pds.xrpc("POST", "com.atproto.repo.createRecord", Some(&jwt), post(text)).await;
         assert_eq!(status, 200, "{body}");
+        if first_uri.is_empty() {
+            first_uri = body["uri"].as_str().unwrap().to_owned();
+        }
     }
     clock.advance(10_000);
     assert_eq!(poller.run_once(10).await.unwrap(), 1);
@@ -289,4 +293,23 @@ async fn bluesky_stream_source_reads_the_pds() {
     let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
     let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
     assert_eq!(ours.len(), 2, "{mentions:?}");
+
+    // The author deletes the first post on Bluesky: its mention is erased.
+    let rkey = first_uri.rsplit('/').next().unwrap().to_owned();
+    let delete = serde_json::json!({"repo": did, "collection": "app.bsky.feed.post", "rkey": rkey});
+    let (status, body) = pds.xrpc("POST", "com.atproto.repo.deleteRecord", Some(&jwt), delete).await;
+    assert_eq!(status, 200, "{body}");
+    clock.advance(10_000);
+    assert_eq!(restarted.run_once(10).await.unwrap(), 1);
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+    let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
+    assert_eq!(ours.len(), 1, "{mentions:?}");
+    assert!(ours[0].external_id != first_uri && ours[0].text.contains("remarche"), "{ours:?}");
+
+    // The account is taken down: every mention of it is erased.
+    pds.take_down(&did).await;
+    clock.advance(10_000);
+    assert_eq!(restarted.run_once(10).await.unwrap(), 1);
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+    assert!(mentions.iter().all(|m| !m.external_id.contains(&did)), "{mentions:?}");
 }

@@ -22,7 +22,8 @@ use relais_listen::enrich::{Enricher, Enrichment};
 use relais_listen::matcher::Matcher;
 use relais_query::{Doc, Node};
 use relais_store::listen::{
-    BUCKET_MS, ListenAlertRecord, ListenQueryRecord, MentionFilter, MentionRecord, NewMention, QueryFields, SeriesPoint,
+    BUCKET_MS, Erase, ListenAlertRecord, ListenQueryRecord, MentionFilter, MentionRecord, NewMention, QueryFields,
+    SeriesPoint,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -262,6 +263,23 @@ fn query_error(e: &relais_query::QueryError) -> AppError {
             "message": {"en": e.message.en, "fr": e.message.fr},
         })],
     )
+}
+
+/// What to erase: mention ids, or every mention by an author (exactly one of the two).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseInput {
+    /// Mention ids (1 to 10,000).
+    pub ids: Option<Vec<i64>>,
+    /// An author's handle, as stored on the mentions.
+    pub author: Option<String>,
+}
+
+/// How many mentions were erased.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct EraseReport {
+    /// Mentions erased (ids of another workspace or already erased are not counted).
+    pub erased: u64,
 }
 
 pub(crate) fn invalid(field: &str, en: String, fr: String) -> AppError {
@@ -644,6 +662,33 @@ impl App {
     ) -> AppResult<Vec<MentionRecord>> {
         self.authorize(actor, ws, Action::Read).await?;
         Ok(self.store.mentions(ws, filter, limit.clamp(1, 1000)).await?)
+    }
+
+    /// Erases mentions (an erasure request under the GDPR, or content that must go): by ids, or
+    /// every mention by one author. Their query links go with them and the search index drops
+    /// them on its next pass; returns how many were erased.
+    pub async fn erase_mentions(&self, actor: &Actor, ws: WorkspaceId, input: EraseInput) -> AppResult<EraseReport> {
+        self.authorize(actor, ws, Action::ManageListening).await?;
+        let which = match (&input.ids, input.author.as_deref().map(str::trim)) {
+            (Some(ids), None) if !ids.is_empty() && ids.len() <= 10_000 => Erase::Ids(ids),
+            (None, Some(author)) if !author.is_empty() && author.chars().count() <= 512 => Erase::Author(author),
+            _ => {
+                return Err(invalid(
+                    "ids",
+                    "give either `ids` (1 to 10,000 mention ids) or `author` (a non-empty handle), not both".into(),
+                    "indiquez soit `ids` (de 1 à 10 000 identifiants de mentions), soit `author` (un identifiant \
+                     non vide), pas les deux"
+                        .into(),
+                ));
+            }
+        };
+        let erased = self.store.erase_mentions(ws, which, self.now_ms()).await?;
+        let detail = match which {
+            Erase::Author(author) => serde_json::json!({"author": author, "erased": erased.len()}),
+            _ => serde_json::json!({"ids": erased}),
+        };
+        self.audit(actor, Some(ws), "mentions.erase", "mentions".to_owned(), detail).await?;
+        Ok(EraseReport { erased: erased.len() as u64 })
     }
 
     /// The workspace's mentions as CSV (UTF-8 with a byte order mark, so spreadsheets read the

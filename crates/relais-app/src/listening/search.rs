@@ -5,8 +5,10 @@
 //! the mentions stored after its watermark, indexes them (replacing any copy with the same id),
 //! commits, then writes the watermark next to the index: a crash between the commit and the
 //! watermark re-indexes a few mentions in place, never loses or doubles one. Deleting the index
-//! directory rebuilds it from the database. Only the process that serves the API indexes (the
-//! index directory has one writer).
+//! directory rebuilds it from the database. Erased mentions are followed the same way, through
+//! the erasure log and a second watermark: mentions read before an erasure are removed by it in
+//! the same or a later pass. Only the process that serves the API indexes (the index directory
+//! has one writer).
 
 use super::{Listening, invalid};
 use crate::{Actor, App, AppError, AppResult};
@@ -55,6 +57,11 @@ impl IndexSlot {
 
     fn watermark_path(&self) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| d.join("relais-indexed-up-to"))
+    }
+
+    /// The last erasure (of the `mention_erasures` log) applied to the index.
+    fn erasures_path(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join("relais-erased-up-to"))
     }
 }
 
@@ -136,29 +143,23 @@ fn to_doc(m: &MentionRecord) -> MentionDoc {
 }
 
 impl App {
-    /// The last mention id the index holds (0 when none).
-    fn indexed_up_to(&self) -> i64 {
-        self.listening
-            .index
-            .watermark_path()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// Indexes the mentions stored since the last pass (at most a few thousand); returns how many.
-    /// Does nothing when this process has no index.
+    /// Indexes the mentions stored since the last pass and removes those erased since (at most a
+    /// few thousand of each); returns how many. Does nothing when this process has no index.
     pub async fn index_pending(&self) -> AppResult<usize> {
-        if self.listening.index.dir.is_none() {
+        let slot = &self.listening.index;
+        let (Some(watermark), Some(erasures_mark)) = (slot.watermark_path(), slot.erasures_path()) else {
+            return Ok(0);
+        };
+        let index = slot.open()?;
+        // Mentions first, then erasures: an erasure committed after the mentions were read is
+        // read below or in a later pass, so nothing erased stays indexed.
+        let mentions = self.store.mentions_after(read_mark(&watermark), INDEX_BATCH).await?;
+        let erasures = self.store.mention_erasures_after(read_mark(&erasures_mark), INDEX_BATCH).await?;
+        if mentions.is_empty() && erasures.is_empty() {
             return Ok(0);
         }
-        let index = self.listening.index.open()?;
-        let after = self.indexed_up_to();
-        let mentions = self.store.mentions_after(after, INDEX_BATCH).await?;
-        let Some(last) = mentions.last().map(|m| m.id) else { return Ok(0) };
-        let n = mentions.len();
-        let writer = self.listening.index.writer.clone();
-        let watermark = self.listening.index.watermark_path();
+        let n = mentions.len() + erasures.len();
+        let writer = slot.writer.clone();
         tokio::task::spawn_blocking(move || -> AppResult<()> {
             let mut slot = writer.lock().unwrap_or_else(|e| e.into_inner());
             if slot.is_none() {
@@ -168,17 +169,26 @@ impl App {
             for m in &mentions {
                 w.replace(&to_doc(m)).map_err(|e| AppError::internal(e.message().en))?;
             }
+            for (_, mention) in &erasures {
+                w.delete(*mention);
+            }
             w.commit().map_err(|e| AppError::internal(e.message().en))?;
-            if let Some(path) = watermark {
-                let tmp = path.with_extension("tmp");
-                std::fs::write(&tmp, last.to_string()).map_err(AppError::internal)?;
-                std::fs::rename(&tmp, &path).map_err(AppError::internal)?;
+            if let Some(last) = mentions.last() {
+                write_mark(&watermark, last.id)?;
+            }
+            if let Some((last, _)) = erasures.last() {
+                write_mark(&erasures_mark, *last)?;
             }
             Ok(())
         })
         .await
         .map_err(AppError::internal)??;
         Ok(n)
+    }
+
+    /// The last mention id the index holds (0 when none).
+    fn indexed_up_to(&self) -> i64 {
+        self.listening.index.watermark_path().map_or(0, |p| read_mark(&p))
     }
 
     /// Searches the workspace's mentions with the listening query language.
@@ -222,6 +232,18 @@ impl App {
             not_yet_indexed,
         })
     }
+}
+
+/// A watermark file's value (0 when absent).
+fn read_mark(path: &std::path::Path) -> i64 {
+    std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+}
+
+/// Writes a watermark file atomically (a temporary file renamed over it).
+fn write_mark(path: &std::path::Path, value: i64) -> AppResult<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, value.to_string()).map_err(AppError::internal)?;
+    std::fs::rename(&tmp, path).map_err(AppError::internal)
 }
 
 #[cfg(test)]

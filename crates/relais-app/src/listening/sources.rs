@@ -16,11 +16,11 @@ use relais_domain::ids::WorkspaceId;
 use relais_domain::listen::IncomingPost;
 use relais_domain::permissions::Action;
 use relais_networks::GuardedClient;
-use relais_networks::sources::bluesky::{BlueskySearch, Firehose, FirehoseConfig};
+use relais_networks::sources::bluesky::{BlueskySearch, Firehose, FirehoseConfig, Notice, SOURCE as BLUESKY};
 use relais_networks::sources::feed::{FeedState, poll_feed};
 use relais_networks::sources::mastodon::{Timeline, TimelineState, poll_timeline};
 use relais_networks::sources::poll::PollSchedule;
-use relais_store::listen::ListenSourceRecord;
+use relais_store::listen::{Erase, ListenSourceRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -275,6 +275,7 @@ impl SourcePoller {
         let now = self.app.now_ms();
         let mut stored: Stored = serde_json::from_str(&source.state).map_err(AppError::internal)?;
         let http = &self.app.http;
+        let mut gone = Gone::default();
         let (posts, schedule) =
             match (&stored.spec, &mut stored.feed, &mut stored.timeline, &mut stored.stream, &mut stored.search) {
                 (SourceSpec::Rss { url, .. }, Some(state), ..) => {
@@ -293,7 +294,7 @@ impl SourcePoller {
                 }
                 (SourceSpec::BlueskyStream { url }, _, _, Some(state), _) => {
                     let open = self.streams.lock().await.remove(&source.id);
-                    let (posts, stream) = read_stream(http, url, open, state, now).await;
+                    let (posts, stream) = read_stream(http, url, open, state, &mut gone, now).await;
                     if let Some(stream) = stream {
                         self.streams.lock().await.insert(source.id, stream);
                     }
@@ -323,8 +324,20 @@ impl SourcePoller {
                 _ => return Err(AppError::internal("a listening source's state does not fit its kind")),
             };
         let posts = accept(posts, now);
+        let ws = WorkspaceId(source.workspace_id);
         if !posts.is_empty() {
-            self.app.listen_posts(WorkspaceId(source.workspace_id), posts).await?;
+            self.app.listen_posts(ws, posts).await?;
+        }
+        // After the posts: a post created and deleted within one read is stored, then erased.
+        if !gone.posts.is_empty() {
+            self.app
+                .store
+                .erase_mentions(ws, Erase::External { source: BLUESKY, external_ids: &gone.posts }, now)
+                .await?;
+        }
+        for did in &gone.accounts {
+            let prefix = format!("at://{did}/");
+            self.app.store.erase_mentions(ws, Erase::ExternalPrefix { source: BLUESKY, prefix: &prefix }, now).await?;
         }
         let state = serde_json::to_string(&stored).map_err(AppError::internal)?;
         let error = schedule.last_error.as_ref().map(|m| format!("{} / {}", m.fr, m.en));
@@ -337,6 +350,14 @@ impl SourcePoller {
     }
 }
 
+/// What a repository stream said is gone: deleted posts (AT URIs) and accounts deleted or taken
+/// down (DIDs). Their mentions are erased once the batch's posts are stored.
+#[derive(Debug, Default)]
+struct Gone {
+    posts: Vec<String>,
+    accounts: Vec<String>,
+}
+
 /// Reads a few batches of a repository stream (the open one, or a new connection from the saved
 /// cursor; without a cursor, from the live end: listening starts now); the cursor moves in the
 /// state (saved by the caller only once the posts are stored). Returns the stream to keep open.
@@ -345,6 +366,7 @@ async fn read_stream(
     url: &str,
     open: Option<Firehose>,
     state: &mut StreamState,
+    gone: &mut Gone,
     now: i64,
 ) -> (Vec<IncomingPost>, Option<Firehose>) {
     let config = FirehoseConfig { max_batch: 2_000, ..FirehoseConfig::default() };
@@ -359,8 +381,17 @@ async fn read_stream(
     for _ in 0..STREAM_BATCHES {
         match stream.next_batch(now).await {
             Ok(batch) => {
-                let empty = batch.posts.is_empty();
+                let empty = batch.posts.is_empty() && batch.deleted.is_empty();
                 posts.extend(batch.posts.into_iter().map(|p| p.post));
+                gone.posts.extend(batch.deleted);
+                for notice in batch.notices {
+                    // A deactivated account may come back; a deleted or taken-down one does not.
+                    if let Notice::Account { did, active: false, status: Some(status) } = notice
+                        && matches!(status.as_str(), "deleted" | "takendown")
+                    {
+                        gone.accounts.push(did);
+                    }
+                }
                 state.cursor = batch.cursor.or(state.cursor);
                 if empty {
                     break;

@@ -1,5 +1,5 @@
 //! Listening: queries (create, validate, test, edit, delete), the ingest endpoint (JSON or
-//! NDJSON), mentions (list, filter, CSV export), series, alerts and the pipeline's status.
+//! NDJSON), mentions (list, filter, CSV export, erasure), series, alerts and the pipeline's status.
 
 use crate::WebState;
 use crate::api::{ApiJson, ApiPath, ApiQuery, ApiResult, Auth, Lang};
@@ -12,7 +12,7 @@ use relais_app::AppError;
 use relais_app::listening::pipeline::{IngestReport, PipelineStats};
 use relais_app::listening::search::{SearchInput, SearchPage};
 use relais_app::listening::sources::SourceSpec;
-use relais_app::listening::{QueryCheck, QueryInput, QueryTest, SamplePost};
+use relais_app::listening::{EraseInput, EraseReport, QueryCheck, QueryInput, QueryTest, SamplePost};
 use relais_domain::Msg;
 use relais_domain::ids::WorkspaceId;
 use relais_domain::listen::IncomingPost;
@@ -37,6 +37,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(query_series))
         .routes(routes!(list_mentions))
         .routes(routes!(export_mentions))
+        .routes(routes!(erase_mentions))
         .routes(routes!(list_alerts))
         .routes(routes!(status))
         .routes(routes!(list_sources, create_source))
@@ -446,6 +447,19 @@ async fn create_source(
         .await
         .map(|r| (StatusCode::CREATED, Json(r)))
         .map_err(|e| lang.problem(e))
+}
+
+/// Erases mentions for good (an erasure request under the GDPR): by ids, or every mention by one
+/// author. The search index drops them on its next pass; the volume series keep their counts.
+#[utoipa::path(post, path = "/workspaces/{ws}/listen/mentions/erase", tag = "listening", params(("ws" = i64, Path)), request_body = EraseInput, responses((status = 200, body = EraseReport)))]
+async fn erase_mentions(
+    State(s): State<WebState>,
+    lang: Lang,
+    Auth(actor): Auth,
+    ApiPath(ws): ApiPath<i64>,
+    ApiJson(input): ApiJson<EraseInput>,
+) -> ApiResult<Json<EraseReport>> {
+    s.app.erase_mentions(&actor, WorkspaceId(ws), input).await.map(Json).map_err(|e| lang.problem(e))
 }
 
 /// Removes a listening source (its mentions stay).
