@@ -1253,7 +1253,7 @@ async fn listening_erasure(t: &TestApp) {
     let posts = json!([
         { "text": "Mon vélo est cassé", "author": "mallory@ex.social", "external_id": "1" },
         { "text": "Encore le vélo", "author": "mallory@ex.social", "external_id": "2" },
-        { "text": "Un vélo tout neuf", "author": "carol@ex.social", "external_id": "3" },
+        { "text": "Un vélo tout neuf", "author": "carol@ex.social", "external_id": "3", "published_at": "2026-11-23T10:02:00+01:00" },
     ]);
     let (_, r) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(posts)).await;
     assert_eq!(r["stored"], json!(3), "{r}");
@@ -1286,6 +1286,8 @@ async fn listening_erasure(t: &TestApp) {
     let left = page["mentions"].as_array().unwrap();
     assert_eq!(left.len(), 1, "{page}");
     assert_eq!(left[0]["author"], json!("carol@ex.social"));
+    // An RFC 3339 date on ingest is stored as milliseconds.
+    assert_eq!(left[0]["published_at"], json!(1_795_424_520_000_i64), "{page}");
     // The search index drops them on its next pass.
     t.app.index_pending().await.unwrap();
     assert_eq!(search_total().await, 1);
