@@ -76,7 +76,7 @@ impl Tokens {
 /// `text`; any other is folded into `scratch` (reused, so nothing is allocated once warm).
 #[inline(always)]
 pub fn for_each_token(text: &str, scratch: &mut String, f: impl FnMut(&str)) {
-    Scanner { bytes: text.as_bytes(), text, at: 0, buf: scratch, f }.run();
+    Scanner::<_, true> { bytes: text.as_bytes(), text, at: 0, buf: scratch, f }.run();
 }
 
 /// Tokenises `text` into owned tokens (convenient for queries and tests; posts use [`Tokens`]).
@@ -215,7 +215,9 @@ fn alnum_run(chunk: &[u8]) -> (usize, bool) {
     (run, upper & HIGH & in_run != 0)
 }
 
-struct Scanner<'a, F> {
+/// The tokeniser; `FAST` enables the slice fast path of [`Scanner::word`] (tests compare it with
+/// the general path alone).
+struct Scanner<'a, F, const FAST: bool> {
     bytes: &'a [u8],
     text: &'a str,
     at: usize,
@@ -223,7 +225,7 @@ struct Scanner<'a, F> {
     f: F,
 }
 
-impl<F: FnMut(&str)> Scanner<'_, F> {
+impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
     #[inline(always)]
     fn run(&mut self) {
         // Whether the previous character allows a sigil (`#`, `@`) to start a tag or mention.
@@ -304,7 +306,7 @@ impl<F: FnMut(&str)> Scanner<'_, F> {
             Some(&b) if b >= 0x80 => true,
             Some(&b) => (tag && b == b'_') || (mention && matches!(b, b'_' | b'.' | b'-')),
         };
-        if !continues && end > self.at {
+        if FAST && !continues && end > self.at {
             self.at = end;
             let token = &self.text[start..end];
             if upper {
@@ -460,6 +462,37 @@ mod tests {
         }
         for b in 0..=255u8 {
             assert_eq!(alnum_run(&[b; 8]).0, if b.is_ascii_alphanumeric() { 8 } else { 0 }, "{b}");
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_path() {
+        let pieces = [
+            "a", "Z", "7", "é", "É", "ç", "œ", "ß", "ı", "日", "😀", "\u{301}", " ", "\n", "#", "@", "_", ".", "-",
+            "/", ":", "'", "’", "…", "café", "CAFÉ", "x@y", "a_b", "«", "½",
+        ];
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let (mut scratch, mut fast, mut slow) = (String::new(), Vec::new(), Vec::new());
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 24) {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(pieces[((state >> 33) % pieces.len() as u64) as usize]);
+            }
+            state = state.wrapping_add(0x9e37_79b9);
+            fast.clear();
+            slow.clear();
+            for_each_token(&text, &mut scratch, |t| fast.push(t.to_owned()));
+            let mut general = String::new();
+            Scanner::<_, false> {
+                bytes: text.as_bytes(),
+                text: &text,
+                at: 0,
+                buf: &mut general,
+                f: |t: &str| slow.push(t.to_owned()),
+            }
+            .run();
+            assert_eq!(fast, slow, "{text:?}");
         }
     }
 
