@@ -278,19 +278,17 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
         }
     }
 
-    /// Reads one token from `self.at` (its sigil, if any, at `start`) and hands it to `f`.
+    /// The end of the run of ASCII letters and digits starting at `from`, and whether it has an
+    /// upper-case letter: eight bytes at a time, then byte by byte.
     #[inline(always)]
-    fn word(&mut self, start: usize, tag: bool, mention: bool) {
-        // Fast path: a run of ASCII letters and digits that ends the token is its own folded form
-        // (once lower-cased).
-        let (mut end, mut upper) = (self.at, false);
-        // Eight bytes at a time while they are all ASCII letters or digits, then the rest.
+    fn ascii_run(&self, from: usize) -> (usize, bool) {
+        let (mut end, mut upper) = (from, false);
         while let Some(chunk) = self.bytes.get(end..end + 8) {
             let (run, up) = alnum_run(chunk);
             upper |= up;
             end += run;
             if run < 8 {
-                break;
+                return (end, upper);
             }
         }
         while let Some(&c) = self.bytes.get(end) {
@@ -301,6 +299,15 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
             }
             end += 1;
         }
+        (end, upper)
+    }
+
+    /// Reads one token from `self.at` (its sigil, if any, at `start`) and hands it to `f`.
+    #[inline(always)]
+    fn word(&mut self, start: usize, tag: bool, mention: bool) {
+        // Fast path: a run of ASCII letters and digits that ends the token is its own folded form
+        // (once lower-cased).
+        let (end, upper) = self.ascii_run(self.at);
         let continues = match self.bytes.get(end) {
             None => false,
             Some(&b) if b >= 0x80 => true,
@@ -357,15 +364,7 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
         while let Some(&b) = self.bytes.get(self.at) {
             if CLASS[b as usize] <= UPPER {
                 // ASCII run: copy it whole, then lower-case it in place if needed.
-                let (mut end, mut upper) = (self.at, false);
-                while let Some(&c) = self.bytes.get(end) {
-                    match CLASS[c as usize] {
-                        LOWER => {}
-                        UPPER => upper = true,
-                        _ => break,
-                    }
-                    end += 1;
-                }
+                let (end, upper) = self.ascii_run(self.at);
                 let from = self.buf.len();
                 self.buf.push_str(&self.text[self.at..end]);
                 if upper {
