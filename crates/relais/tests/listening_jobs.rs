@@ -17,6 +17,7 @@ use relais_domain::ids::{UserId, WorkspaceId};
 use relais_domain::listen::IncomingPost;
 use relais_store::listen::MentionFilter;
 use relais_testkit::app::{FakeClock, postgres_or_skip, test_app};
+use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -312,4 +313,84 @@ async fn bluesky_stream_source_reads_the_pds() {
     assert_eq!(restarted.run_once(10).await.unwrap(), 1);
     let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
     assert!(mentions.iter().all(|m| !m.external_id.contains(&did)), "{mentions:?}");
+}
+
+/// A call to the Mastodon mock's API with a user token.
+async fn mastodon_api(
+    mock: &relais_testkit::MastodonMock,
+    method: &str,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> Value {
+    let http = reqwest::Client::new();
+    let url = format!("{}{path}", mock.base());
+    let request = if method == "GET" { http.get(url) } else { http.post(url).json(&body) };
+    let response = request.bearer_auth(token).send().await.unwrap();
+    assert!(response.status().is_success(), "{method} {path}: {}", response.status());
+    response.json().await.unwrap()
+}
+
+/// A Mastodon account connected as a channel is a listening source: its home timeline (the
+/// accounts it follows: here a competitor) is read with the channel's own token, and only a
+/// Mastodon channel of the same workspace can be used.
+#[tokio::test]
+async fn mastodon_home_timeline_of_a_channel_is_read_with_its_token() {
+    let Some(mock) = relais_testkit::MastodonMock::start_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let app: App = test_app(None, dir.path(), clock.clock(), vec![mock.host()]).await;
+    let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let ws = WorkspaceId(app.create_workspace(&actor, "Veille", "UTC").await.unwrap().id);
+    let other = WorkspaceId(app.create_workspace(&actor, "Autre", "UTC").await.unwrap().id);
+    let query = QueryInput { name: "Concurrent".into(), query: "rivalco".into(), sensitivity: None, min_volume: None };
+    app.create_listen_query(&actor, ws, &query).await.unwrap();
+    let (brand, rival) = (mock.connect("brandhome").await, mock.connect("rivalhome").await);
+    let me = mastodon_api(&mock, "GET", &rival, "/api/v1/accounts/verify_credentials", Value::Null).await;
+    let rival_id = me["id"].as_str().unwrap().to_owned();
+    mastodon_api(&mock, "POST", &brand, &format!("/api/v1/accounts/{rival_id}/follow"), serde_json::json!({})).await;
+    let channel = |ws: WorkspaceId| {
+        let input = relais_app::channels::ChannelInput {
+            network: "mastodon".into(),
+            handle: "brandhome".into(),
+            instance_url: Some(mock.base()),
+            credentials: serde_json::json!({ "access_token": brand }).as_object().cloned(),
+            ..Default::default()
+        };
+        let (app, actor) = (app.clone(), actor.clone());
+        async move { app.create_channel(&actor, ws, input).await.unwrap().id }
+    };
+    let (ours, theirs) = (channel(ws).await, channel(other).await);
+    // A channel of another workspace, or one that does not exist, is refused.
+    for id in [theirs, ours + 1000] {
+        let spec = SourceSpec::MastodonHome { channel_id: id, interval_secs: None };
+        let err = app.create_listen_source(&actor, ws, &spec).await.unwrap_err();
+        assert_eq!(err.code, "invalid_source", "{err:?}");
+    }
+    let bad_list = SourceSpec::MastodonList { channel_id: ours, list_id: "../admin".into(), interval_secs: None };
+    assert_eq!(app.create_listen_source(&actor, ws, &bad_list).await.unwrap_err().code, "invalid_source");
+    assert!(app.listen_sources(&actor, ws).await.unwrap().is_empty());
+
+    let spec = SourceSpec::MastodonHome { channel_id: ours, interval_secs: None };
+    let source = app.create_listen_source(&actor, ws, &spec).await.unwrap();
+    assert_eq!(source.kind, "mastodon_home");
+    let status = serde_json::json!({ "status": "RivalCo lance une nouvelle offre", "visibility": "unlisted" });
+    mastodon_api(&mock, "POST", &rival, "/api/v1/statuses", status).await;
+    let poller = SourcePoller::new(app.clone());
+    assert_eq!(poller.run_once(10).await.unwrap(), 1);
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+    assert_eq!(mentions.len(), 1, "{mentions:?}");
+    assert!(mentions[0].text.contains("RivalCo lance"), "{mentions:?}");
+    assert_eq!(mentions[0].source, "mastodon");
+    let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == source.id).unwrap();
+    assert!(polled.last_error.is_none(), "{polled:?}");
+
+    // The channel is removed: the source says so (in both languages) instead of reading anonymously.
+    app.delete_channel(&actor, ws, relais_domain::ids::ChannelId(ours)).await.unwrap();
+    clock.advance(3_600_000);
+    assert_eq!(poller.run_once(10).await.unwrap(), 1);
+    let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == source.id).unwrap();
+    let error = polled.last_error.unwrap_or_default();
+    assert!(error.contains("plus un compte Mastodon") && error.contains("no longer"), "{error}");
 }

@@ -12,7 +12,7 @@
 use super::check_post;
 use crate::{Actor, App, AppError, AppResult};
 use relais_domain::Msg;
-use relais_domain::ids::WorkspaceId;
+use relais_domain::ids::{ChannelId, WorkspaceId};
 use relais_domain::listen::IncomingPost;
 use relais_domain::permissions::Action;
 use relais_networks::GuardedClient;
@@ -63,6 +63,25 @@ pub enum SourceSpec {
         #[serde(default)]
         interval_secs: Option<u64>,
     },
+    /// The home timeline of a connected Mastodon channel of the workspace (the accounts it
+    /// follows: competitors, partners…), read with the channel's own token.
+    MastodonHome {
+        /// The channel (a Mastodon account connected in this workspace).
+        channel_id: i64,
+        /// Seconds between polls (default 120, at least 30).
+        #[serde(default)]
+        interval_secs: Option<u64>,
+    },
+    /// One of the lists of a connected Mastodon channel (a watch list of accounts).
+    MastodonList {
+        /// The channel.
+        channel_id: i64,
+        /// The list's id on the server.
+        list_id: String,
+        /// Seconds between polls (default 120, at least 30).
+        #[serde(default)]
+        interval_secs: Option<u64>,
+    },
     /// The posts of an AT Protocol repository event stream (`com.atproto.sync.subscribeRepos`:
     /// a PDS, or a relay such as `wss://bsky.network`), read from a saved cursor every few seconds.
     BlueskyStream {
@@ -87,6 +106,8 @@ impl SourceSpec {
             SourceSpec::Rss { .. } => "rss",
             SourceSpec::MastodonTag { .. } => "mastodon_tag",
             SourceSpec::MastodonPublic { .. } => "mastodon_public",
+            SourceSpec::MastodonHome { .. } => "mastodon_home",
+            SourceSpec::MastodonList { .. } => "mastodon_list",
             SourceSpec::BlueskyStream { .. } => "bluesky_stream",
             SourceSpec::BlueskySearch { .. } => "bluesky_search",
         }
@@ -100,8 +121,20 @@ impl SourceSpec {
             SourceSpec::MastodonPublic { instance, local, .. } => {
                 format!("{instance} ({})", if *local { "local" } else { "public" })
             }
+            SourceSpec::MastodonHome { channel_id, .. } => format!("channel {channel_id} (home)"),
+            SourceSpec::MastodonList { channel_id, list_id, .. } => format!("channel {channel_id} (list {list_id})"),
             SourceSpec::BlueskyStream { url } => url.clone(),
             SourceSpec::BlueskySearch { appview, query, .. } => format!("{appview} « {query} »"),
+        }
+    }
+
+    /// The workspace channel whose account the source reads with, if any.
+    fn channel(&self) -> Option<i64> {
+        match self {
+            SourceSpec::MastodonHome { channel_id, .. } | SourceSpec::MastodonList { channel_id, .. } => {
+                Some(*channel_id)
+            }
+            _ => None,
         }
     }
 }
@@ -178,6 +211,16 @@ fn initial_state(spec: &SourceSpec) -> AppResult<Stored> {
             check_http_url(instance, "server")?;
             stored.timeline = Some(interval_secs.map(TimelineState::new).unwrap_or_default());
         }
+        SourceSpec::MastodonHome { interval_secs, .. } => {
+            stored.timeline = Some(interval_secs.map(TimelineState::new).unwrap_or_default());
+        }
+        SourceSpec::MastodonList { list_id, interval_secs, .. } => {
+            Timeline::list(list_id).map_err(|e| {
+                let m = e.message("");
+                bad_source(m.en, m.fr)
+            })?;
+            stored.timeline = Some(interval_secs.map(TimelineState::new).unwrap_or_default());
+        }
         SourceSpec::BlueskyStream { url } => {
             let http = url.replacen("wss://", "https://", 1).replacen("ws://", "http://", 1);
             check_http_url(&http, "server")?;
@@ -209,6 +252,16 @@ impl App {
     ) -> AppResult<ListenSourceRecord> {
         self.authorize(actor, ws, Action::ManageListening).await?;
         let stored = initial_state(spec)?;
+        if let Some(id) = spec.channel() {
+            // Only a Mastodon account connected in this very workspace.
+            let channel = self.store.channel(ws, ChannelId(id)).await.ok().filter(|c| c.network == "mastodon");
+            if channel.is_none() {
+                return Err(bad_source(
+                    format!("channel {id} is not a Mastodon account of this workspace"),
+                    format!("le canal {id} n'est pas un compte Mastodon de cet espace de travail"),
+                ));
+            }
+        }
         if self.store.listen_sources(ws).await?.len() >= MAX_SOURCES {
             return Err(bad_source(
                 format!("a workspace has at most {MAX_SOURCES} sources"),
@@ -271,6 +324,23 @@ impl SourcePoller {
         Ok(n)
     }
 
+    /// The server and access token of the workspace's Mastodon channel `id`, or why not.
+    async fn channel_account(&self, workspace: i64, id: i64) -> Result<(String, String), Msg> {
+        let gone = || {
+            Msg::new(
+                format!("channel {id} is no longer a connected Mastodon account of this workspace"),
+                format!("le canal {id} n'est plus un compte Mastodon connecté de cet espace de travail"),
+            )
+        };
+        let channel = self.app.store.channel(WorkspaceId(workspace), ChannelId(id)).await.map_err(|_| gone())?;
+        let credentials = self.app.channel_credentials(&channel).map_err(|_| gone())?;
+        let token = credentials.as_ref().and_then(|c| c.get("access_token")).and_then(|t| t.as_str());
+        match (channel.network.as_str(), channel.instance_url, token) {
+            ("mastodon", Some(instance), Some(token)) => Ok((instance, token.to_owned())),
+            _ => Err(gone()),
+        }
+    }
+
     async fn poll(&self, source: &ListenSourceRecord) -> AppResult<()> {
         let now = self.app.now_ms();
         let mut stored: Stored = serde_json::from_str(&source.state).map_err(AppError::internal)?;
@@ -290,6 +360,23 @@ impl SourcePoller {
                 (SourceSpec::MastodonPublic { instance, local, .. }, _, Some(state), ..) => {
                     let timeline = Timeline::Public { local: *local, remote: false };
                     let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
+                    (posts, state.schedule.clone())
+                }
+                (SourceSpec::MastodonHome { channel_id, .. }, _, Some(state), ..)
+                | (SourceSpec::MastodonList { channel_id, .. }, _, Some(state), ..) => {
+                    let timeline = match &stored.spec {
+                        SourceSpec::MastodonList { list_id, .. } => Timeline::List { id: list_id.trim().to_owned() },
+                        _ => Timeline::Home,
+                    };
+                    let posts = match self.channel_account(source.workspace_id, *channel_id).await {
+                        Ok((instance, token)) => poll_timeline(http, &instance, &timeline, Some(&token), state, now)
+                            .await
+                            .unwrap_or_default(),
+                        Err(message) => {
+                            state.schedule.failed(now, message, None);
+                            Vec::new()
+                        }
+                    };
                     (posts, state.schedule.clone())
                 }
                 (SourceSpec::BlueskyStream { url }, _, _, Some(state), _) => {

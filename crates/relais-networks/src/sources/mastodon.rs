@@ -65,6 +65,19 @@ pub enum Timeline {
         /// Only statuses from other servers.
         remote: bool,
     },
+    /// The home timeline of the account whose token is used: what it follows (competitors,
+    /// partners, influencers). Needs a token.
+    Home,
+    /// One of the account's lists (`GET /api/v1/lists`). Needs a token.
+    List {
+        /// The list's id.
+        id: String,
+    },
+}
+
+/// 1 to 64 letters or digits (servers' ids are numbers or snowflakes).
+fn valid_list_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 impl Timeline {
@@ -79,6 +92,15 @@ impl Timeline {
             return Err(TimelineError::InvalidHashtag(html::plain(typed, 200)));
         }
         Ok(Timeline::Hashtag { tag: tag.to_owned() })
+    }
+
+    /// A list timeline, from the list's id (1 to 64 letters or digits, as servers give them).
+    pub fn list(id: &str) -> Result<Timeline, TimelineError> {
+        let id = id.trim();
+        if !valid_list_id(id) {
+            return Err(TimelineError::InvalidList(html::plain(id, 200)));
+        }
+        Ok(Timeline::List { id: id.to_owned() })
     }
 
     /// The timeline's address on the server at `instance_url`, without the paging parameters.
@@ -100,6 +122,15 @@ impl Timeline {
                 }
                 Timeline::Public { .. } => {
                     path.push("public");
+                }
+                Timeline::Home => {
+                    path.push("home");
+                }
+                Timeline::List { id } => {
+                    if !valid_list_id(id) {
+                        return Err(TimelineError::InvalidList(html::plain(id, 200)));
+                    }
+                    path.extend(["list", id]);
                 }
             }
         }
@@ -160,6 +191,9 @@ pub enum TimelineError {
     /// The hashtag cannot be one.
     #[error("invalid hashtag {0:?}")]
     InvalidHashtag(String),
+    /// The list id cannot be one.
+    #[error("invalid list id {0:?}")]
+    InvalidList(String),
     /// The request failed before an answer (refused address, unreachable, too large …).
     #[error(transparent)]
     Fetch(#[from] FetchError),
@@ -193,6 +227,10 @@ impl TimelineError {
             TimelineError::InvalidHashtag(tag) => Msg::new(
                 format!("« {tag} » is not a hashtag: use letters, digits and _ only"),
                 format!("« {tag} » n'est pas un hashtag : lettres, chiffres et _ seulement"),
+            ),
+            TimelineError::InvalidList(id) => Msg::new(
+                format!("« {id} » is not a list id: use 1 to 64 letters or digits"),
+                format!("« {id} » n'est pas un identifiant de liste : de 1 à 64 lettres ou chiffres"),
             ),
             TimelineError::Fetch(e) => e.message(what),
             TimelineError::RateLimited { .. } => Msg::new(
@@ -441,6 +479,17 @@ mod tests {
         assert_eq!(url(&public, "https://m.example?x=1"), "https://m.example/api/v1/timelines/public?local=true");
         let sneaky = Timeline::Hashtag { tag: "../../admin".into() };
         assert!(matches!(sneaky.url("https://m.example"), Err(TimelineError::InvalidHashtag(_))));
+        let home = Timeline::Home.url("https://m.example/").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(home.as_str(), "https://m.example/api/v1/timelines/home");
+        let list = Timeline::list(" 42 ").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            list.url("https://m.example").map(|u| u.to_string()).ok().as_deref(),
+            Some("https://m.example/api/v1/timelines/list/42")
+        );
+        for bad in ["", "../admin", "4 2", "x".repeat(65).as_str()] {
+            assert!(matches!(Timeline::list(bad), Err(TimelineError::InvalidList(_))), "{bad}");
+            assert!(Timeline::List { id: bad.to_owned() }.url("https://m.example").is_err(), "{bad}");
+        }
         assert!(matches!(tag.url("ftp://m.example"), Err(TimelineError::Fetch(FetchError::InvalidUrl(_)))));
     }
 
