@@ -61,6 +61,10 @@ pub enum ListenCommand {
     Enrich {
         /// The NDJSON file (standard input when absent).
         file: Option<PathBuf>,
+        /// Also group copies of one message (retweets, the same text with another link…): each
+        /// post gets a `story` id shared by its near-duplicates.
+        #[arg(long)]
+        stories: bool,
     },
     /// Explain, node by node, why a post matches a listening query or not. Exit status 0 when it
     /// matches, 1 when it does not, 2 when the query is refused.

@@ -51,8 +51,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench_enrich::enrich(posts, runs)?;
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Listen(crate::cli::ListenCommand::Enrich { file }) => {
-            return crate::listen::enrich(file.as_deref());
+        Command::Listen(crate::cli::ListenCommand::Enrich { file, stories }) => {
+            return crate::listen::enrich(file.as_deref(), stories);
         }
         Command::Docs(DocsCommand::Permissions) => {
             print!("{}", relais_domain::permissions::matrix_markdown());
