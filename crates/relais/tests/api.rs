@@ -1277,6 +1277,13 @@ async fn listening_erasure(t: &TestApp) {
         assert!(text.contains("not both") && text.contains("pas les deux"), "{p}");
     }
     assert_eq!(count(format!("{base}/mentions")).await, 3);
+    // A contributor may read mentions but not erase them.
+    let contributor = t.add_member(&owner, ws, "contrib@example.fr", "contributor").await;
+    let (s, _) = t
+        .call(&contributor, "POST", &format!("{base}/mentions/erase"), Some(json!({ "author": "carol@ex.social" })))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(count(format!("{base}/mentions")).await, 3);
 
     // Every mention by one author (an erasure request).
     let (s, r) =
@@ -1302,6 +1309,28 @@ async fn listening_erasure(t: &TestApp) {
     assert_eq!(count(format!("{base}/mentions")).await, 0);
     t.app.index_pending().await.unwrap();
     assert_eq!(search_total().await, 0);
+    // What a Bluesky stream erases: deleted posts by their AT URI, an account by its DID prefix.
+    let at = |did: &str, rkey: &str| format!("at://{did}/app.bsky.feed.post/{rkey}");
+    let bluesky: Vec<Value> = [("did:plc:aaa", "1"), ("did:plc:aaa", "2"), ("did:plc:aa", "3"), ("did:plc:bbb", "4")]
+        .iter()
+        .map(|(did, rkey)| json!({ "text": "vélo", "source": "bluesky", "external_id": at(did, rkey) }))
+        .collect();
+    let (_, r) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(Value::Array(bluesky))).await;
+    assert_eq!(r["stored"], json!(4), "{r}");
+    let store_ws = relais_domain::ids::WorkspaceId(ws);
+    let deleted = [at("did:plc:bbb", "4"), at("did:plc:zzz", "9")];
+    let which = relais_store::listen::Erase::External { source: "bluesky", external_ids: &deleted };
+    assert_eq!(t.app.store.erase_mentions(store_ws, which, 0).await.unwrap().len(), 1);
+    // The prefix ends with `/`: `did:plc:aa` is not `did:plc:aaa`.
+    let which = relais_store::listen::Erase::ExternalPrefix { source: "bluesky", prefix: "at://did:plc:aaa/" };
+    assert_eq!(t.app.store.erase_mentions(store_ws, which, 0).await.unwrap().len(), 2);
+    let (_, page) = t.call(&owner, "GET", &format!("{base}/mentions"), None).await;
+    let left: Vec<&Value> = page["mentions"].as_array().unwrap().iter().collect();
+    assert_eq!(left.len(), 1, "{page}");
+    assert_eq!(left[0]["external_id"], json!(at("did:plc:aa", "3")));
+    let id = left[0]["id"].as_i64().unwrap();
+    t.call(&owner, "POST", &format!("{base}/mentions/erase"), Some(json!({ "ids": [id] }))).await;
+
     // Ingesting the same post again stores it again (nothing remembers erased content).
     let (_, r) = t
         .call(
