@@ -278,17 +278,19 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
         }
     }
 
-    /// The end of the run of ASCII letters and digits starting at `from`, and whether it has an
-    /// upper-case letter: eight bytes at a time, then byte by byte.
+    /// Reads one token from `self.at` (its sigil, if any, at `start`) and hands it to `f`.
     #[inline(always)]
-    fn ascii_run(&self, from: usize) -> (usize, bool) {
-        let (mut end, mut upper) = (from, false);
+    fn word(&mut self, start: usize, tag: bool, mention: bool) {
+        // Fast path: a run of ASCII letters and digits that ends the token is its own folded form
+        // (once lower-cased).
+        let (mut end, mut upper) = (self.at, false);
+        // Eight bytes at a time while they are all ASCII letters or digits, then the rest.
         while let Some(chunk) = self.bytes.get(end..end + 8) {
             let (run, up) = alnum_run(chunk);
             upper |= up;
             end += run;
             if run < 8 {
-                return (end, upper);
+                break;
             }
         }
         while let Some(&c) = self.bytes.get(end) {
@@ -299,15 +301,6 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
             }
             end += 1;
         }
-        (end, upper)
-    }
-
-    /// Reads one token from `self.at` (its sigil, if any, at `start`) and hands it to `f`.
-    #[inline(always)]
-    fn word(&mut self, start: usize, tag: bool, mention: bool) {
-        // Fast path: a run of ASCII letters and digits that ends the token is its own folded form
-        // (once lower-cased).
-        let (end, upper) = self.ascii_run(self.at);
         let continues = match self.bytes.get(end) {
             None => false,
             Some(&b) if b >= 0x80 => true,
@@ -364,7 +357,15 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
         while let Some(&b) = self.bytes.get(self.at) {
             if CLASS[b as usize] <= UPPER {
                 // ASCII run: copy it whole, then lower-case it in place if needed.
-                let (end, upper) = self.ascii_run(self.at);
+                let (mut end, mut upper) = (self.at, false);
+                while let Some(&c) = self.bytes.get(end) {
+                    match CLASS[c as usize] {
+                        LOWER => {}
+                        UPPER => upper = true,
+                        _ => break,
+                    }
+                    end += 1;
+                }
                 let from = self.buf.len();
                 self.buf.push_str(&self.text[self.at..end]);
                 if upper {
