@@ -283,6 +283,8 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
     fn word(&mut self, start: usize, tag: bool, mention: bool) {
         // Fast path: a run of ASCII letters and digits that ends the token is its own folded form
         // (once lower-cased).
+        // (`fold_word` has its own byte loop: one shared helper measured about 5 % slower at 1k
+        // queries, in interleaved runs.)
         let (mut end, mut upper) = (self.at, false);
         // Eight bytes at a time while they are all ASCII letters or digits, then the rest.
         while let Some(chunk) = self.bytes.get(end..end + 8) {
