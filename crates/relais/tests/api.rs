@@ -1119,6 +1119,9 @@ async fn listening_queries_ingest_and_mentions(t: &TestApp) {
     assert_eq!(seen.len(), 5);
     let (s, _) = t.call(&viewer, "GET", &format!("{base}/mentions?sentiment=angry"), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The search refuses the same value the same way (rather than finding nothing).
+    let (s, p) = t.call(&viewer, "GET", &format!("{base}/search?q=relais&sentiment=angry"), None).await;
+    assert_eq!((s, p["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_sentiment")), "{p}");
 
     // CSV export: BOM, header, one row per mention, formulas defused.
     let res = t.http.get(format!("{}{base}/mentions.csv", t.base)).bearer_auth(&viewer.token).send().await.unwrap();

@@ -238,17 +238,7 @@ impl MentionParams {
                 AppError::invalid("invalid_cursor", Msg::new("the cursor is not valid", "le curseur n'est pas valide"))
             })?),
         };
-        if let Some(s) = &self.sentiment
-            && !matches!(s.as_str(), "negative" | "neutral" | "positive")
-        {
-            return Err(AppError::invalid(
-                "invalid_sentiment",
-                Msg::new(
-                    format!("unknown sentiment `{s}` (negative, neutral, positive)"),
-                    format!("sentiment inconnu « {s} » (negative, neutral, positive)"),
-                ),
-            ));
-        }
+        check_sentiment(self.sentiment.as_deref())?;
         Ok(MentionFilter {
             query_id: self.query_id,
             source: self.source.clone(),
@@ -258,6 +248,20 @@ impl MentionParams {
             to: self.to,
             after,
         })
+    }
+}
+
+/// A sentiment filter must name a label (the mention list and the search refuse the same values).
+fn check_sentiment(sentiment: Option<&str>) -> Result<(), AppError> {
+    match sentiment {
+        None | Some("negative" | "neutral" | "positive") => Ok(()),
+        Some(s) => Err(AppError::invalid(
+            "invalid_sentiment",
+            Msg::new(
+                format!("unknown sentiment `{s}` (negative, neutral, positive)"),
+                format!("sentiment inconnu « {s} » (negative, neutral, positive)"),
+            ),
+        )),
     }
 }
 
@@ -542,6 +546,7 @@ async fn search(
             )));
         }
     };
+    check_sentiment(p.sentiment.as_deref()).map_err(|e| lang.problem(e))?;
     let filters = Filters {
         query_ids: p.query_id.into_iter().collect(),
         sources: p.source.into_iter().collect(),
