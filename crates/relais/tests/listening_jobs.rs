@@ -72,8 +72,12 @@ async fn polled_feeds_become_mentions(postgres: bool) {
     // Bad sources are refused and change nothing.
     let bad = SourceSpec::Rss { url: "ftp://news.example/feed".into(), interval_secs: None };
     assert!(app.create_listen_source(&actor, ws, &bad).await.is_err());
-    let bad =
-        SourceSpec::MastodonTag { instance: "https://m.example".into(), tag: "no spaces".into(), interval_secs: None };
+    let bad = SourceSpec::MastodonTag {
+        instance: "https://m.example".into(),
+        tag: "no spaces".into(),
+        interval_secs: None,
+        channel_id: None,
+    };
     assert!(app.create_listen_source(&actor, ws, &bad).await.is_err());
     assert!(app.listen_sources(&actor, ws).await.unwrap().is_empty());
 
@@ -370,6 +374,14 @@ async fn mastodon_home_timeline_of_a_channel_is_read_with_its_token() {
     }
     let bad_list = SourceSpec::MastodonList { channel_id: ours, list_id: "../admin".into(), interval_secs: None };
     assert_eq!(app.create_listen_source(&actor, ws, &bad_list).await.unwrap_err().code, "invalid_source");
+    // The channel's token is never sent to another server than its own.
+    let elsewhere = SourceSpec::MastodonTag {
+        instance: "https://elsewhere.example".into(),
+        tag: "rivalco".into(),
+        interval_secs: None,
+        channel_id: Some(ours),
+    };
+    assert_eq!(app.create_listen_source(&actor, ws, &elsewhere).await.unwrap_err().code, "invalid_source");
     assert!(app.listen_sources(&actor, ws).await.unwrap().is_empty());
 
     let spec = SourceSpec::MastodonHome { channel_id: ours, interval_secs: None };
@@ -386,11 +398,29 @@ async fn mastodon_home_timeline_of_a_channel_is_read_with_its_token() {
     let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == source.id).unwrap();
     assert!(polled.last_error.is_none(), "{polled:?}");
 
-    // The channel is removed: the source says so (in both languages) instead of reading anonymously.
+    // A hashtag timeline read with the channel's token, on its own server.
+    let tag = SourceSpec::MastodonTag {
+        instance: format!("{}/", mock.base()),
+        tag: "#RivalCo".into(),
+        interval_secs: None,
+        channel_id: Some(ours),
+    };
+    let tag = app.create_listen_source(&actor, ws, &tag).await.unwrap();
+    let status = serde_json::json!({ "status": "Promo RivalCo ce week-end #RivalCo", "visibility": "public" });
+    mastodon_api(&mock, "POST", &rival, "/api/v1/statuses", status).await;
+    assert_eq!(poller.run_once(10).await.unwrap(), 1);
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+    assert!(mentions.iter().any(|m| m.text.contains("Promo RivalCo")), "{mentions:?}");
+    let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == tag.id).unwrap();
+    assert!(polled.last_error.is_none(), "{polled:?}");
+
+    // The channel is removed: the sources say so (in both languages) instead of reading anonymously.
     app.delete_channel(&actor, ws, relais_domain::ids::ChannelId(ours)).await.unwrap();
     clock.advance(3_600_000);
-    assert_eq!(poller.run_once(10).await.unwrap(), 1);
+    assert_eq!(poller.run_once(10).await.unwrap(), 2);
     let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == source.id).unwrap();
     let error = polled.last_error.unwrap_or_default();
     assert!(error.contains("plus un compte Mastodon") && error.contains("no longer"), "{error}");
+    let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == tag.id).unwrap();
+    assert!(polled.last_error.is_some_and(|e| e.contains("no longer")), "the hashtag source read anonymously");
 }

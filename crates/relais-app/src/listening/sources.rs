@@ -51,6 +51,10 @@ pub enum SourceSpec {
         /// Seconds between polls (default 120, at least 30).
         #[serde(default)]
         interval_secs: Option<u64>,
+        /// A Mastodon channel of the workspace on this same server, whose token is sent (for
+        /// servers that do not show their timelines to anonymous readers).
+        #[serde(default)]
+        channel_id: Option<i64>,
     },
     /// A Mastodon server's public timeline.
     MastodonPublic {
@@ -62,6 +66,9 @@ pub enum SourceSpec {
         /// Seconds between polls (default 120, at least 30).
         #[serde(default)]
         interval_secs: Option<u64>,
+        /// A Mastodon channel of the workspace on this same server, whose token is sent.
+        #[serde(default)]
+        channel_id: Option<i64>,
     },
     /// The home timeline of a connected Mastodon channel of the workspace (the accounts it
     /// follows: competitors, partners…), read with the channel's own token.
@@ -134,6 +141,7 @@ impl SourceSpec {
             SourceSpec::MastodonHome { channel_id, .. } | SourceSpec::MastodonList { channel_id, .. } => {
                 Some(*channel_id)
             }
+            SourceSpec::MastodonTag { channel_id, .. } | SourceSpec::MastodonPublic { channel_id, .. } => *channel_id,
             _ => None,
         }
     }
@@ -172,6 +180,13 @@ const STREAM_INTERVAL_SECS: u64 = 5;
 /// Batches read from a stream per poll (each waits at most a second for its first message).
 const STREAM_BATCHES: usize = 5;
 
+/// Whether two server addresses name the same server (scheme, host and port; a trailing `/` or
+/// the case of the host does not matter).
+fn same_server(a: &str, b: &str) -> bool {
+    let origin = |s: &str| url::Url::parse(s.trim()).ok().map(|u| u.origin());
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y && x.is_tuple())
+}
+
 fn bad_source(en: String, fr: String) -> AppError {
     AppError::invalid_with(
         "invalid_source",
@@ -199,7 +214,7 @@ fn initial_state(spec: &SourceSpec) -> AppResult<Stored> {
             check_http_url(url, "feed")?;
             stored.feed = Some(interval_secs.map(FeedState::new).unwrap_or_default());
         }
-        SourceSpec::MastodonTag { instance, tag, interval_secs } => {
+        SourceSpec::MastodonTag { instance, tag, interval_secs, .. } => {
             check_http_url(instance, "server")?;
             Timeline::hashtag(tag).map_err(|e| {
                 let m = e.message(instance);
@@ -255,10 +270,19 @@ impl App {
         if let Some(id) = spec.channel() {
             // Only a Mastodon account connected in this very workspace.
             let channel = self.store.channel(ws, ChannelId(id)).await.ok().filter(|c| c.network == "mastodon");
-            if channel.is_none() {
+            let Some(channel) = channel else {
                 return Err(bad_source(
                     format!("channel {id} is not a Mastodon account of this workspace"),
                     format!("le canal {id} n'est pas un compte Mastodon de cet espace de travail"),
+                ));
+            };
+            // A token is only ever sent to the server that issued it.
+            if let SourceSpec::MastodonTag { instance, .. } | SourceSpec::MastodonPublic { instance, .. } = spec
+                && !same_server(instance, channel.instance_url.as_deref().unwrap_or_default())
+            {
+                return Err(bad_source(
+                    format!("channel {id} is an account of another server than {instance}"),
+                    format!("le canal {id} est un compte d'un autre serveur que {instance}"),
                 ));
             }
         }
@@ -352,14 +376,36 @@ impl SourcePoller {
                     let posts = poll_feed(http, url, state, now).await.unwrap_or_default();
                     (posts, state.schedule.clone())
                 }
-                (SourceSpec::MastodonTag { instance, tag, .. }, _, Some(state), ..) => {
-                    let timeline = Timeline::hashtag(tag).map_err(|e| AppError::internal(e.to_string()))?;
-                    let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
-                    (posts, state.schedule.clone())
-                }
-                (SourceSpec::MastodonPublic { instance, local, .. }, _, Some(state), ..) => {
-                    let timeline = Timeline::Public { local: *local, remote: false };
-                    let posts = poll_timeline(http, instance, &timeline, None, state, now).await.unwrap_or_default();
+                (SourceSpec::MastodonTag { instance, channel_id, .. }, _, Some(state), ..)
+                | (SourceSpec::MastodonPublic { instance, channel_id, .. }, _, Some(state), ..) => {
+                    let timeline = match &stored.spec {
+                        SourceSpec::MastodonTag { tag, .. } => {
+                            Timeline::hashtag(tag).map_err(|e| AppError::internal(e.to_string()))?
+                        }
+                        SourceSpec::MastodonPublic { local, .. } => Timeline::Public { local: *local, remote: false },
+                        _ => return Err(AppError::internal("not a public timeline")),
+                    };
+                    let token = match channel_id {
+                        None => Ok(None),
+                        // A token is only ever sent to the server that issued it.
+                        Some(id) => match self.channel_account(source.workspace_id, *id).await {
+                            Ok((server, token)) if same_server(instance, &server) => Ok(Some(token)),
+                            Ok(_) => Err(Msg::new(
+                                format!("channel {id} is now an account of another server than {instance}"),
+                                format!("le canal {id} est maintenant un compte d'un autre serveur que {instance}"),
+                            )),
+                            Err(message) => Err(message),
+                        },
+                    };
+                    let posts = match token {
+                        Ok(token) => poll_timeline(http, instance, &timeline, token.as_deref(), state, now)
+                            .await
+                            .unwrap_or_default(),
+                        Err(message) => {
+                            state.schedule.failed(now, message, None);
+                            Vec::new()
+                        }
+                    };
                     (posts, state.schedule.clone())
                 }
                 (SourceSpec::MastodonHome { channel_id, .. }, _, Some(state), ..)
