@@ -365,6 +365,46 @@ impl SourcePoller {
         }
     }
 
+    /// What a Mastodon source reads: the server, the timeline and the token to send (a channel's,
+    /// only ever to the server that issued it), or why it cannot be read now.
+    async fn mastodon_timeline(
+        &self,
+        spec: &SourceSpec,
+        workspace: i64,
+    ) -> AppResult<Result<(String, Timeline, Option<String>), Msg>> {
+        let (instance, channel_id, timeline) = match spec {
+            SourceSpec::MastodonTag { instance, tag, channel_id, .. } => {
+                (instance, channel_id, Timeline::hashtag(tag).map_err(|e| AppError::internal(e.to_string()))?)
+            }
+            SourceSpec::MastodonPublic { instance, local, channel_id, .. } => {
+                (instance, channel_id, Timeline::Public { local: *local, remote: false })
+            }
+            SourceSpec::MastodonHome { channel_id, .. } => {
+                return Ok(self
+                    .channel_account(workspace, *channel_id)
+                    .await
+                    .map(|(server, token)| (server, Timeline::Home, Some(token))));
+            }
+            SourceSpec::MastodonList { channel_id, list_id, .. } => {
+                let timeline = Timeline::List { id: list_id.trim().to_owned() };
+                return Ok(self
+                    .channel_account(workspace, *channel_id)
+                    .await
+                    .map(|(server, token)| (server, timeline, Some(token))));
+            }
+            _ => return Err(AppError::internal("not a Mastodon source")),
+        };
+        let Some(id) = *channel_id else { return Ok(Ok((instance.clone(), timeline, None))) };
+        Ok(match self.channel_account(workspace, id).await {
+            Ok((server, token)) if same_server(instance, &server) => Ok((instance.clone(), timeline, Some(token))),
+            Ok(_) => Err(Msg::new(
+                format!("channel {id} is now an account of another server than {instance}"),
+                format!("le canal {id} est maintenant un compte d'un autre serveur que {instance}"),
+            )),
+            Err(message) => Err(message),
+        })
+    }
+
     async fn poll(&self, source: &ListenSourceRecord) -> AppResult<()> {
         let now = self.app.now_ms();
         let mut stored: Stored = serde_json::from_str(&source.state).map_err(AppError::internal)?;
@@ -376,48 +416,21 @@ impl SourcePoller {
                     let posts = poll_feed(http, url, state, now).await.unwrap_or_default();
                     (posts, state.schedule.clone())
                 }
-                (SourceSpec::MastodonTag { instance, channel_id, .. }, _, Some(state), ..)
-                | (SourceSpec::MastodonPublic { instance, channel_id, .. }, _, Some(state), ..) => {
-                    let timeline = match &stored.spec {
-                        SourceSpec::MastodonTag { tag, .. } => {
-                            Timeline::hashtag(tag).map_err(|e| AppError::internal(e.to_string()))?
+                (
+                    SourceSpec::MastodonTag { .. }
+                    | SourceSpec::MastodonPublic { .. }
+                    | SourceSpec::MastodonHome { .. }
+                    | SourceSpec::MastodonList { .. },
+                    _,
+                    Some(state),
+                    ..,
+                ) => {
+                    let posts = match self.mastodon_timeline(&stored.spec, source.workspace_id).await? {
+                        Ok((server, timeline, token)) => {
+                            poll_timeline(http, &server, &timeline, token.as_deref(), state, now)
+                                .await
+                                .unwrap_or_default()
                         }
-                        SourceSpec::MastodonPublic { local, .. } => Timeline::Public { local: *local, remote: false },
-                        _ => return Err(AppError::internal("not a public timeline")),
-                    };
-                    let token = match channel_id {
-                        None => Ok(None),
-                        // A token is only ever sent to the server that issued it.
-                        Some(id) => match self.channel_account(source.workspace_id, *id).await {
-                            Ok((server, token)) if same_server(instance, &server) => Ok(Some(token)),
-                            Ok(_) => Err(Msg::new(
-                                format!("channel {id} is now an account of another server than {instance}"),
-                                format!("le canal {id} est maintenant un compte d'un autre serveur que {instance}"),
-                            )),
-                            Err(message) => Err(message),
-                        },
-                    };
-                    let posts = match token {
-                        Ok(token) => poll_timeline(http, instance, &timeline, token.as_deref(), state, now)
-                            .await
-                            .unwrap_or_default(),
-                        Err(message) => {
-                            state.schedule.failed(now, message, None);
-                            Vec::new()
-                        }
-                    };
-                    (posts, state.schedule.clone())
-                }
-                (SourceSpec::MastodonHome { channel_id, .. }, _, Some(state), ..)
-                | (SourceSpec::MastodonList { channel_id, .. }, _, Some(state), ..) => {
-                    let timeline = match &stored.spec {
-                        SourceSpec::MastodonList { list_id, .. } => Timeline::List { id: list_id.trim().to_owned() },
-                        _ => Timeline::Home,
-                    };
-                    let posts = match self.channel_account(source.workspace_id, *channel_id).await {
-                        Ok((instance, token)) => poll_timeline(http, &instance, &timeline, Some(&token), state, now)
-                            .await
-                            .unwrap_or_default(),
                         Err(message) => {
                             state.schedule.failed(now, message, None);
                             Vec::new()
