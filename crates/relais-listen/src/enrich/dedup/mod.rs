@@ -130,17 +130,18 @@ impl Stories {
     pub fn add(&mut self, text: &str) -> Assignment {
         let mut normalised = std::mem::take(&mut self.normalised);
         normalise(text, &mut normalised);
+        self.clock += 1;
         let assignment = if normalised.is_empty() {
-            self.add_sketch(Sketch { exact: 0, parts: None })
+            self.alone()
         } else {
             // Shingles and MinHash only when no identical text is known (the common case for copies).
             let exact = hash_str(&normalised);
             match self.exact.get(&exact).copied() {
-                Some(id) => {
-                    self.clock += 1;
-                    self.touch(id)
+                Some(id) => self.touch(id),
+                None => {
+                    let (shingles, bands) = parts(&normalised);
+                    self.place(shingles, bands, exact)
                 }
-                None => self.add_sketch(Sketch { exact, parts: Some(parts(&normalised)) }),
             }
         };
         self.normalised = normalised;
@@ -151,18 +152,26 @@ impl Stories {
     /// and returns its story: the same story as [`Self::add`] with its text.
     pub fn add_sketch(&mut self, sketch: Sketch) -> Assignment {
         self.clock += 1;
-        let Some((shingles, bands)) = sketch.parts else {
-            // Nothing left to compare (only emoji, links or mentions): a story of its own, not kept.
-            let story = self.next_id;
-            self.next_id += 1;
-            return Assignment { story, count: 1, new: true };
-        };
-        if let Some(id) = self.exact.get(&sketch.exact).copied() {
-            return self.touch(id);
+        let Some((shingles, bands)) = sketch.parts else { return self.alone() };
+        match self.exact.get(&sketch.exact).copied() {
+            Some(id) => self.touch(id),
+            None => self.place(shingles, bands, sketch.exact),
         }
+    }
+
+    /// A post with nothing left to compare (only emoji, links or mentions): a story of its own,
+    /// not kept.
+    fn alone(&mut self) -> Assignment {
+        let story = self.next_id;
+        self.next_id += 1;
+        Assignment { story, count: 1, new: true }
+    }
+
+    /// A post whose text is not known exactly: the story of a similar one, or a new one.
+    fn place(&mut self, shingles: Vec<u32>, bands: [u64; BANDS], exact: u64) -> Assignment {
         match self.similar(&shingles, &bands) {
             Some(id) => self.touch(id),
-            None => self.create(shingles, bands, sketch.exact),
+            None => self.create(shingles, bands, exact),
         }
     }
 
