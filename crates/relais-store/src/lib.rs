@@ -91,11 +91,14 @@ impl Store {
             return Err(StoreError::UnsupportedUrl);
         };
         let options = match backend {
-            // One writer at a time on SQLite: WAL lets readers go on while it writes.
+            // One writer at a time on SQLite: WAL lets readers go on while it writes. A page cache
+            // of up to 32 MB per connection (SQLite's default is 2 MB): the listening pipeline's
+            // writer inserts into indexes that outgrow 2 MB after some ten thousand mentions.
             Backend::Sqlite => AnyPoolOptions::new().max_connections(8).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
+                         PRAGMA cache_size = -32768;",
                     )
                     .await?;
                     Ok(())

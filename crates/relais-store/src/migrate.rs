@@ -42,6 +42,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_mention_erasures.sql"),
         include_str!("../migrations/postgres/0006_mention_erasures.sql"),
     ),
+    (
+        7,
+        "mention_queries_by_mention",
+        include_str!("../migrations/sqlite/0007_mention_queries_by_mention.sql"),
+        include_str!("../migrations/postgres/0007_mention_queries_by_mention.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.
@@ -63,4 +69,91 @@ pub(crate) fn migrator(backend: Backend) -> Migrator {
         })
         .collect();
     Migrator::with_migrations(migrations)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::Store;
+    use crate::listen::{MentionFilter, NewMention, QueryFields};
+    use relais_domain::ids::{UserId, WorkspaceId};
+
+    /// The migrator with versions up to `last` only.
+    fn migrator_until(backend: Backend, last: i64) -> Migrator {
+        let mut m = migrator(backend);
+        m.migrations = std::borrow::Cow::Owned(m.migrations.iter().filter(|x| x.version <= last).cloned().collect());
+        m
+    }
+
+    /// Migration 0007 rebuilds the query links: links written before it are still there after it,
+    /// and a link is still unique per mention and query.
+    async fn links_survive_0007(store: Store) {
+        migrator_until(store.backend(), 6).run(&store.pool).await.unwrap();
+        let user = store.create_user("m@relais.localhost", "M", "x", "fr", 1).await.unwrap();
+        let ws = store.create_workspace("W", "UTC", UserId(user.id), 1).await.unwrap();
+        let ws = WorkspaceId(ws.id);
+        let query = |name| QueryFields { name, query: "relais", sensitivity: "medium", min_volume: 10 };
+        let a = store.create_listen_query(ws, &query("a"), None, 1).await.unwrap().id;
+        let b = store.create_listen_query(ws, &query("b"), None, 1).await.unwrap().id;
+        let mention = |id: &str, query_ids: Vec<i64>| NewMention {
+            workspace_id: ws.0,
+            source: "ingest".into(),
+            external_id: id.into(),
+            url: None,
+            author: None,
+            title: None,
+            text: format!("relais {id}"),
+            lang: "fr".into(),
+            sentiment: 0.0,
+            sentiment_label: "neutral".into(),
+            story_id: 1,
+            published_at: 1_000,
+            received_at: 2_000,
+            query_ids,
+        };
+        store.insert_mentions(&[mention("1", vec![a, b]), mention("2", vec![b])]).await.unwrap();
+
+        store.migrate().await.unwrap();
+        let by_query = |q| MentionFilter { query_id: Some(q), ..MentionFilter::default() };
+        let all = store.mentions(ws, &MentionFilter::default(), 10).await.unwrap();
+        let mut links: Vec<(String, Vec<i64>)> = all.into_iter().map(|m| (m.external_id, m.query_ids)).collect();
+        links.sort();
+        assert_eq!(links, vec![("1".to_owned(), vec![a, b]), ("2".to_owned(), vec![b])]);
+        assert_eq!(store.mentions(ws, &by_query(a), 10).await.unwrap().len(), 1);
+        assert_eq!(store.mentions(ws, &by_query(b), 10).await.unwrap().len(), 2);
+        // Written after 0007: the same links again are ignored, a new one is added.
+        store.insert_mentions(&[mention("3", vec![a])]).await.unwrap();
+        sqlx::query("INSERT INTO mention_queries (query_id, mention_id, published_at) SELECT query_id, mention_id, 5 FROM mention_queries WHERE true ON CONFLICT DO NOTHING")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(store.mentions(ws, &by_query(a), 10).await.unwrap().len(), 2);
+        let count: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM mention_queries").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(count.0, 4);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn links_survive_0007_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("relais.db").display());
+        links_survive_0007(Store::connect(&url).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn links_survive_0007_postgres() {
+        let admin = match std::env::var(crate::testing::PG_ENV) {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ if std::env::var_os("CI").is_some() => panic!("{} is not set but CI is", crate::testing::PG_ENV),
+            _ => {
+                eprintln!("SKIPPED ({} not set): links_survive_0007_postgres", crate::testing::PG_ENV);
+                return;
+            }
+        };
+        let url = crate::testing::fresh_postgres_url(&admin).await.unwrap();
+        links_survive_0007(Store::connect(&url).await.unwrap()).await;
+    }
 }
