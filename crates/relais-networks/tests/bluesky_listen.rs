@@ -185,9 +185,20 @@ async fn the_pds_stream_resumes_after_a_saved_cursor() {
     assert!(posts.iter().all(|p| p.seq > saved));
     assert_eq!(
         mine(&posts, &carol.did)[0].post.author.as_deref(),
-        Some(carol.did.as_str()),
-        "no #identity seen: the DID"
+        Some(carol.handle.as_str()),
+        "no #identity seen: the handle the PDS verifies (describeRepo)"
     );
+    // Without asking the host, the DID.
+    let mut unnamed = Firehose::new(
+        GuardedClient::new(vec![pds.host()]),
+        &pds.base(),
+        Some(saved),
+        FirehoseConfig { describe_authors: false, ..config() },
+    )
+    .unwrap();
+    let (posts, _) =
+        read_until(&mut unnamed, |p| p.iter().any(|p| p.post.external_id.as_deref() == Some(&after[1]))).await;
+    assert_eq!(mine(&posts, &carol.did)[0].post.author.as_deref(), Some(carol.did.as_str()), "no #identity seen");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,20 +210,49 @@ enum Step {
 }
 
 /// A WebSocket server playing one script per connection (then holding the connection open);
-/// records each connection's query string.
+/// records each connection's query string. Plain HTTP requests for
+/// `com.atproto.repo.describeRepo` are answered by `describe` (status and body for a DID) and
+/// recorded; they do not use a script.
 struct Relay {
     host: String,
     queries: Arc<Mutex<Vec<String>>>,
+    described: Arc<Mutex<Vec<String>>>,
+    describes: bool,
 }
 
+type Describe = Arc<dyn Fn(&str) -> (u16, Value) + Send + Sync>;
+
 async fn relay(scripts: Vec<Vec<Step>>) -> Relay {
+    relay_describing(scripts, None).await
+}
+
+async fn relay_describing(scripts: Vec<Vec<Step>>, describe: Option<Describe>) -> Relay {
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let queries = Arc::new(Mutex::new(Vec::new()));
-    let seen = queries.clone();
+    let (queries, described) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+    let (seen, asked, describes) = (queries.clone(), described.clone(), describe.is_some());
     tokio::spawn(async move {
-        for script in scripts {
-            let (tcp, _) = listener.accept().await.unwrap();
+        let mut scripts = scripts.into_iter();
+        loop {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 512];
+            let n = tcp.peek(&mut head).await.unwrap();
+            let line = String::from_utf8_lossy(&head[..n]).lines().next().unwrap_or_default().to_owned();
+            if let Some(describe) = describe.as_ref().filter(|_| line.contains("com.atproto.repo.describeRepo")) {
+                let did = line.split("repo=").nth(1).unwrap_or_default().split([' ', '&']).next().unwrap_or_default();
+                let did = did.replace("%3A", ":");
+                asked.lock().unwrap().push(did.clone());
+                let (status, body) = describe(&did);
+                let body = body.to_string();
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(answer.as_bytes()).await;
+                continue;
+            }
+            let Some(script) = scripts.next() else { return };
             let seen = seen.clone();
             #[allow(clippy::result_large_err)] // tungstenite's callback type
             let record = move |request: &Request, response: Response| {
@@ -238,17 +278,23 @@ async fn relay(scripts: Vec<Vec<Step>>) -> Relay {
             });
         }
     });
-    Relay { host, queries }
+    Relay { host, queries, described, describes }
 }
 
 impl Relay {
     fn firehose(&self, cursor: Option<i64>, config: FirehoseConfig) -> Firehose {
         let guard = GuardedClient::new(vec![self.host.clone()]);
+        // Without a `describe` answer the scripted relay speaks WebSocket only: no handle lookups.
+        let config = FirehoseConfig { describe_authors: self.describes, ..config };
         Firehose::new(guard, &format!("ws://{}", self.host), cursor, config).unwrap()
     }
 
     fn queries(&self) -> Vec<String> {
         self.queries.lock().unwrap().clone()
+    }
+
+    fn described(&self) -> Vec<String> {
+        self.described.lock().unwrap().clone()
     }
 }
 
@@ -386,6 +432,66 @@ async fn run_hands_batches_to_the_sink_across_reconnections() {
     assert_eq!(stored, ["a", "b", "c"]);
     assert_eq!(cursors.last(), Some(&Some(3)));
     assert_eq!(relay.queries(), ["cursor=0", "cursor=1"]);
+}
+
+/// Posts of `dids`, one each, from sequence number `first`.
+fn posts_of(first: u64, dids: &[String]) -> Vec<Step> {
+    dids.iter()
+        .enumerate()
+        .map(|(i, did)| {
+            let seq = first + i as u64;
+            Step::Send(enc::post_commit(seq, did, &format!("r{seq}"), "bonjour", &["fr"]))
+        })
+        .collect()
+}
+
+fn authors(batch: &Batch) -> Vec<String> {
+    batch.posts.iter().map(|p| p.post.author.clone().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn authors_are_named_by_the_host_only_with_a_verified_handle() {
+    let dids: Vec<String> = ["did:plc:alice", "did:plc:mallory", "did:plc:gone"].map(String::from).to_vec();
+    let describe: Describe = Arc::new(|did: &str| match did {
+        "did:plc:alice" => (200, json!({"did": did, "handle": "alice.test", "handleIsCorrect": true})),
+        // A DID document may claim any handle: only a verified one is used.
+        "did:plc:mallory" => (200, json!({"did": did, "handle": "lemonde.fr", "handleIsCorrect": false})),
+        _ => (400, json!({"error": "RepoNotFound", "message": "Could not find repo"})),
+    });
+    let mut script = posts_of(1, &dids);
+    script.extend(posts_of(10, &dids));
+    let relay = relay_describing(vec![script], Some(describe)).await;
+    let mut stream = relay.firehose(Some(0), config());
+    let mut batch = first_posts(&mut stream, 1_000).await;
+    while batch.posts.len() < 6 {
+        let more = stream.next_batch(1_000).await.unwrap();
+        batch.posts.extend(more.posts);
+    }
+    assert_eq!(
+        authors(&batch),
+        ["alice.test", "did:plc:mallory", "did:plc:gone", "alice.test", "did:plc:mallory", "did:plc:gone"]
+    );
+    let mut asked = relay.described();
+    asked.sort();
+    assert_eq!(asked, ["did:plc:alice", "did:plc:gone", "did:plc:mallory"], "each DID asked once");
+}
+
+#[tokio::test]
+async fn a_host_that_names_nobody_is_not_asked_again() {
+    // A relay hosts no repository: it knows none of the first 16 authors, then is not asked again.
+    let first: Vec<String> = (0..20).map(|i| format!("did:plc:first{i:02}")).collect();
+    let later: Vec<String> = (0..5).map(|i| format!("did:plc:later{i}")).collect();
+    let describe: Describe = Arc::new(|_: &str| (400, json!({"error": "RepoNotFound"})));
+    let mut script = posts_of(1, &first);
+    script.extend(posts_of(100, &later));
+    let relay = relay_describing(vec![script], Some(describe)).await;
+    let mut stream = relay.firehose(Some(0), FirehoseConfig { max_batch: 20, ..config() });
+    let mut all = Batch::default();
+    while all.posts.len() < 25 {
+        all.posts.extend(stream.next_batch(1_000).await.unwrap().posts);
+    }
+    assert_eq!(authors(&all), first.iter().chain(&later).cloned().collect::<Vec<_>>(), "the DIDs");
+    assert_eq!(relay.described().len(), 16, "16 lookups, then none: {:?}", relay.described());
 }
 
 #[tokio::test]

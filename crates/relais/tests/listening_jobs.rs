@@ -283,6 +283,8 @@ async fn bluesky_stream_source_reads_the_pds() {
     let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
     assert_eq!(ours.len(), 1, "{mentions:?}");
     assert_eq!(ours[0].source, "bluesky");
+    // The stream was joined after the account's #identity event: the PDS names the author.
+    assert_eq!(ours[0].author.as_deref(), Some(handle.as_str()));
     assert!(ours[0].text.contains("RelaisVeille est en panne"));
     assert_eq!(ours[0].lang, "fr");
     let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == source.id).unwrap();

@@ -13,7 +13,9 @@
 //! `external_id` `at://{did}/app.bsky.feed.post/{rkey}`, `url`
 //! `https://bsky.app/profile/{did}/post/{rkey}`, `author` the handle when an `#identity` event for
 //! that DID was seen by this [`Firehose`] (a PDS emits one when an account is created or changes
-//! handle; at most 50,000 are remembered), the DID otherwise, `text`, `lang` = `langs[0]`,
+//! handle; at most 50,000 are remembered) or when the host verifies it
+//! (`com.atproto.repo.describeRepo` with `handleIsCorrect`; a PDS names its accounts, a relay
+//! does not and is then no longer asked), the DID otherwise, `text`, `lang` = `langs[0]`,
 //! `published_at` = `createdAt` (the time of reading when missing, unreadable or in the future).
 //! Replies are posts like any other. Deletions of posts are reported ([`Batch::deleted`]) because
 //! Bluesky's developer guidelines ask consumers to honour them; updates and every other

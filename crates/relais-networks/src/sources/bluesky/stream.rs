@@ -36,6 +36,9 @@ pub struct FirehoseConfig {
     pub backoff_base: Duration,
     /// The longest reconnection delay.
     pub backoff_max: Duration,
+    /// Ask the host for the handle of authors no `#identity` event named (see
+    /// [`Firehose::next_batch`]).
+    pub describe_authors: bool,
 }
 
 impl Default for FirehoseConfig {
@@ -48,6 +51,7 @@ impl Default for FirehoseConfig {
             max_batch: 500,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
+            describe_authors: true,
         }
     }
 }
@@ -164,8 +168,14 @@ trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 type Socket = WebSocketStream<Box<dyn Io>>;
 
-/// How many DID → handle pairs are remembered from `#identity` events (the map is emptied when full).
+/// How many DID → handle pairs are remembered (the map is emptied when full).
 const MAX_HANDLES: usize = 50_000;
+/// Authors looked up per batch at most (the others keep their DID until a later batch).
+const MAX_LOOKUPS: usize = 16;
+/// How long a DID with no verified handle is not asked about again.
+const UNNAMED_FOR_MS: i64 = 3_600_000;
+/// How long after a failed lookup a DID is asked about again.
+const LOOKUP_FAILED_FOR_MS: i64 = 300_000;
 
 /// A subscription to one host's repository event stream (a PDS or a relay).
 pub struct Firehose {
@@ -177,7 +187,15 @@ pub struct Firehose {
     last_activity_ms: i64,
     failures: u32,
     waiting: Option<Retry>,
+    /// Handles of DIDs, from `#identity` events and from the host.
     handles: HashMap<String, String>,
+    /// DIDs the host gave no verified handle for, and when to ask again.
+    unnamed: HashMap<String, i64>,
+    /// The host is still asked for handles (a PDS names its accounts, a relay does not).
+    describes: bool,
+    /// Accounts the host named, and lookups in a row that named nobody.
+    named: usize,
+    unnamed_in_a_row: usize,
 }
 
 impl std::fmt::Debug for Firehose {
@@ -217,8 +235,22 @@ impl Firehose {
         endpoint.set_path("/xrpc/com.atproto.sync.subscribeRepos");
         endpoint.set_query(None);
         endpoint.set_fragment(None);
-        let (socket, waiting, handles) = (None, None, HashMap::new());
-        Ok(Firehose { guard, endpoint, config, cursor, socket, last_activity_ms: 0, failures: 0, waiting, handles })
+        let (socket, waiting, handles, unnamed) = (None, None, HashMap::new(), HashMap::new());
+        Ok(Firehose {
+            guard,
+            endpoint,
+            config,
+            cursor,
+            socket,
+            last_activity_ms: 0,
+            failures: 0,
+            waiting,
+            handles,
+            unnamed,
+            describes: true,
+            named: 0,
+            unnamed_in_a_row: 0,
+        })
     }
 
     /// The last sequence number delivered in a batch (where a reconnection resumes).
@@ -241,7 +273,88 @@ impl Firehose {
     /// there, up to `max_batch`. An empty batch means "connected, nothing new". On failure the
     /// connection is dropped and the error says when the next attempt is due; the events after
     /// [`Firehose::cursor`] are replayed then.
+    ///
+    /// A post's author is its handle when known (from an `#identity` event, or asked of the host,
+    /// see [`Firehose::name_authors`]), its DID otherwise.
     pub async fn next_batch(&mut self, now_ms: i64) -> Result<Batch, Retry> {
+        let mut read = self.read_batch(now_ms).await;
+        if let Ok(batch) = &mut read {
+            self.name_authors(batch, now_ms).await;
+        }
+        read
+    }
+
+    /// Gives the posts whose author is a DID the handle the host reports for it
+    /// (`com.atproto.repo.describeRepo`), kept only when the host says the handle resolves back to
+    /// the DID (`handleIsCorrect`: a DID document may claim any handle). At most [`MAX_LOOKUPS`]
+    /// DIDs per batch, eight at a time; a DID without a verified handle is not asked about again
+    /// for an hour. A host that does not serve the method, or names none of the first
+    /// [`MAX_LOOKUPS`] accounts it is asked about (a relay: it hosts no repository), is not asked
+    /// again: its posts keep the DID until an `#identity` event names the account.
+    async fn name_authors(&mut self, batch: &mut Batch, now_ms: i64) {
+        if self.describes && self.config.describe_authors {
+            let mut unknown: Vec<String> = batch
+                .posts
+                .iter()
+                .filter_map(|p| p.post.author.as_deref())
+                .filter(|a| a.starts_with("did:") && !self.handles.contains_key(*a))
+                .filter(|a| self.unnamed.get(*a).is_none_or(|&until| until <= now_ms))
+                .map(str::to_owned)
+                .collect();
+            unknown.sort_unstable();
+            unknown.dedup();
+            unknown.truncate(MAX_LOOKUPS);
+            let (guard, endpoint) = (&self.guard, &self.endpoint);
+            let lookups = unknown.into_iter().map(|did| async move {
+                let answer = describe_repo(guard, endpoint, &did).await;
+                (did, answer)
+            });
+            let answers: Vec<(String, Result<Option<String>, FetchError>)> =
+                futures_util::stream::iter(lookups).buffer_unordered(8).collect().await;
+            for (did, answer) in answers {
+                match answer {
+                    Ok(Some(handle)) => {
+                        if self.handles.len() >= MAX_HANDLES {
+                            self.handles.clear();
+                        }
+                        self.unnamed.remove(&did);
+                        self.handles.insert(did, handle);
+                        self.named = self.named.saturating_add(1);
+                        self.unnamed_in_a_row = 0;
+                    }
+                    Ok(None) => self.remember_unnamed(did, now_ms + UNNAMED_FOR_MS),
+                    Err(error) => {
+                        tracing::debug!(endpoint = %self.endpoint, %did, %error, "Bluesky handle lookup failed.");
+                        let unsupported = matches!(error, FetchError::Status(404 | 405 | 501));
+                        self.remember_unnamed(did, now_ms + LOOKUP_FAILED_FOR_MS);
+                        if unsupported {
+                            self.unnamed_in_a_row = MAX_LOOKUPS;
+                        }
+                    }
+                }
+            }
+            if self.named == 0 && self.unnamed_in_a_row >= MAX_LOOKUPS {
+                tracing::info!(endpoint = %self.endpoint, "The stream's host names no account (a relay): \
+                    authors stay DIDs until an #identity event names them.");
+                self.describes = false;
+            }
+        }
+        for p in &mut batch.posts {
+            if let Some(handle) = p.post.author.as_deref().and_then(|a| self.handles.get(a)) {
+                p.post.author = Some(handle.clone());
+            }
+        }
+    }
+
+    fn remember_unnamed(&mut self, did: String, until: i64) {
+        self.unnamed_in_a_row = self.unnamed_in_a_row.saturating_add(1);
+        if self.unnamed.len() >= MAX_HANDLES {
+            self.unnamed.clear();
+        }
+        self.unnamed.insert(did, until);
+    }
+
+    async fn read_batch(&mut self, now_ms: i64) -> Result<Batch, Retry> {
         if let Some(retry) = &self.waiting {
             if now_ms < retry.retry_at_ms {
                 return Err(retry.clone());
@@ -350,13 +463,8 @@ impl Firehose {
         }
         match event {
             Event::Commit(commit) => {
-                let author = self.handles.get(&commit.repo).cloned();
-                for mut post in commit.posts {
-                    if let Some(handle) = &author {
-                        post.author = Some(handle.clone());
-                    }
-                    batch.posts.push(StreamPost { seq: commit.seq, post });
-                }
+                // Authors are named when the batch is complete (see `name_authors`).
+                batch.posts.extend(commit.posts.into_iter().map(|post| StreamPost { seq: commit.seq, post }));
                 batch.deleted.extend(commit.deleted);
             }
             Event::Identity { did, handle, .. } => {
@@ -450,6 +558,26 @@ impl Firehose {
             .await
             .map_err(|_| FirehoseError::Connect(format!("no handshake within {} s", limit.as_secs())))?
     }
+}
+
+/// The verified handle of `did` according to the stream's host, `None` when it has none.
+async fn describe_repo(guard: &GuardedClient, endpoint: &url::Url, did: &str) -> Result<Option<String>, FetchError> {
+    let mut url = endpoint.clone();
+    let scheme = if url.scheme() == "wss" { "https" } else { "http" };
+    url.set_scheme(scheme).map_err(|()| FetchError::InvalidUrl("scheme".into()))?;
+    url.set_path("/xrpc/com.atproto.repo.describeRepo");
+    url.query_pairs_mut().clear().append_pair("repo", did);
+    let answer = guard.get_answer(url.as_str(), reqwest::header::HeaderMap::new()).await?;
+    match answer.status {
+        200 => {}
+        // An XRPC error for this repository (unknown, taken down): no handle.
+        400 => return Ok(None),
+        status => return Err(FetchError::Status(status)),
+    }
+    let body: serde_json::Value =
+        serde_json::from_slice(&answer.body).map_err(|e| FetchError::Decode(e.to_string()))?;
+    let verified = body["did"].as_str() == Some(did) && body["handleIsCorrect"].as_bool() == Some(true);
+    Ok(body["handle"].as_str().filter(|h| verified && !h.is_empty() && *h != "handle.invalid").map(str::to_owned))
 }
 
 fn idle_for(now_ms: i64, last_ms: i64, waited: Duration) -> Duration {
