@@ -391,6 +391,9 @@ async fn mastodon_home_timeline_of_a_channel_is_read_with_its_token() {
     assert_eq!(source.kind, "mastodon_home");
     let status = serde_json::json!({ "status": "RivalCo lance une nouvelle offre", "visibility": "unlisted" });
     mastodon_api(&mock, "POST", &rival, "/api/v1/statuses", status).await;
+    // The mock dates the status with the real time: the application's clock must not be behind
+    // it, or the post would be refused as coming from the future.
+    clock.advance((jiff::Timestamp::now().as_millisecond() - clock.now_ms()).max(0));
     let poller = SourcePoller::new(app.clone());
     assert_eq!(poller.run_once(10).await.unwrap(), 1);
     let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
