@@ -37,7 +37,8 @@
 //!   typed (case, accents, punctuation: `raw:"C++"`, `raw:Orange`), not glued to a letter or
 //!   digit at an end where the pattern has one.
 //! - Filters on metadata: `lang:fr` (the primary language subtag), `author:alice.bsky.social`
-//!   (`author:bob` also matches `bob@mastodon.social`), `site:lemonde.fr` or `domain:` (the domain
+//!   (`author:bob` also matches `bob@mastodon.social`; a DID, `author:did:plc:…`, for Bluesky
+//!   authors whose handle is unknown), `site:lemonde.fr` or `domain:` (the domain
 //!   or any subdomain; `www.`, scheme and path are ignored), `source:bluesky`.
 //! - A query must require something present: `-promo` or `marque OR -promo` are refused,
 //!   otherwise they would match nearly every post.

@@ -283,6 +283,8 @@ pub(crate) fn filter_value_in<'b>(kind: FilterKind, raw: &str, buf: &'b mut Stri
             let primary = v.split(['-', '_']).next().unwrap_or_default();
             (primary.bytes().all(|b| b.is_ascii_lowercase()) && (2..=3).contains(&primary.len())).then_some(primary)?
         }
+        // A handle, or a DID (`did:plc:…`, `did:web:…`: Bluesky authors whose handle is unknown).
+        FilterKind::Author if v.starts_with("did:") => ok_chars(v, ":._-%").then_some(v)?,
         FilterKind::Author => {
             let h = v.strip_prefix('@').unwrap_or(v);
             ok_chars(h, "._-@").then_some(h)?
@@ -399,9 +401,10 @@ fn bad_value(kind: FilterKind) -> Msg {
         FilterKind::Lang => {
             ("a language code such as lang:fr or lang:en", "un code de langue comme lang:fr ou lang:en")
         }
-        FilterKind::Author => {
-            ("a handle such as author:alice.bsky.social", "un identifiant comme author:alice.bsky.social")
-        }
+        FilterKind::Author => (
+            "a handle such as author:alice.bsky.social, or a DID such as author:did:plc:…",
+            "un identifiant comme author:alice.bsky.social, ou un DID comme author:did:plc:…",
+        ),
         FilterKind::Domain => ("a domain such as site:lemonde.fr", "un domaine comme site:lemonde.fr"),
         FilterKind::Source => ("a source such as source:bluesky", "une source comme source:bluesky"),
     };

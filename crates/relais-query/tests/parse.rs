@@ -45,6 +45,8 @@ fn valid_queries() {
     check("lang:FR orange", "lang:fr AND orange");
     check("lang:fr-CA", "lang:fr");
     check("author:@Alice.bsky.social", "author:alice.bsky.social");
+    check("author:did:plc:Z72i7hdynmk6r22z27h6tvur", "author:did:plc:z72i7hdynmk6r22z27h6tvur");
+    check("author:did:web:example.com%3A8080", "author:did:web:example.com%3a8080");
     check("site:https://www.LeMonde.fr/politique x", "site:lemonde.fr AND x");
     check("domain:lemonde.fr", "site:lemonde.fr");
     check("source:bluesky -source:rss", "source:bluesky AND -source:rss");
@@ -92,6 +94,7 @@ fn refused_queries() {
     check("lang: fr", "err:bad_field_value@1");
     check("lang:français", "err:bad_field_value@6");
     check("source:a/b", "err:bad_field_value@8");
+    check("author:alice:bob", "err:bad_field_value@8");
     check("title:lang:fr", "title:\"lang fr\"");
     check("+++", "err:no_word@1");
     check("-a", "err:only_negative@1");
@@ -155,6 +158,10 @@ fn semantics() {
     assert!(m("author:bob@mastodon.social", doc));
     assert!(m("site:lemonde.fr", doc) && m("site:actu.lemonde.fr", doc) && !m("site:monde.fr", doc));
     assert!(!m("lang:en offre", doc));
+    // A Bluesky author whose handle is unknown is its DID.
+    let did = Doc { author: Some("did:plc:z72i7hdynmk6r22z27h6tvur"), ..doc };
+    assert!(m("author:did:plc:z72i7hdynmk6r22z27h6tvur offre", did));
+    assert!(!m("author:did:plc:other offre", did) && !m("author:bob", did));
 }
 
 #[test]
