@@ -193,8 +193,9 @@ pub struct Firehose {
     unnamed: HashMap<String, i64>,
     /// The host is still asked for handles (a PDS names its accounts, a relay does not).
     describes: bool,
-    /// Accounts the host named, and lookups in a row that named nobody.
-    named: usize,
+    /// The host named an account at least once (it is a PDS), and lookups in a row that named
+    /// nobody.
+    named_any: bool,
     unnamed_in_a_row: usize,
 }
 
@@ -248,7 +249,7 @@ impl Firehose {
             handles,
             unnamed,
             describes: true,
-            named: 0,
+            named_any: false,
             unnamed_in_a_row: 0,
         })
     }
@@ -314,12 +315,9 @@ impl Firehose {
             for (did, answer) in answers {
                 match answer {
                     Ok(Some(handle)) => {
-                        if self.handles.len() >= MAX_HANDLES {
-                            self.handles.clear();
-                        }
                         self.unnamed.remove(&did);
-                        self.handles.insert(did, handle);
-                        self.named = self.named.saturating_add(1);
+                        self.remember_handle(did, Some(handle));
+                        self.named_any = true;
                         self.unnamed_in_a_row = 0;
                     }
                     Ok(None) => self.remember_unnamed(did, now_ms + UNNAMED_FOR_MS),
@@ -333,7 +331,7 @@ impl Firehose {
                     }
                 }
             }
-            if self.named == 0 && self.unnamed_in_a_row >= MAX_LOOKUPS {
+            if !self.named_any && self.unnamed_in_a_row >= MAX_LOOKUPS {
                 tracing::info!(endpoint = %self.endpoint, "The stream's host names no account (a relay): \
                     authors stay DIDs until an #identity event names them.");
                 self.describes = false;
@@ -344,6 +342,17 @@ impl Firehose {
                 p.post.author = Some(handle.clone());
             }
         }
+    }
+
+    /// Records (or, with `None`, forgets) the handle of a DID; the map is emptied when full.
+    fn remember_handle(&mut self, did: String, handle: Option<String>) {
+        if self.handles.len() >= MAX_HANDLES {
+            self.handles.clear();
+        }
+        match handle {
+            Some(handle) => self.handles.insert(did, handle),
+            None => self.handles.remove(&did),
+        };
     }
 
     fn remember_unnamed(&mut self, did: String, until: i64) {
@@ -467,15 +476,7 @@ impl Firehose {
                 batch.posts.extend(commit.posts.into_iter().map(|post| StreamPost { seq: commit.seq, post }));
                 batch.deleted.extend(commit.deleted);
             }
-            Event::Identity { did, handle, .. } => {
-                if self.handles.len() >= MAX_HANDLES {
-                    self.handles.clear();
-                }
-                match handle {
-                    Some(handle) => self.handles.insert(did, handle),
-                    None => self.handles.remove(&did),
-                };
-            }
+            Event::Identity { did, handle, .. } => self.remember_handle(did, handle),
             Event::Account { did, active, status, .. } => batch.notices.push(Notice::Account { did, active, status }),
             Event::Info { name, message } if name == "OutdatedCursor" => {
                 batch.notices.push(Notice::MissedEvents(message))
