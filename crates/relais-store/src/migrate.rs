@@ -145,14 +145,7 @@ mod tests {
 
     #[tokio::test]
     async fn links_survive_0007_postgres() {
-        let admin = match std::env::var(crate::testing::PG_ENV) {
-            Ok(url) if !url.trim().is_empty() => url,
-            _ if std::env::var_os("CI").is_some() => panic!("{} is not set but CI is", crate::testing::PG_ENV),
-            _ => {
-                eprintln!("SKIPPED ({} not set): links_survive_0007_postgres", crate::testing::PG_ENV);
-                return;
-            }
-        };
+        let Some(admin) = crate::testing::postgres_admin_url("links_survive_0007_postgres") else { return };
         let url = crate::testing::fresh_postgres_url(&admin).await.unwrap();
         links_survive_0007(Store::connect(&url).await.unwrap()).await;
     }

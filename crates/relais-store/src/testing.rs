@@ -7,6 +7,22 @@ use crate::{Store, StoreResult};
 /// (e.g. `postgres://postgres@127.0.0.1:5432/test`).
 pub const PG_ENV: &str = "RELAIS_TEST_DATABASE_URL";
 
+/// The PostgreSQL server tests run against ([`PG_ENV`]), or `None` with a loud message when it is
+/// not set and the test must skip its PostgreSQL variant. Under `CI` a missing server fails the
+/// test instead: the PostgreSQL backend must not go untested.
+pub fn postgres_admin_url(test: &str) -> Option<String> {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{test}: {PG_ENV} is not set but CI is: the PostgreSQL tests must run in CI")
+        }
+        _ => {
+            eprintln!("SKIPPED ({PG_ENV} not set): {test} did not run against PostgreSQL");
+            None
+        }
+    }
+}
+
 /// Creates a new, empty PostgreSQL database next to the one `admin_url` points at and returns
 /// its URL. The name is random, so parallel tests never collide.
 pub async fn fresh_postgres_url(admin_url: &str) -> StoreResult<String> {

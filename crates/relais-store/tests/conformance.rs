@@ -10,23 +10,8 @@ use relais_store::audit::AuditEntry;
 use relais_store::channels::NewChannel;
 use relais_store::media::MediaRecord;
 use relais_store::posts::{PostFilter, PostMediaRecord, PostRecord, PostWrite, TargetRecord};
-use relais_store::testing::{PG_ENV, fresh_store};
+use relais_store::testing::{fresh_store, postgres_admin_url};
 use relais_store::{Backend, Store, StoreError};
-
-/// The PostgreSQL admin URL, or None (with a loud message) when the suite must skip PostgreSQL.
-/// Under CI, a missing URL fails the test instead: the PostgreSQL backend must not go untested.
-fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var(PG_ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{test}: {PG_ENV} is not set but CI is: the PostgreSQL conformance tests must run in CI")
-        }
-        _ => {
-            eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): {test} did not run against PostgreSQL");
-            None
-        }
-    }
-}
 
 macro_rules! conformance {
     ($($check:ident => $sqlite:ident, $postgres:ident;)*) => {$(
@@ -41,7 +26,7 @@ macro_rules! conformance {
 
         #[tokio::test]
         async fn $postgres() {
-            let Some(url) = postgres_url(stringify!($postgres)) else { return };
+            let Some(url) = postgres_admin_url(stringify!($postgres)) else { return };
             let dir = tempfile::tempdir().expect("temporary directory");
             let store = fresh_store(Some(&url), dir.path()).await.expect("fresh PostgreSQL database");
             assert_eq!(store.backend(), Backend::Postgres);

@@ -16,14 +16,7 @@ pub fn postgres_or_skip(postgres: bool, what: &str) -> Option<Option<String>> {
     if !postgres {
         return Some(None);
     }
-    match std::env::var(relais_store::testing::PG_ENV) {
-        Ok(url) => Some(Some(url)),
-        Err(_) => {
-            assert!(std::env::var("CI").is_err(), "{} must be set under CI", relais_store::testing::PG_ENV);
-            eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): PostgreSQL variant of {what}");
-            None
-        }
-    }
+    relais_store::testing::postgres_admin_url(what).map(Some)
 }
 
 /// A fake clock, shared between the test and the application.

@@ -3,6 +3,7 @@
 //! `RELAIS_TEST_DATABASE_URL` is set (required when `CI` is set), on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use relais_store::testing::postgres_admin_url;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -92,21 +93,6 @@ impl Env {
 
     fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, &[], None)
-    }
-}
-
-/// The PostgreSQL admin URL, or None (with a loud message) when PostgreSQL must be skipped.
-/// Under CI, a missing URL fails the test instead.
-fn postgres_admin_url(test: &str) -> Option<String> {
-    match std::env::var("RELAIS_TEST_DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("{test}: RELAIS_TEST_DATABASE_URL is not set but CI is: the PostgreSQL CLI tests must run in CI")
-        }
-        _ => {
-            eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): {test} did not run against PostgreSQL");
-            None
-        }
     }
 }
 

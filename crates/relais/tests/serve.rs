@@ -105,11 +105,7 @@ async fn serve_on_sqlite() {
 
 #[tokio::test]
 async fn serve_on_postgres() {
-    let Ok(admin) = std::env::var(relais_store::testing::PG_ENV) else {
-        assert!(std::env::var("CI").is_err(), "{} must be set under CI", relais_store::testing::PG_ENV);
-        eprintln!("SKIPPED (RELAIS_TEST_DATABASE_URL not set): serve_on_postgres");
-        return;
-    };
+    let Some(admin) = relais_store::testing::postgres_admin_url("serve_on_postgres") else { return };
     let url = relais_store::testing::fresh_postgres_url(&admin).await.unwrap();
     scenario(Some(url)).await;
 }
