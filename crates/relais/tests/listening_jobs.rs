@@ -15,7 +15,7 @@ use relais_app::listening::{QueryInput, check_post};
 use relais_app::{Actor, App};
 use relais_domain::ids::{UserId, WorkspaceId};
 use relais_domain::listen::IncomingPost;
-use relais_store::listen::MentionFilter;
+use relais_store::listen::{Erase, MentionFilter};
 use relais_testkit::app::{FakeClock, postgres_or_skip, test_app};
 use serde_json::Value;
 use std::sync::Arc;
@@ -301,6 +301,29 @@ async fn bluesky_stream_source_reads_the_pds() {
     let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
     assert_eq!(ours.len(), 2, "{mentions:?}");
 
+    // A poll reads a post, then its write is lost (the process stops before the transaction
+    // commits: neither the mention nor the cursor is saved). The next poll, on the connection that
+    // already read the post, must read it again.
+    let saved = app.store.listen_sources(ws).await.unwrap().into_iter().find(|s| s.id == source.id).unwrap();
+    let (status, body) =
+        pds.xrpc("POST", "com.atproto.repo.createRecord", Some(&jwt), post("RelaisVeille encore lent")).await;
+    assert_eq!(status, 200, "{body}");
+    let again_uri = body["uri"].as_str().unwrap().to_owned();
+    clock.advance(10_000);
+    assert_eq!(restarted.run_once(10).await.unwrap(), 1);
+    let lost = [again_uri.clone()];
+    app.store
+        .erase_mentions(ws, Erase::External { source: "bluesky", external_ids: &lost }, clock.now_ms())
+        .await
+        .unwrap();
+    app.store.listen_source_polled(source.id, &saved.state, clock.now_ms(), None, None).await.unwrap();
+    clock.advance(10_000);
+    assert_eq!(restarted.run_once(10).await.unwrap(), 1);
+    let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+    assert!(mentions.iter().any(|m| m.external_id == again_uri), "the post read by a lost poll: {mentions:?}");
+    let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
+    assert_eq!(ours.len(), 3, "{mentions:?}");
+
     // The author deletes the first post on Bluesky: its mention is erased.
     let rkey = first_uri.rsplit('/').next().unwrap().to_owned();
     let delete = serde_json::json!({"repo": did, "collection": "app.bsky.feed.post", "rkey": rkey});
@@ -310,8 +333,8 @@ async fn bluesky_stream_source_reads_the_pds() {
     assert_eq!(restarted.run_once(10).await.unwrap(), 1);
     let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
     let ours: Vec<_> = mentions.iter().filter(|m| m.external_id.contains(&did)).collect();
-    assert_eq!(ours.len(), 1, "{mentions:?}");
-    assert!(ours[0].external_id != first_uri && ours[0].text.contains("remarche"), "{ours:?}");
+    assert_eq!(ours.len(), 2, "{mentions:?}");
+    assert!(ours.iter().all(|m| m.external_id != first_uri), "{ours:?}");
 
     // The account is taken down: every mention of it is erased.
     pds.take_down(&did).await;

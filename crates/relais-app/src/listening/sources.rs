@@ -179,6 +179,9 @@ struct SearchState {
 const STREAM_INTERVAL_SECS: u64 = 5;
 /// Batches read from a stream per poll (each waits at most a second for its first message).
 const STREAM_BATCHES: usize = 5;
+/// An open stream not read for this long is closed (its source is gone, paused, or read by
+/// another process: the next read resumes from the saved cursor).
+const STREAM_IDLE_MS: i64 = 120_000;
 
 /// Whether two server addresses name the same server (scheme, host and port; a trailing `/` or
 /// the case of the host does not matter).
@@ -321,12 +324,15 @@ impl App {
 
 /// Polls the sources that are due. Repository streams stay connected between polls (so nothing
 /// published between two polls is missed); only their cursor is saved, and a new process resumes
-/// from it.
+/// from it. A connection is read again only if it stands at the saved cursor, and is closed after
+/// two idle minutes: a poll whose posts were not stored is read again, and several processes can
+/// share the sources (each due source is leased to one of them at a time).
 #[derive(Clone)]
 pub struct SourcePoller {
     /// The application.
     pub app: App,
-    streams: Arc<tokio::sync::Mutex<HashMap<i64, Firehose>>>,
+    /// Open repository streams by source, with when each was last read.
+    streams: Arc<tokio::sync::Mutex<HashMap<i64, (Firehose, i64)>>>,
 }
 
 impl SourcePoller {
@@ -339,6 +345,9 @@ impl SourcePoller {
     pub async fn run_once(&self, limit: i64) -> AppResult<usize> {
         let now = self.app.now_ms();
         let due = self.app.store.claim_listen_sources(now, LEASE_MS, limit).await?;
+        // A stream not read for a while belongs to a source removed, paused, or polled by another
+        // process now: its connection is closed.
+        self.streams.lock().await.retain(|_, (_, read_at)| now - *read_at < STREAM_IDLE_MS);
         let n = due.len();
         for source in due {
             if let Err(e) = self.poll(&source).await {
@@ -439,10 +448,10 @@ impl SourcePoller {
                     (posts, state.schedule.clone())
                 }
                 (SourceSpec::BlueskyStream { url }, _, _, Some(state), _) => {
-                    let open = self.streams.lock().await.remove(&source.id);
+                    let open = self.streams.lock().await.remove(&source.id).map(|(stream, _)| stream);
                     let (posts, stream) = read_stream(http, url, open, state, &mut gone, now).await;
                     if let Some(stream) = stream {
-                        self.streams.lock().await.insert(source.id, stream);
+                        self.streams.lock().await.insert(source.id, (stream, now));
                     }
                     (posts, state.schedule.clone())
                 }
@@ -504,9 +513,10 @@ struct Gone {
     accounts: Vec<String>,
 }
 
-/// Reads a few batches of a repository stream (the open one, or a new connection from the saved
-/// cursor; without a cursor, from the live end: listening starts now); the cursor moves in the
-/// state (saved by the caller only once the posts are stored). Returns the stream to keep open.
+/// Reads a few batches of a repository stream (the open one when it is where the saved cursor
+/// is, or a new connection from the saved cursor; without a cursor, from the live end: listening
+/// starts now); the cursor moves in the state (saved by the caller only once the posts are
+/// stored). Returns the stream to keep open.
 async fn read_stream(
     http: &GuardedClient,
     url: &str,
@@ -516,6 +526,11 @@ async fn read_stream(
     now: i64,
 ) -> (Vec<IncomingPost>, Option<Firehose>) {
     let config = FirehoseConfig { max_batch: 2_000, ..FirehoseConfig::default() };
+    // The open connection is used only if it stands where the saved state does. Otherwise what it
+    // read since was not saved (the write of its posts failed, or the process stopped before) or
+    // another process read the stream meanwhile: a new connection resumes from the saved cursor,
+    // so no post read but not stored is skipped.
+    let open = open.filter(|stream| stream.cursor() == state.cursor);
     let mut stream = match open.map_or_else(|| Firehose::new(http.clone(), url, state.cursor, config), Ok) {
         Ok(stream) => stream,
         Err(e) => {
