@@ -94,7 +94,7 @@ impl App {
     /// Deletes a workspace and everything in it.
     pub async fn delete_workspace(&self, actor: &Actor, ws: WorkspaceId) -> AppResult<()> {
         self.authorize(actor, ws, Action::DeleteWorkspace).await?;
-        self.store.delete_workspace(ws).await?;
+        self.store.delete_workspace(ws, self.now_ms()).await?;
         // The workspace's audit rows go with it; the deletion itself is kept outside it.
         self.audit(actor, None, "workspace.delete", format!("workspace:{}", ws.0), json!({})).await
     }

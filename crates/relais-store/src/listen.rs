@@ -410,20 +410,24 @@ impl Store {
         }
         let anonymous = self.backend == crate::Backend::Sqlite;
         let mut tx = self.pool.begin().await?;
+        // Input `i` gets id `first + i` (an id not used, when the mention is already stored, is
+        // skipped for good: ids need not be dense).
+        let first = Self::reserve_ids(&mut tx, "mentions", batch.len()).await?;
         let mut links: Vec<(i64, i64, i64)> = Vec::new();
         let mut series: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
         for (chunk_no, chunk) in batch.chunks(MENTION_CHUNK).enumerate() {
+            let offset = chunk_no * MENTION_CHUNK;
             let sql = format!(
-                "INSERT INTO mentions (workspace_id, source, external_id, url, author, title, text, lang, sentiment, \
-                 sentiment_label, story_id, published_at, received_at) VALUES {} \
-                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING RETURNING id, workspace_id, source, \
-                 external_id",
-                placeholders_rows(chunk.len(), 13, anonymous)
+                "INSERT INTO mentions (id, workspace_id, source, external_id, url, author, title, text, lang, \
+                 sentiment, sentiment_label, story_id, published_at, received_at) VALUES {} \
+                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING RETURNING id",
+                placeholders_rows(chunk.len(), 14, anonymous)
             );
             // Not kept in the statement cache: a prepared batch of a thousand rows is large.
-            let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(sqlx::AssertSqlSafe(sql)).persistent(false);
-            for m in chunk {
+            let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for (i, m) in chunk.iter().enumerate() {
                 q = q
+                    .bind(first + (offset + i) as i64)
                     .bind(m.workspace_id)
                     .bind(&m.source)
                     .bind(&m.external_id)
@@ -438,24 +442,14 @@ impl Store {
                     .bind(m.published_at)
                     .bind(m.received_at);
             }
-            let inserted = q.fetch_all(&mut *tx).await?;
-            if inserted.is_empty() {
-                continue;
-            }
-            // RETURNING gives no order guarantee: match rows back by their unique key. Within one
-            // statement a key appears once (a repeated key conflicts with the first occurrence).
-            let mut by_key: HashMap<(i64, &str, &str), usize> = HashMap::with_capacity(chunk.len());
-            for (i, m) in chunk.iter().enumerate() {
-                by_key.entry((m.workspace_id, m.source.as_str(), m.external_id.as_str())).or_insert(i);
-            }
-            for (id, ws, source, external_id) in &inserted {
-                let Some(&i) = by_key.get(&(*ws, source.as_str(), external_id.as_str())) else { continue };
-                let m = &chunk[i];
-                ids[chunk_no * MENTION_CHUNK + i] = Some(*id);
+            for (id,) in q.fetch_all(&mut *tx).await? {
+                let Some(i) = usize::try_from(id - first).ok().filter(|&i| i < batch.len()) else { continue };
+                let m = &batch[i];
+                ids[i] = Some(id);
                 let bucket = m.published_at.div_euclid(BUCKET_MS) * BUCKET_MS;
                 let negative = i64::from(m.sentiment_label == "negative");
                 for q in &m.query_ids {
-                    links.push((*q, *id, m.published_at));
+                    links.push((*q, id, m.published_at));
                     let e = series.entry((*q, bucket)).or_insert((0, 0));
                     e.0 += 1;
                     e.1 += negative;
@@ -489,6 +483,23 @@ impl Store {
         }
         tx.commit().await?;
         Ok(ids)
+    }
+
+    /// Reserves `n` ids of the table `mark` (`mentions` or `mention_erasures`) in `tx`, and returns
+    /// the first: the caller's rows take `first..first + n`. It must be the transaction's first
+    /// statement: on SQLite it takes the write lock before anything is read; on PostgreSQL the
+    /// mark's row stays locked until the transaction ends. Either way the next writer's ids come
+    /// after these and are committed after them, and no id is handed out twice, whatever was
+    /// deleted since (see migration 0008).
+    pub(crate) async fn reserve_ids(tx: &mut sqlx::AnyConnection, mark: &str, n: usize) -> StoreResult<i64> {
+        let n = n as i64;
+        let (last,): (i64,) =
+            sqlx::query_as("UPDATE listen_id_marks SET last = last + $2 WHERE name = $1 RETURNING last")
+                .bind(mark)
+                .bind(n)
+                .fetch_one(&mut *tx)
+                .await?;
+        Ok(last - n + 1)
     }
 
     /// Attaches the matched query ids to mentions.
@@ -579,6 +590,8 @@ impl Store {
     /// volume series keep their counts (they hold no content).
     pub async fn erase_mentions(&self, ws: WorkspaceId, which: Erase<'_>, now: i64) -> StoreResult<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
+        // First, so that the whole erasure holds the write lock (see `reserve_ids`).
+        Self::reserve_ids(&mut tx, "mention_erasures", 0).await?;
         let mut ids: Vec<i64> = Vec::new();
         match which {
             Erase::Ids(list) => {
@@ -631,7 +644,8 @@ impl Store {
                 ids.extend(rows.into_iter().map(|(id,)| id));
             }
         }
-        for chunk in ids.chunks(500) {
+        let first = Self::reserve_ids(&mut tx, "mention_erasures", ids.len()).await?;
+        for (chunk_no, chunk) in ids.chunks(500).enumerate() {
             let list = numbered(1, chunk.len());
             for sql in [
                 format!("DELETE FROM mention_queries WHERE mention_id IN ({list})"),
@@ -644,12 +658,12 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
             let sql = format!(
-                "INSERT INTO mention_erasures (mention_id, erased_at) VALUES {}",
-                placeholders_rows(chunk.len(), 2, false)
+                "INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES {}",
+                placeholders_rows(chunk.len(), 3, false)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id).bind(now);
+            for (i, id) in chunk.iter().enumerate() {
+                q = q.bind(first + (chunk_no * 500 + i) as i64).bind(*id).bind(now);
             }
             q.execute(&mut *tx).await?;
         }

@@ -48,6 +48,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_mention_queries_by_mention.sql"),
         include_str!("../migrations/postgres/0007_mention_queries_by_mention.sql"),
     ),
+    (
+        8,
+        "listen_id_marks",
+        include_str!("../migrations/sqlite/0008_listen_id_marks.sql"),
+        include_str!("../migrations/postgres/0008_listen_id_marks.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.
@@ -113,7 +119,17 @@ mod tests {
             received_at: 2_000,
             query_ids,
         };
-        store.insert_mentions(&[mention("1", vec![a, b]), mention("2", vec![b])]).await.unwrap();
+        // Written as the code of that time did (the store's own insert needs a later schema).
+        let one = raw_mention(&store, ws, "1").await;
+        let two = raw_mention(&store, ws, "2").await;
+        for (query, mention) in [(a, one), (b, one), (b, two)] {
+            sqlx::query("INSERT INTO mention_queries (query_id, mention_id, published_at) VALUES ($1, $2, 1000)")
+                .bind(query)
+                .bind(mention)
+                .execute(&store.pool)
+                .await
+                .unwrap();
+        }
 
         store.migrate().await.unwrap();
         let by_query = |q| MentionFilter { query_id: Some(q), ..MentionFilter::default() };
@@ -134,6 +150,82 @@ mod tests {
             sqlx::query_as("SELECT COUNT(*) FROM mention_queries").fetch_one(&store.pool).await.unwrap();
         assert_eq!(count.0, 4);
         store.close().await;
+    }
+
+    /// A mention as the schema before 0008 stored it (its id given by the database); returns its id.
+    async fn raw_mention(store: &Store, ws: WorkspaceId, external_id: &str) -> i64 {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO mentions (workspace_id, source, external_id, text, lang, sentiment, sentiment_label, \
+             story_id, published_at, received_at) VALUES ($1, 'ingest', $2, $3, 'fr', 0, 'neutral', 1, 1000, 2000) \
+             RETURNING id",
+        )
+        .bind(ws.0)
+        .bind(external_id)
+        .bind(format!("relais {external_id}"))
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// Migration 0008: the ids handed out after it come after every mention id ever used, even
+    /// one whose mention was deleted since (SQLite would give the highest rowid again), and after
+    /// every erasure logged.
+    async fn ids_continue_after_0008(store: Store) {
+        migrator_until(store.backend(), 7).run(&store.pool).await.unwrap();
+        let user = store.create_user("m@relais.localhost", "M", "x", "fr", 1).await.unwrap();
+        let ws = WorkspaceId(store.create_workspace("W", "UTC", UserId(user.id), 1).await.unwrap().id);
+        let mut ids = Vec::new();
+        for external_id in ["1", "2", "3"] {
+            ids.push(raw_mention(&store, ws, external_id).await);
+        }
+        // The last mention was erased (logged), the one before deleted without a log.
+        sqlx::query("INSERT INTO mention_erasures (mention_id, erased_at) VALUES ($1, 5)")
+            .bind(ids[2])
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM mentions WHERE id >= $1").bind(ids[1]).execute(&store.pool).await.unwrap();
+
+        store.migrate().await.unwrap();
+        let new = NewMention {
+            workspace_id: ws.0,
+            source: "ingest".into(),
+            external_id: "4".into(),
+            url: None,
+            author: None,
+            title: None,
+            text: "relais 4".into(),
+            lang: "fr".into(),
+            sentiment: 0.0,
+            sentiment_label: "neutral".into(),
+            story_id: 1,
+            published_at: 1_000,
+            received_at: 2_000,
+            query_ids: vec![],
+        };
+        let stored = store.insert_mentions(&[new]).await.unwrap();
+        assert_eq!(stored, vec![Some(ids[2] + 1)], "ids before: {ids:?}");
+        let erased = store.erase_mentions(ws, crate::listen::Erase::Ids(&[ids[2] + 1]), 6).await.unwrap();
+        assert_eq!(erased, vec![ids[2] + 1]);
+        let log = store.mention_erasures_after(0, 10).await.unwrap();
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert!(log[1].0 > log[0].0 && log[1].1 == ids[2] + 1, "{log:?}");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn ids_continue_after_0008_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("relais.db").display());
+        ids_continue_after_0008(Store::connect(&url).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn ids_continue_after_0008_postgres() {
+        let Some(admin) = crate::testing::postgres_admin_url("ids_continue_after_0008_postgres") else { return };
+        let url = crate::testing::fresh_postgres_url(&admin).await.unwrap();
+        ids_continue_after_0008(Store::connect(&url).await.unwrap()).await;
     }
 
     #[tokio::test]

@@ -173,9 +173,28 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
-    /// Deletes a workspace and everything in it.
-    pub async fn delete_workspace(&self, id: WorkspaceId) -> StoreResult<()> {
-        found(sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(id.0).execute(&self.pool).await?)
+    /// Deletes a workspace and everything in it. Its mentions are logged as erased at `now`, so
+    /// that the search index drops them too.
+    pub async fn delete_workspace(&self, id: WorkspaceId, now: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        Self::reserve_ids(&mut tx, "mention_erasures", 0).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE workspace_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let first = Self::reserve_ids(&mut tx, "mention_erasures", usize::try_from(n).unwrap_or(0)).await?;
+        sqlx::query(
+            "INSERT INTO mention_erasures (id, mention_id, erased_at) \
+             SELECT $2 - 1 + ROW_NUMBER() OVER (ORDER BY id), id, $3 FROM mentions WHERE workspace_id = $1",
+        )
+        .bind(id.0)
+        .bind(first)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        found(sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(id.0).execute(&mut *tx).await?)?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A user's role in a workspace, or None when they are not a member.

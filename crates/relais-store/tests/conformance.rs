@@ -54,6 +54,7 @@ conformance! {
     replace_post_children => replace_post_children_sqlite, replace_post_children_postgres;
     delivery_batch_and_crash_repair => delivery_batch_and_crash_repair_sqlite, delivery_batch_and_crash_repair_postgres;
     oauth_pending_taken_once_in_its_workspace => oauth_pending_taken_once_in_its_workspace_sqlite, oauth_pending_taken_once_in_its_workspace_postgres;
+    mention_ids_follow_commits => mention_ids_follow_commits_sqlite, mention_ids_follow_commits_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,7 +239,7 @@ async fn workspace_creator_is_owner(store: &Store) {
     assert!(store.workspace(ws).await.unwrap().calendar_feed);
     assert_eq!(store.workspace_by_ical_hash("ical-hash").await.unwrap().map(|w| w.id), Some(ws.0));
     assert_not_found(store.set_paused(WorkspaceId(w.id + 1000), true, NOW).await, "pause unknown workspace");
-    store.delete_workspace(ws).await.unwrap();
+    store.delete_workspace(ws, 1).await.unwrap();
     assert_not_found(store.workspace(ws).await, "deleted workspace");
     assert_eq!(store.role_of(ws, a).await.unwrap(), None, "memberships go with the workspace");
 }
@@ -762,4 +763,55 @@ async fn oauth_pending_taken_once_in_its_workspace(store: &Store) {
     store.create_oauth_pending(&pending("s3", NOW + 1_000), NOW).await.expect("create");
     store.create_oauth_pending(&pending("s4", NOW + 5_000), NOW + 2_000).await.expect("create");
     assert_not_found(store.take_oauth_pending(a, "s3", NOW).await, "purged");
+}
+
+/// The search index follows mentions and erasures by id: a new mention's id is above every id
+/// handed out before, even after the newest mention was erased (SQLite alone would give its rowid
+/// again), and a deleted workspace's mentions are logged as erased.
+async fn mention_ids_follow_commits(store: &Store) {
+    use relais_store::listen::{Erase, NewMention};
+    let owner = user(store, "cm@example.fr").await;
+    let (a, b) = (workspace(store, owner, "A").await, workspace(store, owner, "B").await);
+    let mention = |ws: WorkspaceId, external_id: &str| NewMention {
+        workspace_id: ws.0,
+        source: "ingest".into(),
+        external_id: external_id.into(),
+        url: None,
+        author: None,
+        title: None,
+        text: format!("relais {external_id}"),
+        lang: "fr".into(),
+        sentiment: 0.0,
+        sentiment_label: "neutral".into(),
+        story_id: 1,
+        published_at: NOW,
+        received_at: NOW,
+        query_ids: vec![],
+    };
+    let first = store.insert_mentions(&[mention(a, "1"), mention(a, "2"), mention(b, "3")]).await.expect("insert");
+    let first: Vec<i64> = first.into_iter().map(|id| id.expect("stored")).collect();
+    assert!(first.windows(2).all(|w| w[0] < w[1]), "{first:?}");
+    // Already stored: skipped, and the next new one still gets a higher id.
+    let again = store.insert_mentions(&[mention(b, "3"), mention(a, "4")]).await.expect("insert");
+    assert_eq!(again[0], None);
+    let four = again[1].expect("stored");
+    assert!(four > first[2], "{four} after {first:?}");
+    assert_eq!(store.erase_mentions(a, Erase::Ids(&[four]), NOW).await.expect("erase"), vec![four]);
+    let five = store.insert_mentions(&[mention(a, "5")]).await.expect("insert")[0].expect("stored");
+    assert!(five > four, "the id {four} of an erased mention was handed out again as {five}");
+    let log = store.mention_erasures_after(0, 10).await.expect("erasures");
+    assert_eq!(log.iter().map(|e| e.1).collect::<Vec<_>>(), vec![four]);
+    assert_eq!(
+        store.mentions_after(four, 10).await.expect("after").iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![five]
+    );
+
+    // Deleting workspace A logs its remaining mentions as erased, after the erasure before.
+    store.delete_workspace(a, NOW).await.expect("delete");
+    let log = store.mention_erasures_after(log[0].0, 10).await.expect("erasures");
+    let mut erased: Vec<i64> = log.iter().map(|e| e.1).collect();
+    erased.sort_unstable();
+    assert_eq!(erased, vec![first[0], first[1], five]);
+    assert!(store.mentions_after(0, 10).await.expect("after").iter().all(|m| m.workspace_id == b.0));
+    assert_not_found(store.delete_workspace(a, NOW).await, "deleted twice");
 }
