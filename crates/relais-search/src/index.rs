@@ -84,6 +84,12 @@ impl SearchIndex {
         Ok(self.reader.reload()?)
     }
 
+    /// The payload of the index's last commit ([`MentionWriter::commit_with`]), if any: read from
+    /// the index's own metadata, so it always describes what the index holds.
+    pub fn commit_payload(&self) -> Result<Option<String>, SearchError> {
+        Ok(self.index.load_metas()?.payload)
+    }
+
     /// How many mentions are searchable (all workspaces).
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -219,6 +225,17 @@ impl MentionWriter {
     /// Makes the buffered changes durable and searchable.
     pub fn commit(&mut self) -> Result<(), SearchError> {
         self.writer.commit()?;
+        self.pending = 0;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// [`Self::commit`], recording `payload` in the same atomic commit (see
+    /// [`SearchIndex::commit_payload`]): what a follower has indexed up to, for instance.
+    pub fn commit_with(&mut self, payload: &str) -> Result<(), SearchError> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(payload);
+        prepared.commit()?;
         self.pending = 0;
         self.reader.reload()?;
         Ok(())

@@ -36,6 +36,8 @@ pub struct PipelineBench {
     pub capacity: usize,
     /// A PostgreSQL server (SQLite otherwise).
     pub postgres: Option<String>,
+    /// Keep the search index behind the mentions meanwhile, as `relais serve` does.
+    pub index: bool,
 }
 
 /// Runs the benchmark and prints its figures.
@@ -52,7 +54,11 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(vec![]),
         login_failures: Default::default(),
-        listening: Arc::new(Listening::with_config(config)),
+        listening: Arc::new(if opts.index {
+            Listening::with_config(config).index_in(dir.join("index"))
+        } else {
+            Listening::with_config(config)
+        }),
     };
     let user = app.create_user("bench@relais.localhost", "Bench", "bench bench bench", "en").await?;
     let actor = Actor { user: UserId(user.id), ip: None };
@@ -95,6 +101,21 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
             (rss, lag, in_flight)
         })
     };
+    // The search index follows the mentions, as in `relais serve`.
+    let indexer = opts.index.then(|| {
+        let (app, running) = (app.clone(), running.clone());
+        tokio::spawn(async move {
+            let mut indexed = 0usize;
+            while running.load(Ordering::Relaxed) {
+                match app.index_pending().await {
+                    Ok(0) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    Ok(n) => indexed += n,
+                    Err(e) => return Err(anyhow::anyhow!("indexing: {e}")),
+                }
+            }
+            anyhow::Ok(indexed)
+        })
+    });
     let started = Instant::now();
     let per = opts.posts.div_ceil(opts.submitters.max(1));
     let mut tasks = Vec::new();
@@ -134,6 +155,23 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     running.store(false, Ordering::Relaxed);
     let (rss_peak, lag_max, in_flight_max) = sampler.await?;
+    let index_report = match indexer {
+        Some(task) => {
+            let during = task.await??;
+            let behind = app.store.mention_count(ws).await? - during as i64;
+            let catch_up = Instant::now();
+            let mut after = 0;
+            loop {
+                match app.index_pending().await {
+                    Ok(0) => break,
+                    Ok(n) => after += n,
+                    Err(e) => anyhow::bail!("indexing: {e}"),
+                }
+            }
+            Some((during, behind, after, catch_up.elapsed()))
+        }
+        None => None,
+    };
     let stats = app.pipeline_stats();
     let stored = app.store.mention_count(ws).await?;
     let secs = elapsed.as_secs_f64();
@@ -158,6 +196,15 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
         rss_start / 1024,
         rss_peak / 1024
     );
+    if let Some((during, behind, after, took)) = index_report {
+        println!(
+            "search index: {during} mentions indexed while posts came in ({:.0}/s), {behind} behind at the end, \
+             caught up in {:.2} s ({:.0}/s)",
+            during as f64 / secs,
+            took.as_secs_f64(),
+            after as f64 / took.as_secs_f64().max(1e-9),
+        );
+    }
     anyhow::ensure!(
         stored as u64 == total.stored,
         "the database holds {stored} mentions, {} were reported",

@@ -159,6 +159,10 @@ pub enum BenchCommand {
         /// A PostgreSQL server to run on (a fresh database is created on it); SQLite otherwise.
         #[arg(long)]
         postgres: Option<String>,
+        /// Also keep the search index behind the mentions while it runs (as `serve` does), and
+        /// report how far behind it is at the end and how long it takes to catch up.
+        #[arg(long)]
+        index: bool,
     },
 }
 

@@ -41,9 +41,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             chunk,
             capacity,
             postgres,
+            index,
         }) => {
-            let opts =
-                crate::bench_pipeline::PipelineBench { posts, queries, brands, submitters, chunk, capacity, postgres };
+            let opts = crate::bench_pipeline::PipelineBench {
+                posts,
+                queries,
+                brands,
+                submitters,
+                chunk,
+                capacity,
+                postgres,
+                index,
+            };
             crate::bench_pipeline::run(opts).await?;
             return Ok(ExitCode::SUCCESS);
         }

@@ -221,6 +221,64 @@ async fn a_burst_raises_one_alert(postgres: bool) {
     assert!(app.listen_alerts(&actor, ws, Some(quiet.id), 10).await.unwrap().is_empty());
 }
 
+/// The search index follows the mentions with its watermark committed in the index itself: a new
+/// process (a restart) indexes nothing twice. An index written before the watermark went into the
+/// commit (a watermark file, left behind the index by a crash) is caught up without doubles.
+#[tokio::test]
+async fn the_index_follows_the_mentions_across_restarts() {
+    use relais_app::listening::Listening;
+    use relais_app::listening::search::SearchInput;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let mut app: App = test_app(None, dir.path(), clock.clock(), vec![]).await;
+    let index_dir = dir.path().join("search");
+    app.listening = Arc::new(Listening::with_index_dir(index_dir.clone()));
+    let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let ws = WorkspaceId(app.create_workspace(&actor, "Veille", "UTC").await.unwrap().id);
+    let query = QueryInput { name: "Marque".into(), query: "relais".into(), sensitivity: None, min_volume: None };
+    app.create_listen_query(&actor, ws, &query).await.unwrap();
+    let now = clock.now_ms();
+    let posts = (1..=5).map(|n| post(n, now - n * 60_000, "Relais est en panne")).collect();
+    assert_eq!(app.listen_posts(ws, posts).await.unwrap().stored, 5);
+    assert_eq!(app.index_pending().await.unwrap(), 5);
+    let search = |app: App| {
+        let actor = actor.clone();
+        async move {
+            let input = SearchInput { q: "panne".into(), limit: 50, ..SearchInput::default() };
+            let page = app.search_mentions(&actor, ws, input).await.unwrap();
+            (page.total, page.not_yet_indexed)
+        }
+    };
+    assert_eq!(search(app.clone()).await, (5, 0));
+
+    // A restart: the new process's indexer finds nothing to do.
+    let restart = |app: &mut App| app.listening = Arc::new(Listening::with_index_dir(index_dir.clone()));
+    restart(&mut app);
+    assert_eq!(app.index_pending().await.unwrap(), 0);
+    assert_eq!(search(app.clone()).await, (5, 0));
+
+    // The index of an earlier version: committed without the watermark, kept in a file that a
+    // crash left at mention 2 while the index holds all five.
+    app.listening = Arc::new(Listening::default()); // the index's writer goes
+    {
+        let index = relais_search::SearchIndex::open_or_create(&index_dir).unwrap();
+        let mut writer = index.writer(relais_search::WriterOptions::default()).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(index.commit_payload().unwrap(), None);
+        writer.finish().unwrap();
+    }
+    let ids: Vec<i64> =
+        app.store.mentions(ws, &MentionFilter::default(), 10).await.unwrap().iter().map(|m| m.id).collect();
+    std::fs::write(index_dir.join("relais-indexed-up-to"), ids.iter().min().unwrap().to_string()).unwrap();
+    restart(&mut app);
+    assert_eq!(app.index_pending().await.unwrap(), 4);
+    assert_eq!(search(app.clone()).await, (5, 0), "mentions indexed twice");
+    assert_eq!(app.listen_posts(ws, vec![post(6, now, "Relais en panne encore")]).await.unwrap().stored, 1);
+    assert_eq!(app.index_pending().await.unwrap(), 1);
+    assert_eq!(search(app.clone()).await, (6, 0));
+}
+
 fn post(n: i64, at: i64, text: &str) -> IncomingPost {
     IncomingPost {
         source: "ingest".into(),

@@ -1,13 +1,15 @@
 //! Full-text search over the workspace's mentions ([`relais_search`]: tantivy, French and English
 //! analyzers), and the indexer that keeps the index behind the mention table.
 //!
-//! The SQL table is the source of truth; the index follows it by mention id. The indexer reads
-//! the mentions stored after its watermark, indexes them (replacing any copy with the same id),
-//! commits, then writes the watermark next to the index: a crash between the commit and the
-//! watermark re-indexes a few mentions in place, never loses or doubles one. Deleting the index
-//! directory rebuilds it from the database. Erased mentions are followed the same way, through
-//! the erasure log and a second watermark: mentions read before an erasure are removed by it in
-//! the same or a later pass. Only the process that serves the API indexes (the index directory
+//! The SQL table is the source of truth; the index follows it by mention id (the store hands ids
+//! out in commit order and never twice). The indexer reads the mentions stored after its
+//! watermark, indexes them and commits the new watermark with them, in the index's own atomic
+//! commit: the watermark never disagrees with the index, so nothing is lost or doubled whenever
+//! the process stops. Deleting the index directory rebuilds it from the database. Erased mentions
+//! are followed the same way, through the erasure log and a second watermark: mentions read
+//! before an erasure are removed by it in the same or a later pass. (Indexes written before the
+//! watermarks went into the commit kept them in files next to the index; they are read once,
+//! and that first pass replaces documents instead of adding them.) Only the process that serves the API indexes (the index directory
 //! has one writer).
 
 use super::{Listening, invalid};
@@ -19,12 +21,12 @@ use relais_search::{
     Cursor, Facets, Filters, MentionDoc, MentionWriter, SearchIndex, SearchRequest, Sort, WriterOptions,
 };
 use relais_store::listen::MentionRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Mentions indexed per commit at most.
-const INDEX_BATCH: i64 = 5_000;
+const INDEX_BATCH: i64 = 20_000;
 
 /// The index of a process: where it lives, opened on first use, and its one writer.
 #[derive(Default)]
@@ -55,20 +57,35 @@ impl IndexSlot {
         Ok(index)
     }
 
-    fn watermark_path(&self) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join("relais-indexed-up-to"))
+    /// How far `index` follows the tables, and whether that is exact: the marks committed with
+    /// the index, or else (an index written before the marks were committed with it) the
+    /// watermark files of that time, which a crash may have left behind the index.
+    fn marks(&self, index: &SearchIndex) -> AppResult<(Marks, bool)> {
+        if let Some(payload) = index.commit_payload().map_err(|e| AppError::internal(e.message().en))? {
+            return Ok((serde_json::from_str(&payload).map_err(AppError::internal)?, true));
+        }
+        let file = |name: &str| self.dir.as_ref().map_or(0, |d| read_mark(&d.join(name)));
+        Ok((Marks { mentions: file("relais-indexed-up-to"), erasures: file("relais-erased-up-to") }, false))
     }
+}
 
-    /// The last erasure (of the `mention_erasures` log) applied to the index.
-    fn erasures_path(&self) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join("relais-erased-up-to"))
-    }
+/// How far the index follows the tables: the last mention id and the last erasure (of the
+/// `mention_erasures` log) it holds. Committed with the index, in the same atomic commit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Marks {
+    mentions: i64,
+    erasures: i64,
 }
 
 impl Listening {
     /// Listening whose search index lives in `dir` (created when needed).
     pub fn with_index_dir(dir: PathBuf) -> Self {
-        Self { index: IndexSlot { dir: Some(dir), ..IndexSlot::default() }, ..Self::default() }
+        Self::default().index_in(dir)
+    }
+
+    /// The same, with its search index in `dir` (created when needed).
+    pub fn index_in(self, dir: PathBuf) -> Self {
+        Self { index: IndexSlot { dir: Some(dir), ..IndexSlot::default() }, ..self }
     }
 }
 
@@ -147,18 +164,24 @@ impl App {
     /// few thousand of each); returns how many. Does nothing when this process has no index.
     pub async fn index_pending(&self) -> AppResult<usize> {
         let slot = &self.listening.index;
-        let (Some(watermark), Some(erasures_mark)) = (slot.watermark_path(), slot.erasures_path()) else {
+        if slot.dir.is_none() {
             return Ok(0);
-        };
+        }
         let index = slot.open()?;
+        let (marks, exact) = slot.marks(&index)?;
         // Mentions first, then erasures: an erasure committed after the mentions were read is
         // read below or in a later pass, so nothing erased stays indexed.
-        let mentions = self.store.mentions_after(read_mark(&watermark), INDEX_BATCH).await?;
-        let erasures = self.store.mention_erasures_after(read_mark(&erasures_mark), INDEX_BATCH).await?;
+        let mentions = self.store.mentions_after(marks.mentions, INDEX_BATCH).await?;
+        let erasures = self.store.mention_erasures_after(marks.erasures, INDEX_BATCH).await?;
         if mentions.is_empty() && erasures.is_empty() {
             return Ok(0);
         }
         let n = mentions.len() + erasures.len();
+        let next = Marks {
+            mentions: mentions.last().map_or(marks.mentions, |m| m.id),
+            erasures: erasures.last().map_or(marks.erasures, |e| e.0),
+        };
+        let payload = serde_json::to_string(&next).map_err(AppError::internal)?;
         let writer = slot.writer.clone();
         tokio::task::spawn_blocking(move || -> AppResult<()> {
             let mut slot = writer.lock().unwrap_or_else(|e| e.into_inner());
@@ -167,19 +190,15 @@ impl App {
             }
             let w = slot.as_mut().ok_or_else(|| AppError::internal("no index writer"))?;
             for m in &mentions {
-                w.replace(&to_doc(m)).map_err(|e| AppError::internal(e.message().en))?;
+                // Past the marks committed with the index, a mention cannot be in it yet; only
+                // marks from before they were committed with it may lag behind it.
+                let doc = to_doc(m);
+                if exact { w.add(&doc) } else { w.replace(&doc) }.map_err(|e| AppError::internal(e.message().en))?;
             }
             for (_, mention) in &erasures {
                 w.delete(*mention);
             }
-            w.commit().map_err(|e| AppError::internal(e.message().en))?;
-            if let Some(last) = mentions.last() {
-                write_mark(&watermark, last.id)?;
-            }
-            if let Some((last, _)) = erasures.last() {
-                write_mark(&erasures_mark, *last)?;
-            }
-            Ok(())
+            w.commit_with(&payload).map_err(|e| AppError::internal(e.message().en))
         })
         .await
         .map_err(AppError::internal)??;
@@ -188,7 +207,8 @@ impl App {
 
     /// The last mention id the index holds (0 when none).
     fn indexed_up_to(&self) -> i64 {
-        self.listening.index.watermark_path().map_or(0, |p| read_mark(&p))
+        let slot = &self.listening.index;
+        slot.open().and_then(|index| slot.marks(&index)).map_or(0, |(marks, _)| marks.mentions)
     }
 
     /// Searches the workspace's mentions with the listening query language.
@@ -237,13 +257,6 @@ impl App {
 /// A watermark file's value (0 when absent).
 fn read_mark(path: &std::path::Path) -> i64 {
     std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
-}
-
-/// Writes a watermark file atomically (a temporary file renamed over it).
-fn write_mark(path: &std::path::Path, value: i64) -> AppResult<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, value.to_string()).map_err(AppError::internal)?;
-    std::fs::rename(&tmp, path).map_err(AppError::internal)
 }
 
 #[cfg(test)]
