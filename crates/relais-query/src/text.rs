@@ -332,8 +332,12 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
     fn slow_word(&mut self, start: usize, tag: bool, mention: bool) {
         self.buf.clear();
         self.buf.push_str(&self.text[start..self.at]);
+        let sigil = self.buf.len();
         self.fold_word(tag, mention);
-        (self.f)(self.buf);
+        // Combining marks alone (a stray accent, a Tibetan vowel sign) fold to nothing: no token.
+        if self.buf.len() > sigil {
+            (self.f)(self.buf);
+        }
     }
 
     /// After a mention, at `@`: skips the instance of `@user@instance`, which belongs to the
@@ -425,6 +429,8 @@ mod tests {
         check("ﬁn ½", &["fin", "12"]);
         check("日本語 テスト", &["日本語", "テスト"]);
         check("😀👍 ok", &["ok"]);
+        // Combining marks with nothing to mark fold to nothing: no empty token, no bare sigil.
+        check("\u{f71} a \u{301}\u{301} #\u{301} b", &["a", "b"]);
     }
 
     #[test]
