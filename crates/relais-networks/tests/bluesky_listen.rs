@@ -1,6 +1,7 @@
 //! Bluesky as a listening source, end to end: the repository event stream against the reference
 //! PDS (`scripts/peers/atproto.sh`; skipped loudly without it, a failure under `CI`) and against a
-//! scripted WebSocket relay (reconnection, error frames, oversized and idle connections), and
+//! scripted WebSocket relay (reconnection, error frames, oversized and idle connections, `wss://`
+//! with certificate verification), and
 //! keyword search against an axum server answering lexicon-shaped JSON (the reference AppView
 //! needs PostgreSQL, Redis and the whole dev-env).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -334,6 +335,59 @@ async fn first_posts(firehose: &mut Firehose, now: i64) -> Batch {
         }
     }
     panic!("no post came")
+}
+
+/// `wss://`: the stream is read over TLS, verified against the system's roots and the configured
+/// extra ones. A certificate that no trusted authority vouches for is refused, and the error says
+/// so; nothing is read.
+#[tokio::test]
+async fn wss_streams_are_read_over_verified_tls() {
+    use tokio_rustls::rustls;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handshakes = Arc::new(Mutex::new(Vec::new()));
+    let outcomes = handshakes.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, outcomes) = (acceptor.clone(), outcomes.clone());
+            tokio::spawn(async move {
+                let tls = acceptor.accept(tcp).await;
+                outcomes.lock().unwrap().push(tls.is_ok());
+                let Ok(tls) = tls else { return };
+                let mut ws = tokio_tungstenite::accept_async(tls).await.unwrap();
+                let frame = enc::post_commit(7, REPO, "overtls", "post sur TLS", &["fr"]);
+                ws.send(Message::Binary(frame.into())).await.unwrap();
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    let guard = GuardedClient::new(vec![format!("localhost:{port}")]);
+    let url = format!("wss://localhost:{port}");
+    let plain = FirehoseConfig { describe_authors: false, ..config() };
+
+    let mut untrusted = Firehose::new(guard.clone(), &url, None, plain.clone()).unwrap();
+    let retry = untrusted.next_batch(now_ms()).await.unwrap_err();
+    let message = retry.error.message(untrusted.endpoint());
+    assert!(matches!(&retry.error, FirehoseError::Connect(e) if e.starts_with("TLS:")), "{retry:?}");
+    assert!(message.en.contains("UnknownIssuer") && message.fr.contains("injoignable"), "{message:?}");
+
+    let mut trusted = Firehose::new(guard, &url, None, FirehoseConfig { extra_roots: vec![cert], ..plain }).unwrap();
+    let batch = first_posts(&mut trusted, now_ms()).await;
+    assert_eq!(rkeys(&batch), ["overtls"]);
+    assert_eq!(batch.cursor, Some(7));
+    assert_eq!(*handshakes.lock().unwrap(), [false, true]);
 }
 
 #[tokio::test]

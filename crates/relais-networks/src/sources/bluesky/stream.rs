@@ -39,6 +39,9 @@ pub struct FirehoseConfig {
     /// Ask the host for the handle of authors no `#identity` event named (see
     /// [`Firehose::next_batch`]).
     pub describe_authors: bool,
+    /// Certificate authorities trusted for `wss://` besides the system's (a PDS behind an
+    /// organisation's own authority); none by default.
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Default for FirehoseConfig {
@@ -52,6 +55,7 @@ impl Default for FirehoseConfig {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             describe_authors: true,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -541,7 +545,8 @@ impl Firehose {
         let handshake = async {
             let tcp = TcpStream::connect(addr).await.map_err(|e| FirehoseError::Connect(e.to_string()))?;
             let _ = tcp.set_nodelay(true);
-            let io: Box<dyn Io> = if secure { Box::new(tls(&host, tcp).await?) } else { Box::new(tcp) };
+            let io: Box<dyn Io> =
+                if secure { Box::new(tls(&host, tcp, &self.config.extra_roots).await?) } else { Box::new(tcp) };
             let mut request = url.as_str().into_client_request().map_err(|e| FirehoseError::Connect(e.to_string()))?;
             let agent = concat!("Relais/", env!("CARGO_PKG_VERSION"));
             request
@@ -585,17 +590,23 @@ fn idle_for(now_ms: i64, last_ms: i64, waited: Duration) -> Duration {
     Duration::from_millis(u64::try_from(now_ms.saturating_sub(last_ms)).unwrap_or(0)) + waited
 }
 
-/// TLS with the operating system's roots (the same rustls, aws-lc-rs provider and platform
-/// verifier reqwest uses), chosen explicitly so the process-wide provider does not matter.
-async fn tls(host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, FirehoseError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
+/// TLS with the operating system's roots, plus `extra_roots` (the same rustls, aws-lc-rs provider
+/// and platform verifier reqwest uses), chosen explicitly so the process-wide provider does not
+/// matter.
+async fn tls(
+    host: &str,
+    tcp: TcpStream,
+    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, FirehoseError> {
     let failed = |e: &dyn std::fmt::Display| FirehoseError::Connect(format!("TLS: {e}"));
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots.to_vec(), provider.clone())
+        .map_err(|e| failed(&e))?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| failed(&e))?
-        .with_platform_verifier()
-        .map_err(|e| failed(&e))?
+        .dangerous() // the platform's verifier: the name of rustls's API for a verifier of one's own
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| failed(&e))?;
     tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| failed(&e))
