@@ -111,7 +111,10 @@ impl Table {
     /// A table of `entries` (distinct strings).
     pub(crate) fn new<'a>(entries: impl Iterator<Item = (&'a str, AtomId)>) -> Self {
         let entries: Vec<(&str, AtomId)> = entries.collect();
-        let bits_log = (entries.len().max(1) * 8).next_power_of_two().trailing_zeros().max(6);
+        // About 32 bits per string while the array fits in 16 KB (a quarter of the first-level
+        // cache), 8 beyond: fewer false "maybe" answers where it is cheap to keep them few.
+        let per_string = if entries.len() <= 4_096 { 32 } else { 8 };
+        let bits_log = (entries.len().max(1) * per_string).next_power_of_two().trailing_zeros().max(6);
         let slots_log = (entries.len().max(1) * 2).next_power_of_two().trailing_zeros().max(1);
         let empty = Slot { hash: 0, atom: EMPTY, start: 0, len: 0 };
         let mut t = Self {
