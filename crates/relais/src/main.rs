@@ -12,6 +12,11 @@ mod listen;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: the listening pipeline allocates per post on every
+/// core, and glibc's malloc took about 8 % of its CPU (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
