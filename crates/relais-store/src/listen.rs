@@ -682,14 +682,31 @@ impl Store {
 
     /// Mentions of every workspace with an id above `after`, by id (the search index catching up).
     pub async fn mentions_after(&self, after: i64, limit: i64) -> StoreResult<Vec<MentionRecord>> {
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let mut rows: Vec<MentionRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MENTION_COLUMNS} FROM mentions m WHERE m.id > $1 ORDER BY m.id LIMIT $2"
         )))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        self.with_query_ids(rows).await
+        let Some(last) = rows.last().map(|m| m.id) else { return Ok(rows) };
+        // The links of exactly these mentions: one range of the links' key, not a list of ids.
+        let links: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT mention_id, query_id FROM mention_queries WHERE mention_id > $1 AND mention_id <= $2 \
+             ORDER BY mention_id, query_id",
+        )
+        .bind(after)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut links = links.into_iter().peekable();
+        for m in &mut rows {
+            while links.next_if(|(mention, _)| *mention < m.id).is_some() {}
+            while let Some((_, query)) = links.next_if(|(mention, _)| *mention == m.id) {
+                m.query_ids.push(query);
+            }
+        }
+        Ok(rows)
     }
 
     /// Number of mentions stored in a workspace.

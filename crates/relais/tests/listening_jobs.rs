@@ -237,9 +237,12 @@ async fn the_index_follows_the_mentions_across_restarts() {
     let actor = Actor { user: UserId(user.id), ip: None };
     let ws = WorkspaceId(app.create_workspace(&actor, "Veille", "UTC").await.unwrap().id);
     let query = QueryInput { name: "Marque".into(), query: "relais".into(), sensitivity: None, min_volume: None };
-    app.create_listen_query(&actor, ws, &query).await.unwrap();
+    let brand = app.create_listen_query(&actor, ws, &query).await.unwrap().id;
+    let query = QueryInput { name: "Encore".into(), query: "encore".into(), sensitivity: None, min_volume: None };
+    let again = app.create_listen_query(&actor, ws, &query).await.unwrap().id;
     let now = clock.now_ms();
-    let posts = (1..=5).map(|n| post(n, now - n * 60_000, "Relais est en panne")).collect();
+    let text = |n| if n == 3 { "Relais est encore en panne" } else { "Relais est en panne" };
+    let posts = (1..=5).map(|n| post(n, now - n * 60_000, text(n))).collect();
     assert_eq!(app.listen_posts(ws, posts).await.unwrap().stored, 5);
     assert_eq!(app.index_pending().await.unwrap(), 5);
     let search = |app: App| {
@@ -277,6 +280,12 @@ async fn the_index_follows_the_mentions_across_restarts() {
     assert_eq!(app.listen_posts(ws, vec![post(6, now, "Relais en panne encore")]).await.unwrap().stored, 1);
     assert_eq!(app.index_pending().await.unwrap(), 1);
     assert_eq!(search(app.clone()).await, (6, 0));
+    // Each mention was indexed with the queries it matched.
+    let input = SearchInput { q: "panne".into(), limit: 50, facets: true, ..SearchInput::default() };
+    let facets = app.search_mentions(&actor, ws, input).await.unwrap().facets.unwrap();
+    let mut by_query: Vec<(i64, u64)> = facets.queries.iter().map(|f| (f.value, f.count)).collect();
+    by_query.sort_unstable();
+    assert_eq!(by_query, vec![(brand, 6), (again, 2)]);
 }
 
 fn post(n: i64, at: i64, text: &str) -> IncomingPost {
