@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Mentions indexed per commit at most.
-const INDEX_BATCH: i64 = 20_000;
+const INDEX_BATCH: i64 = 50_000;
 
 /// The index of a process: where it lives, opened on first use, and its one writer.
 #[derive(Default)]
