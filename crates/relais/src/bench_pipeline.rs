@@ -38,6 +38,8 @@ pub struct PipelineBench {
     pub postgres: Option<String>,
     /// Keep the search index behind the mentions meanwhile, as `relais serve` does.
     pub index: bool,
+    /// Offer posts at this rate (posts/s, all submitters together) instead of as fast as taken.
+    pub rate: Option<u64>,
 }
 
 /// Runs the benchmark and prints its figures.
@@ -74,8 +76,9 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     app.compiled_queries(ws).await?;
     let _ = app.listening.enricher();
     let rss_start = rss_kb();
+    let offered = opts.rate.map_or_else(|| "as fast as taken".to_owned(), |r| format!("offered at {r} posts/s"));
     println!(
-        "{backend}, {} posts, {} queries over {} brands, {} submitters × {} posts, capacity {} posts, {} cores",
+        "{backend}, {} posts {offered}, {} queries over {} brands, {} submitters × {} posts, capacity {} posts, {} cores",
         opts.posts,
         opts.queries,
         opts.brands,
@@ -121,12 +124,20 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for s in 0..opts.submitters.max(1) {
         let (app, brands, chunk) = (app.clone(), brands.clone(), opts.chunk.max(1));
+        let (rate, submitters) = (opts.rate.filter(|r| *r > 0), opts.submitters.max(1));
+        let started = tokio::time::Instant::from_std(started);
         let count = per.min(opts.posts.saturating_sub(s * per));
         tasks.push(tokio::spawn(async move {
             let mut rng = Rng::new(0xB0B0 + s as u64);
             let mut report = relais_app::listening::pipeline::IngestReport::default();
             let mut sent = 0;
             while sent < count {
+                if let Some(rate) = rate {
+                    // This submitter's share of the rate: its next chunk is due when the posts
+                    // already sent are.
+                    let share = rate as f64 / submitters as f64;
+                    tokio::time::sleep_until(started + Duration::from_secs_f64(sent as f64 / share)).await;
+                }
                 let n = chunk.min(count - sent);
                 let posts: Vec<IncomingPost> = corpus::posts(n, &brands, &mut rng)
                     .into_iter()

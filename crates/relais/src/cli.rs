@@ -163,6 +163,10 @@ pub enum BenchCommand {
         /// report how far behind it is at the end and how long it takes to catch up.
         #[arg(long)]
         index: bool,
+        /// Offer posts at this rate (posts per second, all submitters together) instead of as fast
+        /// as the pipeline takes them: whether a steady load is sustained, index included.
+        #[arg(long)]
+        rate: Option<u64>,
     },
 }
 

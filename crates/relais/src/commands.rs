@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             capacity,
             postgres,
             index,
+            rate,
         }) => {
             let opts = crate::bench_pipeline::PipelineBench {
                 posts,
@@ -52,6 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 capacity,
                 postgres,
                 index,
+                rate,
             };
             crate::bench_pipeline::run(opts).await?;
             return Ok(ExitCode::SUCCESS);
