@@ -214,31 +214,27 @@ mod tests {
         store.close().await;
     }
 
-    #[tokio::test]
-    async fn ids_continue_after_0008_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("relais.db").display());
-        ids_continue_after_0008(Store::connect(&url).await.unwrap()).await;
+    /// One `#[tokio::test]` per backend for a check that takes a store not migrated yet.
+    macro_rules! on_both_backends {
+        ($($check:ident => $sqlite:ident, $postgres:ident;)*) => {$(
+            #[tokio::test]
+            async fn $sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("relais.db").display());
+                $check(Store::connect(&url).await.unwrap()).await;
+            }
+
+            #[tokio::test]
+            async fn $postgres() {
+                let Some(admin) = crate::testing::postgres_admin_url(stringify!($postgres)) else { return };
+                let url = crate::testing::fresh_postgres_url(&admin).await.unwrap();
+                $check(Store::connect(&url).await.unwrap()).await;
+            }
+        )*};
     }
 
-    #[tokio::test]
-    async fn ids_continue_after_0008_postgres() {
-        let Some(admin) = crate::testing::postgres_admin_url("ids_continue_after_0008_postgres") else { return };
-        let url = crate::testing::fresh_postgres_url(&admin).await.unwrap();
-        ids_continue_after_0008(Store::connect(&url).await.unwrap()).await;
-    }
-
-    #[tokio::test]
-    async fn links_survive_0007_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("relais.db").display());
-        links_survive_0007(Store::connect(&url).await.unwrap()).await;
-    }
-
-    #[tokio::test]
-    async fn links_survive_0007_postgres() {
-        let Some(admin) = crate::testing::postgres_admin_url("links_survive_0007_postgres") else { return };
-        let url = crate::testing::fresh_postgres_url(&admin).await.unwrap();
-        links_survive_0007(Store::connect(&url).await.unwrap()).await;
+    on_both_backends! {
+        links_survive_0007 => links_survive_0007_sqlite, links_survive_0007_postgres;
+        ids_continue_after_0008 => ids_continue_after_0008_sqlite, ids_continue_after_0008_postgres;
     }
 }

@@ -19,26 +19,37 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Options of the benchmark.
-#[derive(Debug, Clone)]
+/// Options of the benchmark (`relais bench listen-pipeline`).
+#[derive(Debug, Clone, clap::Args)]
 pub struct PipelineBench {
     /// Posts to send.
+    #[arg(long, default_value_t = 1_000_000)]
     pub posts: usize,
-    /// Stored queries in the workspace.
+    /// Stored queries.
+    #[arg(long, default_value_t = 1_000)]
     pub queries: usize,
-    /// Distinct brands the posts and queries are about (fewer: more posts match).
+    /// Brands the posts and queries are about (fewer brands: more posts match).
+    #[arg(long, default_value_t = 20_000)]
     pub brands: usize,
     /// Concurrent submitters.
+    #[arg(long, default_value_t = 8)]
     pub submitters: usize,
     /// Posts per submission.
+    #[arg(long, default_value_t = 5_000)]
     pub chunk: usize,
-    /// The pipeline's capacity in posts.
+    /// The pipeline's capacity (most posts accepted and not yet stored).
+    #[arg(long, default_value_t = 50_000)]
     pub capacity: usize,
-    /// A PostgreSQL server (SQLite otherwise).
+    /// A PostgreSQL server to run on (a fresh database is created on it); SQLite otherwise.
+    #[arg(long)]
     pub postgres: Option<String>,
-    /// Keep the search index behind the mentions meanwhile, as `relais serve` does.
+    /// Also keep the search index behind the mentions while it runs (as `serve` does), and
+    /// report how far behind it is at the end and how long it takes to catch up.
+    #[arg(long)]
     pub index: bool,
-    /// Offer posts at this rate (posts/s, all submitters together) instead of as fast as taken.
+    /// Offer posts at this rate (posts per second, all submitters together) instead of as fast
+    /// as the pipeline takes them: whether a steady load is sustained, index included.
+    #[arg(long)]
     pub rate: Option<u64>,
 }
 

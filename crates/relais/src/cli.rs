@@ -137,37 +137,7 @@ pub enum BenchCommand {
     },
     /// The listening pipeline end to end under overload: posts in, enrich, match, group, store;
     /// throughput, memory and lag.
-    ListenPipeline {
-        /// Posts to send.
-        #[arg(long, default_value_t = 1_000_000)]
-        posts: usize,
-        /// Stored queries.
-        #[arg(long, default_value_t = 1_000)]
-        queries: usize,
-        /// Brands the posts and queries are about (fewer brands: more posts match).
-        #[arg(long, default_value_t = 20_000)]
-        brands: usize,
-        /// Concurrent submitters.
-        #[arg(long, default_value_t = 8)]
-        submitters: usize,
-        /// Posts per submission.
-        #[arg(long, default_value_t = 5_000)]
-        chunk: usize,
-        /// The pipeline's capacity (most posts accepted and not yet stored).
-        #[arg(long, default_value_t = 50_000)]
-        capacity: usize,
-        /// A PostgreSQL server to run on (a fresh database is created on it); SQLite otherwise.
-        #[arg(long)]
-        postgres: Option<String>,
-        /// Also keep the search index behind the mentions while it runs (as `serve` does), and
-        /// report how far behind it is at the end and how long it takes to catch up.
-        #[arg(long)]
-        index: bool,
-        /// Offer posts at this rate (posts per second, all submitters together) instead of as fast
-        /// as the pipeline takes them: whether a steady load is sustained, index included.
-        #[arg(long)]
-        rate: Option<u64>,
-    },
+    ListenPipeline(crate::bench_pipeline::PipelineBench),
 }
 
 /// `relais serve`.

@@ -33,28 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::bench::publish(posts, workers, spread_secs, postgres).await?;
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Bench(crate::cli::BenchCommand::ListenPipeline {
-            posts,
-            queries,
-            brands,
-            submitters,
-            chunk,
-            capacity,
-            postgres,
-            index,
-            rate,
-        }) => {
-            let opts = crate::bench_pipeline::PipelineBench {
-                posts,
-                queries,
-                brands,
-                submitters,
-                chunk,
-                capacity,
-                postgres,
-                index,
-                rate,
-            };
+        Command::Bench(crate::cli::BenchCommand::ListenPipeline(opts)) => {
             crate::bench_pipeline::run(opts).await?;
             return Ok(ExitCode::SUCCESS);
         }
