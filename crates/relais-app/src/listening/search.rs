@@ -9,8 +9,8 @@
 //! are followed the same way, through the erasure log and a second watermark: mentions read
 //! before an erasure are removed by it in the same or a later pass. (Indexes written before the
 //! watermarks went into the commit kept them in files next to the index; they are read once,
-//! and that first pass replaces documents instead of adding them.) Only the process that serves the API indexes (the index directory
-//! has one writer).
+//! and that first pass replaces documents instead of adding them.) Only the process that serves
+//! the API indexes (the index directory has one writer).
 
 use super::{Listening, invalid};
 use crate::{Actor, App, AppError, AppResult};
@@ -160,8 +160,9 @@ fn to_doc(m: &MentionRecord) -> MentionDoc {
 }
 
 impl App {
-    /// Indexes the mentions stored since the last pass and removes those erased since (at most a
-    /// few thousand of each); returns how many. Does nothing when this process has no index.
+    /// Indexes the mentions stored since the last pass and removes those erased since (at most
+    /// [`INDEX_BATCH`] of each, in one commit); returns how many. Does nothing when this process
+    /// has no index.
     pub async fn index_pending(&self) -> AppResult<usize> {
         let slot = &self.listening.index;
         if slot.dir.is_none() {
