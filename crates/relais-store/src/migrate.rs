@@ -83,7 +83,7 @@ mod tests {
 
     use super::*;
     use crate::Store;
-    use crate::listen::{MentionFilter, NewMention, QueryFields};
+    use crate::listen::{MentionFilter, QueryFields};
     use relais_domain::ids::{UserId, WorkspaceId};
 
     /// The migrator with versions up to `last` only.
@@ -103,22 +103,7 @@ mod tests {
         let query = |name| QueryFields { name, query: "relais", sensitivity: "medium", min_volume: 10 };
         let a = store.create_listen_query(ws, &query("a"), None, 1).await.unwrap().id;
         let b = store.create_listen_query(ws, &query("b"), None, 1).await.unwrap().id;
-        let mention = |id: &str, query_ids: Vec<i64>| NewMention {
-            workspace_id: ws.0,
-            source: "ingest".into(),
-            external_id: id.into(),
-            url: None,
-            author: None,
-            title: None,
-            text: format!("relais {id}"),
-            lang: "fr".into(),
-            sentiment: 0.0,
-            sentiment_label: "neutral".into(),
-            story_id: 1,
-            published_at: 1_000,
-            received_at: 2_000,
-            query_ids,
-        };
+        let mention = |id: &str, query_ids| crate::testing::mention(ws.0, id, 1_000, query_ids);
         // Written as the code of that time did (the store's own insert needs a later schema).
         let one = raw_mention(&store, ws, "1").await;
         let two = raw_mention(&store, ws, "2").await;
@@ -188,23 +173,7 @@ mod tests {
         sqlx::query("DELETE FROM mentions WHERE id >= $1").bind(ids[1]).execute(&store.pool).await.unwrap();
 
         store.migrate().await.unwrap();
-        let new = NewMention {
-            workspace_id: ws.0,
-            source: "ingest".into(),
-            external_id: "4".into(),
-            url: None,
-            author: None,
-            title: None,
-            text: "relais 4".into(),
-            lang: "fr".into(),
-            sentiment: 0.0,
-            sentiment_label: "neutral".into(),
-            story_id: 1,
-            published_at: 1_000,
-            received_at: 2_000,
-            query_ids: vec![],
-        };
-        let stored = store.insert_mentions(&[new]).await.unwrap();
+        let stored = store.insert_mentions(&[crate::testing::mention(ws.0, "4", 1_000, vec![])]).await.unwrap();
         assert_eq!(stored, vec![Some(ids[2] + 1)], "ids before: {ids:?}");
         let erased = store.erase_mentions(ws, crate::listen::Erase::Ids(&[ids[2] + 1]), 6).await.unwrap();
         assert_eq!(erased, vec![ids[2] + 1]);

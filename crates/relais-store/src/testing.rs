@@ -1,6 +1,7 @@
 //! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database per test so
 //! tests run in parallel without sharing state.
 
+use crate::listen::NewMention;
 use crate::{Store, StoreResult};
 
 /// The environment variable naming the PostgreSQL server used by tests
@@ -49,4 +50,25 @@ pub async fn fresh_store(postgres: Option<&str>, dir: &std::path::Path) -> Store
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// A neutral French mention of `workspace_id` from the ingest endpoint, published at `at`
+/// (received then too), text `relais <external_id>`, linked to `query_ids`.
+pub fn mention(workspace_id: i64, external_id: &str, at: i64, query_ids: Vec<i64>) -> NewMention {
+    NewMention {
+        workspace_id,
+        source: "ingest".into(),
+        external_id: external_id.into(),
+        url: None,
+        author: None,
+        title: None,
+        text: format!("relais {external_id}"),
+        lang: "fr".into(),
+        sentiment: 0.0,
+        sentiment_label: "neutral".into(),
+        story_id: 1,
+        published_at: at,
+        received_at: at,
+        query_ids,
+    }
 }

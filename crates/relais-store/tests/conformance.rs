@@ -769,25 +769,10 @@ async fn oauth_pending_taken_once_in_its_workspace(store: &Store) {
 /// handed out before, even after the newest mention was erased (SQLite alone would give its rowid
 /// again), and a deleted workspace's mentions are logged as erased.
 async fn mention_ids_follow_commits(store: &Store) {
-    use relais_store::listen::{Erase, NewMention};
+    use relais_store::listen::Erase;
     let owner = user(store, "cm@example.fr").await;
     let (a, b) = (workspace(store, owner, "A").await, workspace(store, owner, "B").await);
-    let mention = |ws: WorkspaceId, external_id: &str| NewMention {
-        workspace_id: ws.0,
-        source: "ingest".into(),
-        external_id: external_id.into(),
-        url: None,
-        author: None,
-        title: None,
-        text: format!("relais {external_id}"),
-        lang: "fr".into(),
-        sentiment: 0.0,
-        sentiment_label: "neutral".into(),
-        story_id: 1,
-        published_at: NOW,
-        received_at: NOW,
-        query_ids: vec![],
-    };
+    let mention = |ws: WorkspaceId, external_id: &str| relais_store::testing::mention(ws.0, external_id, NOW, vec![]);
     let first = store.insert_mentions(&[mention(a, "1"), mention(a, "2"), mention(b, "3")]).await.expect("insert");
     let first: Vec<i64> = first.into_iter().map(|id| id.expect("stored")).collect();
     assert!(first.windows(2).all(|w| w[0] < w[1]), "{first:?}");

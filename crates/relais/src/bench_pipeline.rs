@@ -182,14 +182,7 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
             let during = task.await??;
             let behind = app.store.mention_count(ws).await? - during as i64;
             let catch_up = Instant::now();
-            let mut after = 0;
-            loop {
-                match app.index_pending().await {
-                    Ok(0) => break,
-                    Ok(n) => after += n,
-                    Err(e) => anyhow::bail!("indexing: {e}"),
-                }
-            }
+            let after = app.index_until_caught_up().await.map_err(|e| anyhow::anyhow!("indexing: {e}"))?;
             Some((during, behind, after, catch_up.elapsed()))
         }
         None => None,

@@ -181,15 +181,8 @@ async fn indexing_loop(app: App) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        loop {
-            match app.index_pending().await {
-                Ok(0) => break,
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "Indexing mentions failed.");
-                    break;
-                }
-            }
+        if let Err(e) = app.index_until_caught_up().await {
+            tracing::warn!(error = %e, "Indexing mentions failed.");
         }
     }
 }

@@ -206,6 +206,18 @@ impl App {
         Ok(n)
     }
 
+    /// [`Self::index_pending`] until nothing is left; returns how many mentions were indexed or
+    /// removed in all.
+    pub async fn index_until_caught_up(&self) -> AppResult<usize> {
+        let mut total = 0;
+        loop {
+            match self.index_pending().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
     /// The last mention id the index holds (0 when none).
     fn indexed_up_to(&self) -> i64 {
         let slot = &self.listening.index;
