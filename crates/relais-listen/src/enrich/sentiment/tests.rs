@@ -62,6 +62,22 @@ fn but_uses_positions_outside_parity_mode() {
     assert_eq!(run(&SentimentAnalyzer::english()), [0.95, 0.0, 0.95 * 1.5]);
 }
 
+#[test]
+fn english_negation_and_boosters_stop_at_the_end_of_a_clause() {
+    let (ours, python) = (SentimentAnalyzer::english(), SentimentAnalyzer::vader_3_3_2());
+    // Python negates the laugh of the next sentence; we do not.
+    let text = "I can't. LOL";
+    assert!(python.compound(text) < 0.0, "{}", python.compound(text));
+    assert!(ours.compound(text) > 0.0, "{}", ours.compound(text));
+    assert_eq!(ours.compound("I can't. LOL"), ours.compound("I can. LOL"));
+    // Within the clause the negation still reaches three words.
+    assert!(ours.compound("it is not really good") < 0.0);
+    assert!(ours.compound("it is not, really, good") > 0.0);
+    // A booster does not either: "very." boosts nothing.
+    assert_eq!(ours.compound("Very. Good"), ours.compound("Good"));
+    assert!(ours.compound("Very good") > ours.compound("Good"));
+}
+
 fn label(analyzer: &SentimentAnalyzer, text: &str) -> Label {
     analyzer.score(text).label
 }
