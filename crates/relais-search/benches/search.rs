@@ -322,9 +322,10 @@ enum Kind {
     Hashtag,
     Filtered,
     Everything,
+    NearSpans,
 }
 
-const KINDS: [(Kind, &str); 9] = [
+const KINDS: [(Kind, &str); 10] = [
     (Kind::Brand, "brand word"),
     (Kind::And, "AND"),
     (Kind::OrNot, "OR + NOT"),
@@ -334,6 +335,7 @@ const KINDS: [(Kind, &str); 9] = [
     (Kind::Hashtag, "hashtag"),
     (Kind::Filtered, "brand + lang/sentiment/7 days"),
     (Kind::Everything, "everything (no query)"),
+    (Kind::NearSpans, "NEAR/5, phrase or prefix side"),
 ];
 
 fn request(world: &World, kind: Kind, rng: &mut Rng) -> (i64, SearchRequest) {
@@ -362,6 +364,11 @@ fn request(world: &World, kind: Kind, rng: &mut Rng) -> (i64, SearchRequest) {
         }
         Kind::Filtered => b.clone(),
         Kind::Everything => String::new(),
+        Kind::NearSpans => {
+            let side =
+                if rng.chance(50) { phrases[rng.below(phrases.len())] } else { prefixes[rng.below(prefixes.len())] };
+            format!("{b} NEAR/5 {side}")
+        }
     };
     let mut req = SearchRequest::parse(&text).unwrap();
     if kind == Kind::Filtered {

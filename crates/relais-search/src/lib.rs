@@ -50,7 +50,10 @@
 //!   ordered). tantivy's slop is symmetric (`[(0, a), (c, b)]` with slop `s` accepts
 //!   `pos(b) - pos(a)` in `[c - s, c + s]`), so the interval `[1, n + 1]` is covered by one or two
 //!   phrases and `NEAR` adds the reversed pair. Other sides (phrases, prefixes, nested `NEAR`,
-//!   larger groups) become an **`AND`** of both sides: broader than the matcher.
+//!   larger groups) become a `near::NearQuery` in each field that can express them (a prefix:
+//!   the folded field only), which computes the matcher's spans from the positions: exact too. A
+//!   side with a `#tag` or an `@handle` (keywords, no positions) becomes an **`AND`** of both
+//!   sides: broader than the matcher.
 //! - For phrases and `NEAR`, when both stemmed fields have the words, the folded clause is
 //!   restricted to documents in other languages (stems of equal folded words are equal, so it
 //!   would only find French and English documents again, at the cost of a second walk over
@@ -69,8 +72,9 @@
 //!   indexed).
 //!
 //! On unstemmed documents (language `und`) of plain words, for words, prefixes, phrases, `title:`,
-//! `source:`, `AND`/`OR`/`NOT` and `NEAR` between words or `OR`s of words, search finds exactly
-//! what the naive evaluator matches (property test `tests/props.rs`). Search never panics on a query the parser accepts (same test file; one
+//! `source:`, `AND`/`OR`/`NOT` and `NEAR` between words, prefixes, phrases, `OR`s of them and
+//! nested `NEAR`, search finds exactly what the naive evaluator matches (property test
+//! `tests/props.rs`). Search never panics on a query the parser accepts (same test file; one
 //! tantivy 0.27 debug assertion on excluded phrases is worked around in `guard.rs`).
 //!
 //! # Searching ([`SearchIndex::search`])
@@ -95,6 +99,7 @@ pub mod doc;
 pub mod error;
 mod guard;
 pub mod index;
+mod near;
 pub mod request;
 pub mod schema;
 mod translate;

@@ -2,6 +2,7 @@
 //! rules and where they differ from the listening matcher).
 
 use crate::guard::Excluded;
+use crate::near::{NearQuery, Span};
 use crate::schema::{Fields, TextFields};
 use relais_query::{FilterKind, Node, TextField};
 use tantivy::Term;
@@ -10,7 +11,8 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
 /// `NEAR` between two `OR` groups of single words is expanded into word pairs up to this many
-/// pairs; beyond, and for phrases, prefixes or nested `NEAR` on a side, it becomes an `AND`.
+/// pairs; beyond, and for phrases, prefixes or nested `NEAR` on a side, it becomes a
+/// [`NearQuery`].
 pub const MAX_NEAR_PAIRS: usize = 16;
 
 /// Translates query trees for one index (its fields and analyzers).
@@ -179,10 +181,7 @@ impl Translator {
             (Some(l), Some(r)) if l.len() * r.len() <= MAX_NEAR_PAIRS => {
                 l.iter().flat_map(|a| r.iter().map(move |b| (*a, *b))).collect::<Vec<_>>()
             }
-            _ => {
-                let clauses = vec![(Occur::Must, self.node(left)), (Occur::Must, self.node(right))];
-                return Box::new(BooleanQuery::new(clauses));
-            }
+            _ => return self.span_near(left, right, distance, ordered),
         };
         let mut per_field: Vec<Vec<Q>> = Vec::new();
         for (field, analyzer) in self.analyzed(fields) {
@@ -210,6 +209,70 @@ impl Translator {
             return union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect());
         }
         self.across_fields(per_field)
+    }
+}
+
+impl Translator {
+    /// `NEAR` with a phrase, a prefix, a nested `NEAR` or a large group on a side: a [`NearQuery`]
+    /// in each field whose analyzer gives each word exactly one term (with a prefix, the folded
+    /// field only, as for a prefix alone). A side with a `#tag` or an `@handle` (keywords, without
+    /// positions) becomes an `AND` of both sides: broader than the matcher.
+    fn span_near(&mut self, left: &Node, right: &Node, distance: u32, ordered: bool) -> Q {
+        let fields = self.text_fields(left.positional_field().unwrap_or(TextField::Body));
+        let prefix = has_prefix(left) || has_prefix(right);
+        let mut per_field: Vec<Vec<Q>> = Vec::new();
+        for (i, (field, analyzer)) in self.analyzed(fields).into_iter().enumerate() {
+            let spans = if prefix && i > 0 {
+                None
+            } else {
+                span_of(left, analyzer, field).zip(span_of(right, analyzer, field))
+            };
+            per_field.push(match spans {
+                Some((l, r)) => vec![Box::new(NearQuery::new(field, l, r, distance, ordered)) as Q],
+                None => Vec::new(),
+            });
+        }
+        if per_field.first().is_none_or(Vec::is_empty) {
+            let clauses = vec![(Occur::Must, self.node(left)), (Occur::Must, self.node(right))];
+            return Box::new(BooleanQuery::new(clauses));
+        }
+        self.across_fields(per_field)
+    }
+}
+
+/// Whether a `NEAR` operand holds a `word*`.
+fn has_prefix(node: &Node) -> bool {
+    match node {
+        Node::Term { prefix, .. } => *prefix,
+        Node::Or(children) => children.iter().any(has_prefix),
+        Node::Near { left, right, .. } => has_prefix(left) || has_prefix(right),
+        _ => false,
+    }
+}
+
+/// A `NEAR` operand in one analyzed field; `None` when the field cannot express it: a word the
+/// analyzer drops (a stop word) or splits, a `#tag`/`@handle`, or a non-positional node.
+fn span_of(node: &Node, analyzer: &mut TextAnalyzer, field: Field) -> Option<Span> {
+    match node {
+        Node::Term { token, .. } if token.starts_with(['#', '@']) => None,
+        Node::Term { token, prefix: true, .. } => Some(Span::Prefix(token.clone())),
+        Node::Term { token, prefix: false, .. } => single_term(analyzer, field, token).map(Span::Term),
+        Node::Phrase { tokens, .. } => {
+            let terms = analyze(analyzer, field, &tokens.join(" "));
+            if terms.len() != tokens.len() {
+                return None;
+            }
+            let first = terms.first().map_or(0, |(p, _)| *p);
+            Some(Span::Phrase(terms.into_iter().map(|(p, t)| ((p - first) as u32, t)).collect()))
+        }
+        Node::Or(children) => children.iter().map(|c| span_of(c, analyzer, field)).collect::<Option<_>>().map(Span::Or),
+        Node::Near { left, right, distance, ordered } => Some(Span::Near {
+            left: Box::new(span_of(left, analyzer, field)?),
+            right: Box::new(span_of(right, analyzer, field)?),
+            distance: *distance,
+            ordered: *ordered,
+        }),
+        _ => None,
     }
 }
 

@@ -52,6 +52,23 @@ fn corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
     })
 }
 
+/// A `NEAR` operand other than words: a phrase, a prefix, an `OR` mixing them, a nested `NEAR`.
+fn near_side() -> impl Strategy<Value = String> {
+    let word = prop::sample::select(WORDS.to_vec()).prop_map(str::to_owned);
+    let leaf = prop_oneof![
+        2 => word.clone(),
+        2 => prop::sample::select(WORDS.to_vec()).prop_map(|w| format!("{}*", &w[..3])),
+        2 => prop::collection::vec(word, 2..4).prop_map(|v| format!("\"{}\"", v.join(" "))),
+    ];
+    leaf.prop_recursive(2, 6, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" OR "))),
+            (inner.clone(), inner, 0u32..3, any::<bool>())
+                .prop_map(|(l, r, d, o)| format!("({l} {}NEAR/{d} {r})", if o { "O" } else { "" })),
+        ]
+    })
+}
+
 /// Query texts built from the corpus' words with every exactly-translated operator.
 fn query() -> impl Strategy<Value = String> {
     let word = prop::sample::select(WORDS.to_vec()).prop_map(str::to_owned);
@@ -61,11 +78,13 @@ fn query() -> impl Strategy<Value = String> {
         1 => (word.clone(), word.clone()).prop_map(|(a, b)| format!("\"{a} {b}\"")),
         1 => word.clone().prop_map(|w| format!("title:{w}")),
         1 => prop::sample::select(SOURCES.to_vec()).prop_map(|s| format!("source:{s}")),
-        2 => (prop::collection::vec(word.clone(), 1..3), prop::collection::vec(word, 1..3), 0u32..4, any::<bool>())
+        2 => (prop::collection::vec(word.clone(), 1..3), prop::collection::vec(word.clone(), 1..3), 0u32..4, any::<bool>())
             .prop_map(|(l, r, d, o)| {
                 let side = |v: Vec<String>| if v.len() == 1 { v[0].clone() } else { format!("({})", v.join(" OR ")) };
                 format!("{} {}NEAR/{d} {}", side(l), if o { "O" } else { "" }, side(r))
             }),
+        3 => (near_side(), near_side(), 0u32..4, any::<bool>())
+            .prop_map(|(l, r, d, o)| format!("{l} {}NEAR/{d} {r}", if o { "O" } else { "" })),
     ];
     leaf.prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
@@ -92,6 +111,27 @@ proptest! {
                 let doc = Doc { text: &d.text, title: d.title.as_deref(), lang: Some(&d.lang), source: Some(&d.source), ..Doc::default() };
                 matches(&node, &analyze(&doc))
             })
+            .map(|d| d.id)
+            .collect();
+        prop_assert_eq!(got, want, "query {}", node);
+    }
+
+    #[test]
+    fn near_operands_other_than_words_are_searched_exactly(
+        (l, r, d, o) in (near_side(), near_side(), 0u32..4, any::<bool>())
+    ) {
+        // The parser must accept them, or the test above would skip them.
+        let q = format!("{l} {}NEAR/{d} {r}", if o { "O" } else { "" });
+        let node = relais_query::parse(&q);
+        prop_assert!(node.is_ok(), "query {} refused: {:?}", q, node.err());
+        let node = node.unwrap();
+        let (index, docs) = corpus();
+        let req = SearchRequest { query: Some(node.clone()), limit: 1000, ..SearchRequest::default() };
+        let got: BTreeSet<i64> = index.search(1, &req).unwrap().hits.iter().map(|h| h.id).collect();
+        let want: BTreeSet<i64> = docs
+            .iter()
+            .filter(|d| d.workspace_id == 1)
+            .filter(|d| matches(&node, &analyze(&Doc { text: &d.text, ..Doc::default() })))
             .map(|d| d.id)
             .collect();
         prop_assert_eq!(got, want, "query {}", node);

@@ -117,8 +117,21 @@ fn near_and_onear_distances() {
     assert_eq!(ids(&index, "grève NEAR/5 sncf"), vec![1, 2, 3]);
     // Groups of words expand into pairs.
     assert_eq!(ids(&index, "(grève OR annonce) ONEAR/1 (sncf OR une)"), vec![2, 3]);
-    // A phrase side falls back to AND (documented): broader than the matcher.
-    assert_eq!(ids(&index, "\"grève totale\" NEAR/0 sncf"), vec![1]);
+    // Phrases, prefixes and nested NEAR count as the matcher does: a phrase spans its words, and
+    // "à la" (French stop words) still count as two words between.
+    assert_eq!(ids(&index, "\"grève totale\" NEAR/0 sncf"), Vec::<i64>::new());
+    assert_eq!(ids(&index, "\"grève totale\" NEAR/1 sncf"), Vec::<i64>::new());
+    assert_eq!(ids(&index, "\"grève totale\" NEAR/2 sncf"), vec![1]);
+    assert_eq!(ids(&index, "sncf ONEAR/5 \"grève totale\""), Vec::<i64>::new());
+    assert_eq!(ids(&index, "\"la sncf\" ONEAR/2 grève"), vec![2]);
+    assert_eq!(ids(&index, "\"la sncf\" ONEAR/1 grève"), Vec::<i64>::new());
+    assert_eq!(ids(&index, "grè* NEAR/0 sncf"), vec![3]);
+    assert_eq!(ids(&index, "grè* NEAR/2 snc*"), vec![2, 3]);
+    assert_eq!(ids(&index, "gre* NEAR/6 sncf"), vec![1, 2, 3, 4]);
+    assert_eq!(ids(&index, "(grève NEAR/0 sncf) NEAR/1 x"), Vec::<i64>::new());
+    assert_eq!(ids(&index, "(annonce NEAR/0 une) NEAR/0 grève"), vec![2]);
+    assert_eq!(ids(&index, "(annonce ONEAR/0 une) ONEAR/0 sncf"), Vec::<i64>::new());
+    assert_eq!(ids(&index, "(\"grève totale\" OR annonce) NEAR/1 sncf"), vec![2]);
 }
 
 #[test]
