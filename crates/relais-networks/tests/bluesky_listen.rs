@@ -25,8 +25,10 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
+/// No `did:plc` directory: tests reach nothing outside loopback (the one test of the directory
+/// sets its own).
 fn config() -> FirehoseConfig {
-    FirehoseConfig { poll_wait: Duration::from_millis(300), ..FirehoseConfig::default() }
+    FirehoseConfig { poll_wait: Duration::from_millis(300), plc_directory: None, ..FirehoseConfig::default() }
 }
 
 /// Reads batches until `done` holds for what was read; bounded so a broken stream fails the test
@@ -546,6 +548,98 @@ async fn a_host_that_names_nobody_is_not_asked_again() {
     }
     assert_eq!(authors(&all), first.iter().chain(&later).cloned().collect::<Vec<_>>(), "the DIDs");
     assert_eq!(relay.described().len(), 16, "16 lookups, then none: {:?}", relay.described());
+}
+
+/// Behind a relay (which names nobody), each author's own PDS is found in its DID document (the
+/// reference PDS's `did:plc` directory) and asked for the handle: the posts of accounts created at
+/// the reference PDS get their verified handles, the relay is asked once per DID and never again,
+/// and without a directory the authors stay DIDs.
+#[tokio::test]
+async fn behind_a_relay_authors_are_named_by_their_own_pds() {
+    let Some(pds) = Pds::shared() else { return };
+    let (alice_handle, alice, _) = pds.create_account("alice").await;
+    let (bob_handle, bob, _) = pds.create_account("bob").await;
+    let unknown = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa".to_owned();
+    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
+    // Two connections: alice's post, then alice's, bob's and an unknown account's.
+    let scripts = || {
+        let mut first = posts_of(1, std::slice::from_ref(&alice));
+        first.push(Step::Close);
+        let mut second = posts_of(2, &[alice.clone(), bob.clone(), unknown.clone()]);
+        second.push(Step::Close);
+        vec![first, second]
+    };
+    let relay = relay_describing(scripts(), Some(describe.clone())).await;
+    let guard = GuardedClient::new(vec![relay.host.clone(), pds.host(), pds.plc_host()]);
+    let plc = Some(url::Url::parse(&pds.plc_base()).unwrap());
+    let with_plc = FirehoseConfig { plc_directory: plc, ..config() };
+    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_plc).unwrap();
+    let (batch, retry) = drain(&mut stream, 1_000).await;
+    assert_eq!(authors(&batch), std::slice::from_ref(&alice), "the relay was asked, and named nobody");
+    assert_eq!(relay.described(), std::slice::from_ref(&alice));
+    let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
+    assert_eq!(authors(&batch), [alice_handle, bob_handle, unknown.clone()], "named by their own PDS");
+    assert_eq!(relay.described(), std::slice::from_ref(&alice), "the relay is not asked again");
+
+    // Without a directory, the same stream keeps the DIDs.
+    let relay = relay_describing(scripts(), Some(describe)).await;
+    let guard = GuardedClient::new(vec![relay.host.clone(), pds.host(), pds.plc_host()]);
+    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), config()).unwrap();
+    let (_, retry) = drain(&mut stream, 1_000).await;
+    let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
+    assert_eq!(authors(&batch), [alice, bob, unknown]);
+}
+
+/// A `did:plc` directory and a PDS in one axum server: documents by DID, and `describeRepo`
+/// answers naming each account `<name>.test`, verified except for `did:plc:unverified`.
+async fn directory_and_pds() -> String {
+    use axum::extract::{Path, Query, State};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let pds = json!([{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": format!("http://{host}")}]);
+    let document = move |State(pds): State<Value>, Path(did): Path<String>| async move {
+        let doc = match did.as_str() {
+            // Not the document of the DID asked about.
+            "did:plc:liar" => json!({"id": "did:plc:honest", "alsoKnownAs": ["at://liar.test"], "service": pds}),
+            "did:plc:noservice" => json!({"id": did, "alsoKnownAs": ["at://noservice.test"], "service": []}),
+            _ => json!({"id": did, "alsoKnownAs": [format!("at://{}.test", &did[8..])], "service": pds}),
+        };
+        axum::Json(doc)
+    };
+    let describe = |Query(q): Query<std::collections::HashMap<String, String>>| async move {
+        let did = q.get("repo").cloned().unwrap_or_default();
+        let handle = format!("{}.test", did.trim_start_matches("did:plc:"));
+        axum::Json(json!({"did": did, "handle": handle, "handleIsCorrect": did != "did:plc:unverified"}))
+    };
+    let app = axum::Router::new()
+        .route("/xrpc/com.atproto.repo.describeRepo", axum::routing::get(describe))
+        .route("/{did}", axum::routing::get(document))
+        .with_state(pds);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    host
+}
+
+/// The handle comes only from the PDS a DID's own document names, and only when that PDS
+/// verifies it: a document of another DID, a document without a PDS, or an unverified handle
+/// leave the DID.
+#[tokio::test]
+async fn behind_a_relay_only_the_dids_own_document_and_pds_name_it() {
+    let directory = directory_and_pds().await;
+    let dids: Vec<String> =
+        ["did:plc:honest", "did:plc:liar", "did:plc:noservice", "did:plc:unverified"].map(String::from).to_vec();
+    let mut first = posts_of(1, &["did:plc:first".to_owned()]);
+    first.push(Step::Close);
+    let mut second = posts_of(2, &dids);
+    second.push(Step::Close);
+    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
+    let relay = relay_describing(vec![first, second], Some(describe)).await;
+    let guard = GuardedClient::new(vec![relay.host.clone(), directory.clone()]);
+    let plc = Some(url::Url::parse(&format!("http://{directory}")).unwrap());
+    let with_plc = FirehoseConfig { plc_directory: plc, ..config() };
+    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_plc).unwrap();
+    let (_, retry) = drain(&mut stream, 1_000).await;
+    let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
+    assert_eq!(authors(&batch), ["honest.test", "did:plc:liar", "did:plc:noservice", "did:plc:unverified"]);
 }
 
 #[tokio::test]

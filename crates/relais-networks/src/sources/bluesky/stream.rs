@@ -36,9 +36,12 @@ pub struct FirehoseConfig {
     pub backoff_base: Duration,
     /// The longest reconnection delay.
     pub backoff_max: Duration,
-    /// Ask the host for the handle of authors no `#identity` event named (see
-    /// [`Firehose::next_batch`]).
+    /// Ask for the handle of authors no `#identity` event named (see [`Firehose::next_batch`]).
     pub describe_authors: bool,
+    /// Where `did:plc` documents are read when the stream's host names no account (a relay): the
+    /// account's own PDS is found there and asked for the handle. `https://plc.directory` by
+    /// default; `None` leaves those authors as DIDs.
+    pub plc_directory: Option<url::Url>,
     /// Certificate authorities trusted for `wss://` besides the system's (a PDS behind an
     /// organisation's own authority); none by default.
     pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
@@ -55,6 +58,7 @@ impl Default for FirehoseConfig {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             describe_authors: true,
+            plc_directory: url::Url::parse("https://plc.directory").ok(),
             extra_roots: Vec::new(),
         }
     }
@@ -295,23 +299,37 @@ impl Firehose {
     /// DIDs per batch, eight at a time; a DID without a verified handle is not asked about again
     /// for an hour. A host that does not serve the method, or names none of the first
     /// [`MAX_LOOKUPS`] accounts it is asked about (a relay: it hosts no repository), is not asked
-    /// again: its posts keep the DID until an `#identity` event names the account.
+    /// again. From then on each account's own PDS is asked instead, found in its DID document
+    /// (`did:plc` from [`FirehoseConfig::plc_directory`], `did:web` from its domain's
+    /// `/.well-known/did.json`): two requests per account, with the same limits. Without a
+    /// directory, a `did:plc` author keeps its DID until an `#identity` event names the account.
     async fn name_authors(&mut self, batch: &mut Batch, now_ms: i64) {
-        if self.describes && self.config.describe_authors {
+        let by_host = self.describes;
+        let plc = self.config.plc_directory.clone();
+        let resolvable = |did: &str| by_host || did.starts_with("did:web:") || plc.is_some();
+        if self.config.describe_authors {
             let mut unknown: Vec<String> = batch
                 .posts
                 .iter()
                 .filter_map(|p| p.post.author.as_deref())
-                .filter(|a| a.starts_with("did:") && !self.handles.contains_key(*a))
+                .filter(|a| a.starts_with("did:") && resolvable(a) && !self.handles.contains_key(*a))
                 .filter(|a| self.unnamed.get(*a).is_none_or(|&until| until <= now_ms))
                 .map(str::to_owned)
                 .collect();
             unknown.sort_unstable();
             unknown.dedup();
             unknown.truncate(MAX_LOOKUPS);
-            let (guard, endpoint) = (&self.guard, &self.endpoint);
+            let (guard, endpoint, plc) = (&self.guard, &self.endpoint, plc.as_ref());
             let lookups = unknown.into_iter().map(|did| async move {
-                let answer = describe_repo(guard, endpoint, &did).await;
+                let answer = if by_host {
+                    describe_repo(guard, endpoint, &did).await
+                } else {
+                    match pds_of(guard, plc, &did).await {
+                        Ok(Some(pds)) => describe_repo(guard, &pds, &did).await,
+                        Ok(None) => Ok(None),
+                        Err(error) => Err(error),
+                    }
+                };
                 (did, answer)
             });
             let answers: Vec<(String, Result<Option<String>, FetchError>)> =
@@ -327,7 +345,7 @@ impl Firehose {
                     Ok(None) => self.remember_unnamed(did, now_ms + UNNAMED_FOR_MS),
                     Err(error) => {
                         tracing::debug!(endpoint = %self.endpoint, %did, %error, "Bluesky handle lookup failed.");
-                        let unsupported = matches!(error, FetchError::Status(404 | 405 | 501));
+                        let unsupported = by_host && matches!(error, FetchError::Status(404 | 405 | 501));
                         self.remember_unnamed(did, now_ms + LOOKUP_FAILED_FOR_MS);
                         if unsupported {
                             self.unnamed_in_a_row = MAX_LOOKUPS;
@@ -335,10 +353,12 @@ impl Firehose {
                     }
                 }
             }
-            if !self.named_any && self.unnamed_in_a_row >= MAX_LOOKUPS {
+            if by_host && !self.named_any && self.unnamed_in_a_row >= MAX_LOOKUPS {
                 tracing::info!(endpoint = %self.endpoint, "The stream's host names no account (a relay): \
-                    authors stay DIDs until an #identity event names them.");
+                    authors are asked of their own PDS, found in their DID document.");
                 self.describes = false;
+                // Those were asked of the relay: ask their own PDS at the next batch.
+                self.unnamed.clear();
             }
         }
         for p in &mut batch.posts {
@@ -566,10 +586,14 @@ impl Firehose {
     }
 }
 
-/// The verified handle of `did` according to the stream's host, `None` when it has none.
+/// The verified handle of `did` according to `endpoint` (the stream's host, or the account's PDS),
+/// `None` when it has none.
 async fn describe_repo(guard: &GuardedClient, endpoint: &url::Url, did: &str) -> Result<Option<String>, FetchError> {
     let mut url = endpoint.clone();
-    let scheme = if url.scheme() == "wss" { "https" } else { "http" };
+    let scheme = match url.scheme() {
+        "wss" | "https" => "https",
+        _ => "http",
+    };
     url.set_scheme(scheme).map_err(|()| FetchError::InvalidUrl("scheme".into()))?;
     url.set_path("/xrpc/com.atproto.repo.describeRepo");
     url.query_pairs_mut().clear().append_pair("repo", did);
@@ -584,6 +608,40 @@ async fn describe_repo(guard: &GuardedClient, endpoint: &url::Url, did: &str) ->
         serde_json::from_slice(&answer.body).map_err(|e| FetchError::Decode(e.to_string()))?;
     let verified = body["did"].as_str() == Some(did) && body["handleIsCorrect"].as_bool() == Some(true);
     Ok(body["handle"].as_str().filter(|h| verified && !h.is_empty() && *h != "handle.invalid").map(str::to_owned))
+}
+
+/// The PDS of `did` according to its DID document (`did:plc` from the directory, `did:web` from
+/// its domain), `None` when the document names none or is not the DID's.
+async fn pds_of(guard: &GuardedClient, plc: Option<&url::Url>, did: &str) -> Result<Option<url::Url>, FetchError> {
+    let document = if did.starts_with("did:plc:") {
+        let Some(plc) = plc else { return Ok(None) };
+        format!("{}/{did}", plc.as_str().trim_end_matches('/'))
+    } else if let Some(domain) = did.strip_prefix("did:web:") {
+        // AT Protocol allows host-level did:web only (a port is percent-encoded).
+        if domain.contains(':') || domain.contains('/') {
+            return Ok(None);
+        }
+        format!("https://{}/.well-known/did.json", domain.replace("%3A", ":"))
+    } else {
+        return Ok(None);
+    };
+    let answer = guard.get_answer(&document, reqwest::header::HeaderMap::new()).await?;
+    match answer.status {
+        200 => {}
+        404 | 410 => return Ok(None),
+        status => return Err(FetchError::Status(status)),
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|e| FetchError::Decode(e.to_string()))?;
+    if doc["id"].as_str() != Some(did) {
+        return Ok(None);
+    }
+    let services = doc["service"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let pds = services.iter().find(|s| {
+        s["id"].as_str().is_some_and(|id| id == "#atproto_pds" || id == format!("{did}#atproto_pds"))
+            && s["type"].as_str() == Some("AtprotoPersonalDataServer")
+    });
+    let endpoint = pds.and_then(|s| s["serviceEndpoint"].as_str()).and_then(|e| url::Url::parse(e).ok());
+    Ok(endpoint.filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()))
 }
 
 fn idle_for(now_ms: i64, last_ms: i64, waited: Duration) -> Duration {
