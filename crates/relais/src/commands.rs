@@ -88,7 +88,10 @@ pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(storage.allow_hosts.clone()),
         login_failures: Default::default(),
-        listening: Arc::new(relais_app::listening::Listening::with_index_dir(storage.data_dir.join("search"))),
+        listening: Arc::new(
+            relais_app::listening::Listening::with_index_dir(storage.data_dir.join("search"))
+                .with_plc_directory(storage.plc_directory()?),
+        ),
     })
 }
 

@@ -30,6 +30,11 @@ pub struct StorageConfig {
     /// crash. Longer than the slowest network call; shorter means faster recovery.
     #[arg(long, env = "RELAIS_LEASE_SECS", default_value_t = 60, global = true)]
     pub lease_secs: u32,
+
+    /// Where listening looks up Bluesky authors read through a relay (their `did:plc` document
+    /// names the server that knows their handle); `none` leaves them as DIDs.
+    #[arg(long, env = "RELAIS_PLC_DIRECTORY", default_value = "https://plc.directory", global = true)]
+    pub plc_directory: String,
 }
 
 impl std::fmt::Debug for StorageConfig {
@@ -40,6 +45,7 @@ impl std::fmt::Debug for StorageConfig {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("allow_hosts", &self.allow_hosts)
             .field("lease_secs", &self.lease_secs)
+            .field("plc_directory", &self.plc_directory)
             .finish()
     }
 }
@@ -57,6 +63,19 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl StorageConfig {
+    /// The `did:plc` directory, `None` for `none` (or nothing).
+    pub fn plc_directory(&self) -> anyhow::Result<Option<url::Url>> {
+        let value = self.plc_directory.trim();
+        if value.is_empty() || value.eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        let url = url::Url::parse(value)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| anyhow::anyhow!("--plc-directory must be an http(s) URL or none, not {value:?}"))?;
+        Ok(Some(url))
+    }
+
     /// The database URL to use.
     pub fn url(&self) -> String {
         self.database_url
@@ -73,5 +92,26 @@ mod tests {
     fn urls_are_redacted() {
         assert_eq!(redact_url("postgres://relais:s3cret@db:5432/relais"), "postgres://relais:***@db:5432/relais");
         assert_eq!(redact_url("sqlite://relais-data/relais.db"), "sqlite://relais-data/relais.db");
+    }
+
+    #[test]
+    fn plc_directory_is_an_http_url_or_none() {
+        let with = |value: &str| StorageConfig {
+            data_dir: PathBuf::from("d"),
+            database_url: None,
+            secret_key: None,
+            allow_hosts: Vec::new(),
+            lease_secs: 60,
+            plc_directory: value.to_owned(),
+        };
+        let url = with("https://plc.directory").plc_directory().unwrap_or_default();
+        assert_eq!(url.map(String::from).as_deref(), Some("https://plc.directory/"));
+        for none in ["none", "NONE", " ", ""] {
+            assert!(with(none).plc_directory().is_ok_and(|u| u.is_none()), "{none:?}");
+        }
+        for bad in ["ftp://plc.example", "plc.directory", "file:///etc/passwd"] {
+            let error = with(bad).plc_directory().map(|_| ()).unwrap_err().to_string();
+            assert!(error.contains("--plc-directory"), "{bad}: {error}");
+        }
     }
 }

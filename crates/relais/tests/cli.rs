@@ -64,6 +64,7 @@ impl Env {
             "RELAIS_LANG",
             "RELAIS_LOG",
             "RELAIS_ALLOW_HOSTS",
+            "RELAIS_PLC_DIRECTORY",
         ] {
             cmd.env_remove(var);
         }

@@ -57,6 +57,9 @@ pub struct Listening {
     pipeline: OnceLock<Pipeline>,
     config: PipelineConfig,
     index: search::IndexSlot,
+    /// Where Bluesky authors read through a relay are looked up (`did:plc` documents); none by
+    /// default (the binary sets `https://plc.directory` unless told otherwise).
+    plc_directory: Option<url::Url>,
 }
 
 impl std::fmt::Debug for Listening {
@@ -69,6 +72,17 @@ impl Listening {
     /// Listening with these pipeline sizes.
     pub fn with_config(config: PipelineConfig) -> Self {
         Self { config, ..Self::default() }
+    }
+
+    /// The same, looking Bluesky authors read through a relay up in `directory` (see
+    /// `relais_networks::sources::bluesky::FirehoseConfig::plc_directory`).
+    pub fn with_plc_directory(self, directory: Option<url::Url>) -> Self {
+        Self { plc_directory: directory, ..self }
+    }
+
+    /// Where Bluesky authors read through a relay are looked up.
+    pub fn plc_directory(&self) -> Option<&url::Url> {
+        self.plc_directory.as_ref()
     }
 
     /// The enricher (lexicons parsed on first use).
