@@ -57,6 +57,14 @@ impl From<tantivy::TantivyError> for SearchError {
     fn from(e: tantivy::TantivyError) -> Self {
         match e {
             tantivy::TantivyError::LockFailure(..) => Self::Locked,
+            tantivy::TantivyError::InvalidArgument(m) if m.starts_with(crate::near::PREFIX_TOO_BROAD) => {
+                let prefix = &m[crate::near::PREFIX_TOO_BROAD.len()..];
+                let max = crate::near::MAX_PREFIX_WORDS;
+                Self::InvalidRequest(Msg::new(
+                    format!("`{prefix}*` stands for more than {max} words in a NEAR: make the prefix longer"),
+                    format!("`{prefix}*` correspond à plus de {max} mots dans un NEAR : allongez le préfixe"),
+                ))
+            }
             other => Self::Index(other.to_string()),
         }
     }

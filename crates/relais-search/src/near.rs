@@ -10,12 +10,29 @@
 //! documents are those holding a term of the side with fewer documents (each side needs one of
 //! its own terms to occur); at each candidate every term is moved there, and the spans are
 //! computed from the positions, bottom-up. Scores are constant: search orders by date.
+//!
+//! A prefix standing for more than [`HEAP_FROM`] words keeps its postings in a heap by document,
+//! so a broad prefix costs what its postings hold rather than its number of words at every
+//! candidate; one standing for more than [`MAX_PREFIX_WORDS`] words in a segment is refused (each
+//! word is read with its positions), with a message saying which prefix.
 
 use relais_query::eval::near;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
+
+/// The most words a prefix of a `NEAR` operand may stand for in one segment (each is read with
+/// its positions); beyond, the search is refused ([`crate::SearchError::InvalidRequest`]).
+pub const MAX_PREFIX_WORDS: usize = 10_000;
+
+/// Leaves of more words than this keep their postings in a heap (fewer: a linear scan is cheaper).
+const HEAP_FROM: usize = 16;
+
+/// How a too broad prefix is told to [`crate::SearchError`] (followed by the prefix).
+pub(crate) const PREFIX_TOO_BROAD: &str = "relais: NEAR prefix too broad: ";
 
 /// A positional operand in one field.
 #[derive(Debug, Clone)]
@@ -96,14 +113,88 @@ enum Node {
 
 /// One term (or the terms of one prefix) of the tree in a segment, and its positions in the
 /// current candidate.
+///
+/// The postings are kept in a heap by current document, so that moving the leaf to a document
+/// touches only the postings behind it: a prefix of many rare words costs what its postings hold,
+/// not its number of words at every candidate.
 struct Leaf {
     postings: Vec<SegmentPostings>,
+    /// `(current document, index in postings)` of the postings not yet exhausted.
+    heap: BinaryHeap<Reverse<(DocId, usize)>>,
     positions: Vec<u32>,
+    at: Vec<usize>,
 }
 
 impl Leaf {
+    fn new(postings: Vec<SegmentPostings>) -> Self {
+        let heap = postings
+            .iter()
+            .filter(|_| postings.len() > HEAP_FROM)
+            .enumerate()
+            .filter(|(_, p)| p.doc() != TERMINATED)
+            .map(|(i, p)| Reverse((p.doc(), i)))
+            .collect();
+        Self { postings, heap, positions: Vec::new(), at: Vec::new() }
+    }
+
     fn doc_freq(&self) -> u64 {
         self.postings.iter().map(|p| u64::from(p.size_hint())).sum()
+    }
+
+    /// Moves every posting behind `target` to it (or past it); returns the leaf's first document
+    /// at or after `target`.
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.postings.len() <= HEAP_FROM {
+            // One word (most leaves) or a few: no heap.
+            let mut first = TERMINATED;
+            for p in &mut self.postings {
+                first = first.min(if p.doc() < target { p.seek(target) } else { p.doc() });
+            }
+            return first;
+        }
+        while let Some(&Reverse((doc, i))) = self.heap.peek() {
+            if doc >= target {
+                return doc;
+            }
+            self.heap.pop();
+            let next = self.postings[i].seek(target);
+            if next != TERMINATED {
+                self.heap.push(Reverse((next, i)));
+            }
+        }
+        TERMINATED
+    }
+
+    /// Reads the positions of the leaf's words in `doc` (none when it has none).
+    fn read(&mut self, doc: DocId) {
+        self.positions.clear();
+        if self.seek(doc) != doc {
+            return;
+        }
+        if self.postings.len() <= HEAP_FROM {
+            for p in self.postings.iter_mut().filter(|p| p.doc() == doc) {
+                p.append_positions_with_offset(0, &mut self.positions);
+            }
+            if self.postings.len() > 1 {
+                self.positions.sort_unstable();
+                self.positions.dedup();
+            }
+            return;
+        }
+        self.at.clear();
+        while let Some(&Reverse((d, i))) = self.heap.peek() {
+            if d != doc {
+                break;
+            }
+            self.heap.pop();
+            self.at.push(i);
+        }
+        for &i in &self.at {
+            self.postings[i].append_positions_with_offset(0, &mut self.positions);
+            self.heap.push(Reverse((doc, i)));
+        }
+        self.positions.sort_unstable();
+        self.positions.dedup();
     }
 }
 
@@ -143,12 +234,7 @@ impl NearScorer {
         loop {
             let mut candidate = TERMINATED;
             for &l in &self.driver {
-                for p in &mut self.leaves[l].postings {
-                    if p.doc() < target {
-                        p.seek(target);
-                    }
-                    candidate = candidate.min(p.doc());
-                }
+                candidate = candidate.min(self.leaves[l].seek(target));
             }
             if candidate == TERMINATED || self.matches(candidate) {
                 return candidate;
@@ -160,19 +246,7 @@ impl NearScorer {
     /// Whether the spans meet in `doc` (every leaf is moved to `doc`).
     fn matches(&mut self, doc: DocId) -> bool {
         for leaf in &mut self.leaves {
-            leaf.positions.clear();
-            for p in &mut leaf.postings {
-                if p.doc() < doc {
-                    p.seek(doc);
-                }
-                if p.doc() == doc {
-                    p.append_positions_with_offset(0, &mut leaf.positions);
-                }
-            }
-            if leaf.postings.len() > 1 {
-                leaf.positions.sort_unstable();
-                leaf.positions.dedup();
-            }
+            leaf.read(doc);
         }
         !spans(&self.root, &self.leaves).is_empty()
     }
@@ -180,7 +254,7 @@ impl NearScorer {
 
 fn compile(span: &Span, index: &tantivy::InvertedIndexReader, leaves: &mut Vec<Leaf>) -> tantivy::Result<Node> {
     let mut leaf = |postings: Vec<SegmentPostings>| {
-        leaves.push(Leaf { postings, positions: Vec::new() });
+        leaves.push(Leaf::new(postings));
         leaves.len() - 1
     };
     let read = |term: &Term| index.read_postings(term, IndexRecordOption::WithFreqsAndPositions);
@@ -190,6 +264,9 @@ fn compile(span: &Span, index: &tantivy::InvertedIndexReader, leaves: &mut Vec<L
             let mut postings = Vec::new();
             let mut terms = index.terms().range().ge(prefix.as_bytes()).into_stream()?;
             while terms.advance() && terms.key().starts_with(prefix.as_bytes()) {
+                if postings.len() == MAX_PREFIX_WORDS {
+                    return Err(TantivyError::InvalidArgument(format!("{PREFIX_TOO_BROAD}{prefix}")));
+                }
                 postings
                     .push(index.read_postings_from_terminfo(terms.value(), IndexRecordOption::WithFreqsAndPositions)?);
             }

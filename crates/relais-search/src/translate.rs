@@ -12,7 +12,7 @@ use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 
 /// `NEAR` between two `OR` groups of single words is expanded into word pairs up to this many
 /// pairs; beyond, and for phrases, prefixes or nested `NEAR` on a side, it becomes a
-/// [`NearQuery`].
+/// `near::NearQuery`.
 pub const MAX_NEAR_PAIRS: usize = 16;
 
 /// Translates query trees for one index (its fields and analyzers).

@@ -134,6 +134,33 @@ fn near_and_onear_distances() {
     assert_eq!(ids(&index, "(\"grève totale\" OR annonce) NEAR/1 sncf"), vec![2]);
 }
 
+/// A prefix in a NEAR reads each of its words' positions: one that stands for more words than
+/// the limit is refused with a message saying which, in both languages; a narrower one works on
+/// the same index.
+#[test]
+fn a_near_prefix_standing_for_too_many_words_is_refused() {
+    let words: Vec<String> = (0..10_001).map(|i| format!("pre{i:05}")).collect();
+    let mut docs: Vec<MentionDoc> =
+        words.chunks(1_000).enumerate().map(|(i, c)| mention(i as i64 + 1, "und", &c.join(" "))).collect();
+    docs.push(mention(100, "und", "x pre00042"));
+    docs.push(mention(101, "und", "pre00001 a b x"));
+    let index = index_of(&docs);
+    let mut req = SearchRequest::parse("pre* NEAR/0 x").unwrap();
+    req.limit = 10;
+    let err = index.search(1, &req).unwrap_err();
+    assert_eq!(err.code(), "search.invalid_request", "{err:?}");
+    let msg = err.message();
+    assert!(msg.en.contains("`pre*`") && msg.en.contains("10000") && msg.fr.contains("allongez"), "{msg:?}");
+    assert_eq!(ids(&index, "pre0004* NEAR/0 x"), vec![100]);
+    assert_eq!(ids(&index, "pre0004* ONEAR/0 x"), Vec::<i64>::new());
+    // 100 words: their postings walked through a heap.
+    assert_eq!(ids(&index, "pre000* NEAR/0 x"), vec![100]);
+    assert_eq!(ids(&index, "pre000* NEAR/1 x"), vec![100]);
+    assert_eq!(ids(&index, "pre000* NEAR/2 x"), vec![100, 101]);
+    assert_eq!(ids(&index, "pre000* ONEAR/2 x"), vec![101]);
+    assert_eq!(ids(&index, "(pre000* NEAR/0 a) NEAR/1 x"), vec![101]);
+}
+
 #[test]
 fn wildcards_hashtags_and_mentions() {
     let index = index_of(&[
