@@ -25,10 +25,9 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
-/// No `did:plc` directory: tests reach nothing outside loopback (the one test of the directory
-/// sets its own).
+/// No AppView: tests reach nothing outside loopback (the test of the AppView sets its own).
 fn config() -> FirehoseConfig {
-    FirehoseConfig { poll_wait: Duration::from_millis(300), plc_directory: None, ..FirehoseConfig::default() }
+    FirehoseConfig { poll_wait: Duration::from_millis(300), appview: None, ..FirehoseConfig::default() }
 }
 
 /// Reads batches until `done` holds for what was read; bounded so a broken stream fails the test
@@ -550,96 +549,92 @@ async fn a_host_that_names_nobody_is_not_asked_again() {
     assert_eq!(relay.described().len(), 16, "16 lookups, then none: {:?}", relay.described());
 }
 
-/// Behind a relay (which names nobody), each author's own PDS is found in its DID document (the
-/// reference PDS's `did:plc` directory) and asked for the handle: the posts of accounts created at
-/// the reference PDS get their verified handles, the relay is asked once per DID and never again,
-/// and without a directory the authors stay DIDs.
-#[tokio::test]
-async fn behind_a_relay_authors_are_named_by_their_own_pds() {
-    let Some(pds) = Pds::shared() else { return };
-    let (alice_handle, alice, _) = pds.create_account("alice").await;
-    let (bob_handle, bob, _) = pds.create_account("bob").await;
-    let unknown = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa".to_owned();
-    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
-    // Two connections: alice's post, then alice's, bob's and an unknown account's.
-    let scripts = || {
-        let mut first = posts_of(1, std::slice::from_ref(&alice));
-        first.push(Step::Close);
-        let mut second = posts_of(2, &[alice.clone(), bob.clone(), unknown.clone()]);
-        second.push(Step::Close);
-        vec![first, second]
+/// An AppView answering `app.bsky.actor.getProfiles` from `profiles` (DID → handle); records the
+/// `actors` of each request.
+async fn profiles_appview(profiles: Vec<(&'static str, &'static str)>) -> (String, Arc<Mutex<Vec<Vec<String>>>>) {
+    use axum::extract::{RawQuery, State};
+    type Asked = Arc<Mutex<Vec<Vec<String>>>>;
+    let asked: Asked = Arc::default();
+    let handler = move |State(asked): State<Asked>, RawQuery(query): RawQuery| {
+        let profiles = profiles.clone();
+        async move {
+            let actors: Vec<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .filter(|(k, _)| k == "actors")
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            asked.lock().unwrap().push(actors.clone());
+            let found: Vec<Value> = profiles
+                .iter()
+                // did:plc:unasked's profile comes only when it was not asked for (unsolicited).
+                .filter(|(did, _)| actors.iter().any(|a| a == did) != (*did == "did:plc:unasked"))
+                .map(|(did, handle)| json!({"did": did, "handle": handle, "displayName": "x"}))
+                .collect();
+            axum::Json(json!({"profiles": found}))
+        }
     };
-    let relay = relay_describing(scripts(), Some(describe.clone())).await;
-    let guard = GuardedClient::new(vec![relay.host.clone(), pds.host(), pds.plc_host()]);
-    let plc = Some(url::Url::parse(&pds.plc_base()).unwrap());
-    let with_plc = FirehoseConfig { plc_directory: plc, ..config() };
-    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_plc).unwrap();
-    let (batch, retry) = drain(&mut stream, 1_000).await;
-    assert_eq!(authors(&batch), std::slice::from_ref(&alice), "the relay was asked, and named nobody");
-    assert_eq!(relay.described(), std::slice::from_ref(&alice));
-    let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
-    assert_eq!(authors(&batch), [alice_handle, bob_handle, unknown.clone()], "named by their own PDS");
-    assert_eq!(relay.described(), std::slice::from_ref(&alice), "the relay is not asked again");
+    let app = axum::Router::new()
+        .route("/xrpc/app.bsky.actor.getProfiles", axum::routing::get(handler))
+        .with_state(asked.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (host, asked)
+}
 
-    // Without a directory, the same stream keeps the DIDs.
+/// Behind a relay (which names nobody), authors are looked up at the AppView, which verifies
+/// handles both ways: one request for the batch's DIDs, a handle it could not verify
+/// (`handle.invalid`) or an account it does not know leaves the DID, a profile it gives for a DID
+/// not asked about is ignored, and the relay is not asked again. Without an AppView, DIDs stay.
+#[tokio::test]
+async fn behind_a_relay_authors_are_named_by_the_appview() {
+    let (appview, asked) = profiles_appview(vec![
+        ("did:plc:alice", "Alice.Test"),
+        ("did:plc:mallory", "handle.invalid"),
+        ("did:plc:unasked", "lemonde.fr"),
+    ])
+    .await;
+    let dids: Vec<String> = ["did:plc:alice", "did:plc:mallory", "did:plc:gone"].map(String::from).to_vec();
+    // Three connections: one post (the relay is asked, and names nobody), then three authors,
+    // then one whose profile the AppView slipped into the previous answer unasked.
+    let scripts = || {
+        let mut first = posts_of(1, &["did:plc:first".to_owned()]);
+        first.push(Step::Close);
+        let mut second = posts_of(2, &dids);
+        second.push(Step::Close);
+        let mut third = posts_of(5, &["did:plc:unasked".to_owned()]);
+        third.push(Step::Close);
+        vec![first, second, third]
+    };
+    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
+    let relay = relay_describing(scripts(), Some(describe.clone())).await;
+    let guard = GuardedClient::new(vec![relay.host.clone(), appview.clone()]);
+    let with_appview =
+        FirehoseConfig { appview: Some(url::Url::parse(&format!("http://{appview}")).unwrap()), ..config() };
+    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_appview).unwrap();
+    let (batch, retry) = drain(&mut stream, 1_000).await;
+    assert_eq!(authors(&batch), ["did:plc:first"], "the relay was asked, and named nobody");
+    assert!(asked.lock().unwrap().is_empty(), "the AppView is asked only once the host proved a relay");
+    let (batch, retry) = drain(&mut stream, retry.retry_at_ms).await;
+    assert_eq!(authors(&batch), ["alice.test", "did:plc:mallory", "did:plc:gone"]);
+    let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
+    assert_eq!(authors(&batch), ["did:plc:unasked"], "an unsolicited profile is not kept");
+    assert_eq!(relay.described(), ["did:plc:first"], "the relay is not asked again");
+    let mut requests = asked.lock().unwrap().clone();
+    requests[0].sort();
+    assert_eq!(
+        requests,
+        [vec!["did:plc:alice", "did:plc:gone", "did:plc:mallory"], vec!["did:plc:unasked"]],
+        "one request per batch"
+    );
+
+    // Without an AppView, the same stream keeps the DIDs.
     let relay = relay_describing(scripts(), Some(describe)).await;
-    let guard = GuardedClient::new(vec![relay.host.clone(), pds.host(), pds.plc_host()]);
+    let guard = GuardedClient::new(vec![relay.host.clone(), appview]);
     let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), config()).unwrap();
     let (_, retry) = drain(&mut stream, 1_000).await;
     let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
-    assert_eq!(authors(&batch), [alice, bob, unknown]);
-}
-
-/// A `did:plc` directory and a PDS in one axum server: documents by DID, and `describeRepo`
-/// answers naming each account `<name>.test`, verified except for `did:plc:unverified`.
-async fn directory_and_pds() -> String {
-    use axum::extract::{Path, Query, State};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let pds = json!([{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": format!("http://{host}")}]);
-    let document = move |State(pds): State<Value>, Path(did): Path<String>| async move {
-        let doc = match did.as_str() {
-            // Not the document of the DID asked about.
-            "did:plc:liar" => json!({"id": "did:plc:honest", "alsoKnownAs": ["at://liar.test"], "service": pds}),
-            "did:plc:noservice" => json!({"id": did, "alsoKnownAs": ["at://noservice.test"], "service": []}),
-            _ => json!({"id": did, "alsoKnownAs": [format!("at://{}.test", &did[8..])], "service": pds}),
-        };
-        axum::Json(doc)
-    };
-    let describe = |Query(q): Query<std::collections::HashMap<String, String>>| async move {
-        let did = q.get("repo").cloned().unwrap_or_default();
-        let handle = format!("{}.test", did.trim_start_matches("did:plc:"));
-        axum::Json(json!({"did": did, "handle": handle, "handleIsCorrect": did != "did:plc:unverified"}))
-    };
-    let app = axum::Router::new()
-        .route("/xrpc/com.atproto.repo.describeRepo", axum::routing::get(describe))
-        .route("/{did}", axum::routing::get(document))
-        .with_state(pds);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    host
-}
-
-/// The handle comes only from the PDS a DID's own document names, and only when that PDS
-/// verifies it: a document of another DID, a document without a PDS, or an unverified handle
-/// leave the DID.
-#[tokio::test]
-async fn behind_a_relay_only_the_dids_own_document_and_pds_name_it() {
-    let directory = directory_and_pds().await;
-    let dids: Vec<String> =
-        ["did:plc:honest", "did:plc:liar", "did:plc:noservice", "did:plc:unverified"].map(String::from).to_vec();
-    let mut first = posts_of(1, &["did:plc:first".to_owned()]);
-    first.push(Step::Close);
-    let mut second = posts_of(2, &dids);
-    second.push(Step::Close);
-    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
-    let relay = relay_describing(vec![first, second], Some(describe)).await;
-    let guard = GuardedClient::new(vec![relay.host.clone(), directory.clone()]);
-    let plc = Some(url::Url::parse(&format!("http://{directory}")).unwrap());
-    let with_plc = FirehoseConfig { plc_directory: plc, ..config() };
-    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_plc).unwrap();
-    let (_, retry) = drain(&mut stream, 1_000).await;
-    let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
-    assert_eq!(authors(&batch), ["honest.test", "did:plc:liar", "did:plc:noservice", "did:plc:unverified"]);
+    assert_eq!(authors(&batch), ["did:plc:alice", "did:plc:mallory", "did:plc:gone"]);
+    assert_eq!(asked.lock().unwrap().len(), 2, "no AppView request without an AppView");
 }
 
 #[tokio::test]

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU16, Ordering};
 #[derive(Debug)]
 pub struct Pds {
     port: u16,
-    plc_port: u16,
 }
 
 impl Pds {
@@ -29,7 +28,7 @@ impl Pds {
         let (pds_port, plc_port) = (crate::free_port()?, crate::free_port()?);
         let started = crate::run_script(&script, &["start", &pds_port.to_string(), &plc_port.to_string()], &watch)?;
         eprintln!("local PDS: {}", started.trim());
-        Ok(Pds { port: pds_port, plc_port })
+        Ok(Pds { port: pds_port })
     }
 
     /// Its base URL, `http://localhost:<port>`.
@@ -40,16 +39,6 @@ impl Pds {
     /// Its `host:port`, as the SSRF guard allows it.
     pub fn host(&self) -> String {
         format!("localhost:{}", self.port)
-    }
-
-    /// The base URL of its `did:plc` directory, `http://localhost:<port>`.
-    pub fn plc_base(&self) -> String {
-        format!("http://localhost:{}", self.plc_port)
-    }
-
-    /// The directory's `host:port`, as the SSRF guard allows it.
-    pub fn plc_host(&self) -> String {
-        format!("localhost:{}", self.plc_port)
     }
 
     /// A Bluesky client allowed to reach this PDS.

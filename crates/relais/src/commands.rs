@@ -90,7 +90,7 @@ pub async fn open(storage: &StorageConfig) -> anyhow::Result<App> {
         login_failures: Default::default(),
         listening: Arc::new(
             relais_app::listening::Listening::with_index_dir(storage.data_dir.join("search"))
-                .with_plc_directory(storage.plc_directory()?),
+                .with_bluesky_appview(storage.bluesky_appview()?),
         ),
     })
 }

@@ -31,10 +31,10 @@ pub struct StorageConfig {
     #[arg(long, env = "RELAIS_LEASE_SECS", default_value_t = 60, global = true)]
     pub lease_secs: u32,
 
-    /// Where listening looks up Bluesky authors read through a relay (their `did:plc` document
-    /// names the server that knows their handle); `none` leaves them as DIDs.
-    #[arg(long, env = "RELAIS_PLC_DIRECTORY", default_value = "https://plc.directory", global = true)]
-    pub plc_directory: String,
+    /// The Bluesky AppView where listening looks up the handles of authors read through a relay
+    /// (it verifies them both ways); `none` leaves them as DIDs.
+    #[arg(long, env = "RELAIS_BLUESKY_APPVIEW", default_value = "https://public.api.bsky.app", global = true)]
+    pub bluesky_appview: String,
 }
 
 impl std::fmt::Debug for StorageConfig {
@@ -45,7 +45,7 @@ impl std::fmt::Debug for StorageConfig {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("allow_hosts", &self.allow_hosts)
             .field("lease_secs", &self.lease_secs)
-            .field("plc_directory", &self.plc_directory)
+            .field("bluesky_appview", &self.bluesky_appview)
             .finish()
     }
 }
@@ -63,16 +63,16 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl StorageConfig {
-    /// The `did:plc` directory, `None` for `none` (or nothing).
-    pub fn plc_directory(&self) -> anyhow::Result<Option<url::Url>> {
-        let value = self.plc_directory.trim();
+    /// The Bluesky AppView, `None` for `none` (or nothing).
+    pub fn bluesky_appview(&self) -> anyhow::Result<Option<url::Url>> {
+        let value = self.bluesky_appview.trim();
         if value.is_empty() || value.eq_ignore_ascii_case("none") {
             return Ok(None);
         }
         let url = url::Url::parse(value)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| anyhow::anyhow!("--plc-directory must be an http(s) URL or none, not {value:?}"))?;
+            .ok_or_else(|| anyhow::anyhow!("--bluesky-appview must be an http(s) URL or none, not {value:?}"))?;
         Ok(Some(url))
     }
 
@@ -95,23 +95,23 @@ mod tests {
     }
 
     #[test]
-    fn plc_directory_is_an_http_url_or_none() {
+    fn bluesky_appview_is_an_http_url_or_none() {
         let with = |value: &str| StorageConfig {
             data_dir: PathBuf::from("d"),
             database_url: None,
             secret_key: None,
             allow_hosts: Vec::new(),
             lease_secs: 60,
-            plc_directory: value.to_owned(),
+            bluesky_appview: value.to_owned(),
         };
-        let url = with("https://plc.directory").plc_directory().unwrap_or_default();
-        assert_eq!(url.map(String::from).as_deref(), Some("https://plc.directory/"));
+        let url = with("https://public.api.bsky.app").bluesky_appview().unwrap_or_default();
+        assert_eq!(url.map(String::from).as_deref(), Some("https://public.api.bsky.app/"));
         for none in ["none", "NONE", " ", ""] {
-            assert!(with(none).plc_directory().is_ok_and(|u| u.is_none()), "{none:?}");
+            assert!(with(none).bluesky_appview().is_ok_and(|u| u.is_none()), "{none:?}");
         }
-        for bad in ["ftp://plc.example", "plc.directory", "file:///etc/passwd"] {
-            let error = with(bad).plc_directory().err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(error.contains("--plc-directory"), "{bad}: {error:?}");
+        for bad in ["ftp://appview.example", "public.api.bsky.app", "file:///etc/passwd"] {
+            let error = with(bad).bluesky_appview().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("--bluesky-appview"), "{bad}: {error:?}");
         }
     }
 }

@@ -64,7 +64,7 @@ impl Env {
             "RELAIS_LANG",
             "RELAIS_LOG",
             "RELAIS_ALLOW_HOSTS",
-            "RELAIS_PLC_DIRECTORY",
+            "RELAIS_BLUESKY_APPVIEW",
         ] {
             cmd.env_remove(var);
         }

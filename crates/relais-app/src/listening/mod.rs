@@ -57,9 +57,9 @@ pub struct Listening {
     pipeline: OnceLock<Pipeline>,
     config: PipelineConfig,
     index: search::IndexSlot,
-    /// Where Bluesky authors read through a relay are looked up (`did:plc` documents); none by
-    /// default (the binary sets `https://plc.directory` unless told otherwise).
-    plc_directory: Option<url::Url>,
+    /// The AppView where Bluesky authors read through a relay are looked up; none by default
+    /// (the binary sets `https://public.api.bsky.app` unless told otherwise).
+    bluesky_appview: Option<url::Url>,
 }
 
 impl std::fmt::Debug for Listening {
@@ -74,15 +74,15 @@ impl Listening {
         Self { config, ..Self::default() }
     }
 
-    /// The same, looking Bluesky authors read through a relay up in `directory` (see
-    /// `relais_networks::sources::bluesky::FirehoseConfig::plc_directory`).
-    pub fn with_plc_directory(self, directory: Option<url::Url>) -> Self {
-        Self { plc_directory: directory, ..self }
+    /// The same, looking Bluesky authors read through a relay up at `appview` (see
+    /// `relais_networks::sources::bluesky::FirehoseConfig::appview`).
+    pub fn with_bluesky_appview(self, appview: Option<url::Url>) -> Self {
+        Self { bluesky_appview: appview, ..self }
     }
 
     /// Where Bluesky authors read through a relay are looked up.
-    pub fn plc_directory(&self) -> Option<&url::Url> {
-        self.plc_directory.as_ref()
+    pub fn bluesky_appview(&self) -> Option<&url::Url> {
+        self.bluesky_appview.as_ref()
     }
 
     /// The enricher (lexicons parsed on first use).

@@ -449,8 +449,8 @@ impl SourcePoller {
                 }
                 (SourceSpec::BlueskyStream { url }, _, _, Some(state), _) => {
                     let open = self.streams.lock().await.remove(&source.id).map(|(stream, _)| stream);
-                    let plc = self.app.listening.plc_directory().cloned();
-                    let (posts, stream) = read_stream(http, url, plc, open, state, &mut gone, now).await;
+                    let appview = self.app.listening.bluesky_appview().cloned();
+                    let (posts, stream) = read_stream(http, url, appview, open, state, &mut gone, now).await;
                     if let Some(stream) = stream {
                         self.streams.lock().await.insert(source.id, (stream, now));
                     }
@@ -521,13 +521,13 @@ struct Gone {
 async fn read_stream(
     http: &GuardedClient,
     url: &str,
-    plc_directory: Option<url::Url>,
+    appview: Option<url::Url>,
     open: Option<Firehose>,
     state: &mut StreamState,
     gone: &mut Gone,
     now: i64,
 ) -> (Vec<IncomingPost>, Option<Firehose>) {
-    let config = FirehoseConfig { max_batch: 2_000, plc_directory, ..FirehoseConfig::default() };
+    let config = FirehoseConfig { max_batch: 2_000, appview, ..FirehoseConfig::default() };
     // The open connection is used only if it stands where the saved state does. Otherwise what it
     // read since was not saved (the write of its posts failed, or the process stopped before) or
     // another process read the stream meanwhile: a new connection resumes from the saved cursor,

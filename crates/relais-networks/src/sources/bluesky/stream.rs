@@ -38,10 +38,11 @@ pub struct FirehoseConfig {
     pub backoff_max: Duration,
     /// Ask for the handle of authors no `#identity` event named (see [`Firehose::next_batch`]).
     pub describe_authors: bool,
-    /// Where `did:plc` documents are read when the stream's host names no account (a relay): the
-    /// account's own PDS is found there and asked for the handle. `https://plc.directory` by
+    /// Where authors are looked up when the stream's host names no account (a relay): an AppView
+    /// (`app.bsky.actor.getProfiles`), which verifies each handle both ways (the handle's domain
+    /// names the DID, the DID's document names the handle). `https://public.api.bsky.app` by
     /// default; `None` leaves those authors as DIDs.
-    pub plc_directory: Option<url::Url>,
+    pub appview: Option<url::Url>,
     /// Certificate authorities trusted for `wss://` besides the system's (a PDS behind an
     /// organisation's own authority); none by default.
     pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
@@ -58,7 +59,7 @@ impl Default for FirehoseConfig {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             describe_authors: true,
-            plc_directory: url::Url::parse("https://plc.directory").ok(),
+            appview: url::Url::parse("https://public.api.bsky.app").ok(),
             extra_roots: Vec::new(),
         }
     }
@@ -180,6 +181,8 @@ type Socket = WebSocketStream<Box<dyn Io>>;
 const MAX_HANDLES: usize = 50_000;
 /// Authors looked up per batch at most (the others keep their DID until a later batch).
 const MAX_LOOKUPS: usize = 16;
+/// The most DIDs asked of the AppView per batch (`getProfiles` takes at most 25).
+const MAX_PROFILES: usize = 25;
 /// How long a DID with no verified handle is not asked about again.
 const UNNAMED_FOR_MS: i64 = 3_600_000;
 /// How long after a failed lookup a DID is asked about again.
@@ -299,41 +302,43 @@ impl Firehose {
     /// DIDs per batch, eight at a time; a DID without a verified handle is not asked about again
     /// for an hour. A host that does not serve the method, or names none of the first
     /// [`MAX_LOOKUPS`] accounts it is asked about (a relay: it hosts no repository), is not asked
-    /// again. From then on each account's own PDS is asked instead, found in its DID document
-    /// (`did:plc` from [`FirehoseConfig::plc_directory`], `did:web` from its domain's
-    /// `/.well-known/did.json`): two requests per account, with the same limits. Without a
-    /// directory, a `did:plc` author keeps its DID until an `#identity` event names the account.
+    /// again. From then on the AppView ([`FirehoseConfig::appview`]) is asked instead, up to
+    /// [`MAX_PROFILES`] DIDs per batch in one request, with the same hour for the DIDs it does not
+    /// name. An account's own PDS is not asked: behind a relay it is whatever server the account
+    /// chose, and it could claim any handle. Without an AppView, the authors read through a relay
+    /// keep their DID until an `#identity` event names the account.
     async fn name_authors(&mut self, batch: &mut Batch, now_ms: i64) {
         let by_host = self.describes;
-        let plc = self.config.plc_directory.clone();
-        let resolvable = |did: &str| by_host || did.starts_with("did:web:") || plc.is_some();
-        if self.config.describe_authors {
+        let appview = self.config.appview.clone().filter(|_| !by_host);
+        if self.config.describe_authors && (by_host || appview.is_some()) {
             let mut unknown: Vec<String> = batch
                 .posts
                 .iter()
                 .filter_map(|p| p.post.author.as_deref())
-                .filter(|a| a.starts_with("did:") && resolvable(a) && !self.handles.contains_key(*a))
+                .filter(|a| a.starts_with("did:") && !self.handles.contains_key(*a))
                 .filter(|a| self.unnamed.get(*a).is_none_or(|&until| until <= now_ms))
                 .map(str::to_owned)
                 .collect();
             unknown.sort_unstable();
             unknown.dedup();
-            unknown.truncate(MAX_LOOKUPS);
-            let (guard, endpoint, plc) = (&self.guard, &self.endpoint, plc.as_ref());
-            let lookups = unknown.into_iter().map(|did| async move {
-                let answer = if by_host {
-                    describe_repo(guard, endpoint, &did).await
-                } else {
-                    match pds_of(guard, plc, &did).await {
-                        Ok(Some(pds)) => describe_repo(guard, &pds, &did).await,
-                        Ok(None) => Ok(None),
-                        Err(error) => Err(error),
+            unknown.truncate(if by_host { MAX_LOOKUPS } else { MAX_PROFILES });
+            let answers: Vec<(String, Result<Option<String>, FetchError>)> = match &appview {
+                Some(appview) if !unknown.is_empty() => match get_profiles(&self.guard, appview, &unknown).await {
+                    Ok(mut handles) => {
+                        unknown.into_iter().map(|did| (handles.remove(&did), did)).map(|(h, d)| (d, Ok(h))).collect()
                     }
-                };
-                (did, answer)
-            });
-            let answers: Vec<(String, Result<Option<String>, FetchError>)> =
-                futures_util::stream::iter(lookups).buffer_unordered(8).collect().await;
+                    Err(error) => unknown.into_iter().map(|did| (did, Err(error.clone()))).collect(),
+                },
+                Some(_) => Vec::new(),
+                None => {
+                    let (guard, endpoint) = (&self.guard, &self.endpoint);
+                    let lookups = unknown.into_iter().map(|did| async move {
+                        let answer = describe_repo(guard, endpoint, &did).await;
+                        (did, answer)
+                    });
+                    futures_util::stream::iter(lookups).buffer_unordered(8).collect().await
+                }
+            };
             for (did, answer) in answers {
                 match answer {
                     Ok(Some(handle)) => {
@@ -355,9 +360,9 @@ impl Firehose {
             }
             if by_host && !self.named_any && self.unnamed_in_a_row >= MAX_LOOKUPS {
                 tracing::info!(endpoint = %self.endpoint, "The stream's host names no account (a relay): \
-                    authors are asked of their own PDS, found in their DID document.");
+                    authors are asked of the AppView, when one is configured.");
                 self.describes = false;
-                // Those were asked of the relay: ask their own PDS at the next batch.
+                // Those were asked of the relay: ask the AppView at the next batch.
                 self.unnamed.clear();
             }
         }
@@ -610,38 +615,38 @@ async fn describe_repo(guard: &GuardedClient, endpoint: &url::Url, did: &str) ->
     Ok(body["handle"].as_str().filter(|h| verified && !h.is_empty() && *h != "handle.invalid").map(str::to_owned))
 }
 
-/// The PDS of `did` according to its DID document (`did:plc` from the directory, `did:web` from
-/// its domain), `None` when the document names none or is not the DID's.
-async fn pds_of(guard: &GuardedClient, plc: Option<&url::Url>, did: &str) -> Result<Option<url::Url>, FetchError> {
-    let document = if did.starts_with("did:plc:") {
-        let Some(plc) = plc else { return Ok(None) };
-        format!("{}/{did}", plc.as_str().trim_end_matches('/'))
-    } else if let Some(domain) = did.strip_prefix("did:web:") {
-        // AT Protocol allows host-level did:web only (a port is percent-encoded).
-        if domain.contains(':') || domain.contains('/') {
-            return Ok(None);
+/// The handles `appview` has verified for `dids` (`app.bsky.actor.getProfiles`): accounts it does
+/// not know, and handles it could not verify (`handle.invalid`), are left out.
+async fn get_profiles(
+    guard: &GuardedClient,
+    appview: &url::Url,
+    dids: &[String],
+) -> Result<HashMap<String, String>, FetchError> {
+    let mut url = appview.clone();
+    url.set_path("/xrpc/app.bsky.actor.getProfiles");
+    {
+        let mut query = url.query_pairs_mut();
+        query.clear();
+        for did in dids {
+            query.append_pair("actors", did);
         }
-        format!("https://{}/.well-known/did.json", domain.replace("%3A", ":"))
-    } else {
-        return Ok(None);
-    };
-    let answer = guard.get_answer(&document, reqwest::header::HeaderMap::new()).await?;
-    match answer.status {
-        200 => {}
-        404 | 410 => return Ok(None),
-        status => return Err(FetchError::Status(status)),
     }
-    let doc: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|e| FetchError::Decode(e.to_string()))?;
-    if doc["id"].as_str() != Some(did) {
-        return Ok(None);
+    let answer = guard.get_answer(url.as_str(), reqwest::header::HeaderMap::new()).await?;
+    if answer.status != 200 {
+        return Err(FetchError::Status(answer.status));
     }
-    let services = doc["service"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let pds = services.iter().find(|s| {
-        s["id"].as_str().is_some_and(|id| id == "#atproto_pds" || id == format!("{did}#atproto_pds"))
-            && s["type"].as_str() == Some("AtprotoPersonalDataServer")
-    });
-    let endpoint = pds.and_then(|s| s["serviceEndpoint"].as_str()).and_then(|e| url::Url::parse(e).ok());
-    Ok(endpoint.filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()))
+    let body: serde_json::Value =
+        serde_json::from_slice(&answer.body).map_err(|e| FetchError::Decode(e.to_string()))?;
+    let profiles = body["profiles"].as_array().map(Vec::as_slice).unwrap_or_default();
+    Ok(profiles
+        .iter()
+        .filter_map(|p| {
+            let (did, handle) = (p["did"].as_str()?, p["handle"].as_str()?);
+            let asked = dids.iter().any(|d| d == did);
+            let valid = !handle.is_empty() && handle != "handle.invalid" && handle.len() <= 253;
+            (asked && valid).then(|| (did.to_owned(), handle.to_ascii_lowercase()))
+        })
+        .collect())
 }
 
 fn idle_for(now_ms: i64, last_ms: i64, waited: Duration) -> Duration {
