@@ -637,6 +637,45 @@ async fn behind_a_relay_authors_are_named_by_the_appview() {
     assert_eq!(asked.lock().unwrap().len(), 2, "no AppView request without an AppView");
 }
 
+/// An AppView that fails is not asked again for a while (unreachable, each request would hold the
+/// stream for its timeout): the posts keep their DIDs meanwhile.
+#[tokio::test]
+async fn a_failing_appview_is_left_alone_for_a_while() {
+    let requests = Arc::new(Mutex::new(0));
+    let counted = requests.clone();
+    let app = axum::Router::new().route(
+        "/xrpc/app.bsky.actor.getProfiles",
+        axum::routing::get(move || {
+            *counted.lock().unwrap() += 1;
+            async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let appview = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let connection = |first: u64, did: &str| {
+        let mut steps = posts_of(first, &[did.to_owned()]);
+        steps.push(Step::Close);
+        steps
+    };
+    let scripts = vec![connection(1, "did:plc:first"), connection(2, "did:plc:b"), connection(3, "did:plc:c")];
+    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
+    let relay = relay_describing(scripts, Some(describe)).await;
+    let guard = GuardedClient::new(vec![relay.host.clone(), appview.clone()]);
+    let with_appview =
+        FirehoseConfig { appview: Some(url::Url::parse(&format!("http://{appview}")).unwrap()), ..config() };
+    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_appview).unwrap();
+    let (_, mut retry) = drain(&mut stream, 1_000).await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (batch, next) = drain(&mut stream, retry.retry_at_ms).await;
+        seen.extend(authors(&batch));
+        retry = next;
+    }
+    assert_eq!(seen, ["did:plc:b", "did:plc:c"]);
+    assert_eq!(*requests.lock().unwrap(), 1, "asked once, then left alone");
+}
+
 #[tokio::test]
 async fn the_guard_refuses_a_relay_it_does_not_allow() {
     let relay = relay(vec![vec![post(1, "never")]]).await;

@@ -204,6 +204,8 @@ pub struct Firehose {
     unnamed: HashMap<String, i64>,
     /// The host is still asked for handles (a PDS names its accounts, a relay does not).
     describes: bool,
+    /// When the AppView may be asked again after a failed request (ms since the epoch).
+    appview_retry_at_ms: i64,
     /// The host named an account at least once (it is a PDS), and lookups in a row that named
     /// nobody.
     named_any: bool,
@@ -260,6 +262,7 @@ impl Firehose {
             handles,
             unnamed,
             describes: true,
+            appview_retry_at_ms: 0,
             named_any: false,
             unnamed_in_a_row: 0,
         })
@@ -309,7 +312,9 @@ impl Firehose {
     /// keep their DID until an `#identity` event names the account.
     async fn name_authors(&mut self, batch: &mut Batch, now_ms: i64) {
         let by_host = self.describes;
-        let appview = self.config.appview.clone().filter(|_| !by_host);
+        // After a failed request the AppView is left alone for a while (it may be unreachable:
+        // each request would delay the stream by its timeout).
+        let appview = self.config.appview.clone().filter(|_| !by_host && now_ms >= self.appview_retry_at_ms);
         if self.config.describe_authors && (by_host || appview.is_some()) {
             let mut unknown: Vec<String> = batch
                 .posts
@@ -324,10 +329,19 @@ impl Firehose {
             unknown.truncate(if by_host { MAX_LOOKUPS } else { MAX_PROFILES });
             let answers: Vec<(String, Result<Option<String>, FetchError>)> = match &appview {
                 Some(appview) if !unknown.is_empty() => match get_profiles(&self.guard, appview, &unknown).await {
-                    Ok(mut handles) => {
-                        unknown.into_iter().map(|did| (handles.remove(&did), did)).map(|(h, d)| (d, Ok(h))).collect()
+                    Ok(mut handles) => unknown
+                        .into_iter()
+                        .map(|did| {
+                            let handle = handles.remove(&did);
+                            (did, Ok(handle))
+                        })
+                        .collect(),
+                    Err(error) => {
+                        tracing::info!(%appview, %error, "The Bluesky AppView did not answer: authors read through \
+                            the relay keep their DID for five minutes.");
+                        self.appview_retry_at_ms = now_ms + LOOKUP_FAILED_FOR_MS;
+                        unknown.into_iter().map(|did| (did, Err(error.clone()))).collect()
                     }
-                    Err(error) => unknown.into_iter().map(|did| (did, Err(error.clone()))).collect(),
                 },
                 Some(_) => Vec::new(),
                 None => {
@@ -591,14 +605,10 @@ impl Firehose {
     }
 }
 
-/// The verified handle of `did` according to `endpoint` (the stream's host, or the account's PDS),
-/// `None` when it has none.
+/// The verified handle of `did` according to the stream's host, `None` when it has none.
 async fn describe_repo(guard: &GuardedClient, endpoint: &url::Url, did: &str) -> Result<Option<String>, FetchError> {
     let mut url = endpoint.clone();
-    let scheme = match url.scheme() {
-        "wss" | "https" => "https",
-        _ => "http",
-    };
+    let scheme = if url.scheme() == "wss" { "https" } else { "http" };
     url.set_scheme(scheme).map_err(|()| FetchError::InvalidUrl("scheme".into()))?;
     url.set_path("/xrpc/com.atproto.repo.describeRepo");
     url.query_pairs_mut().clear().append_pair("repo", did);
