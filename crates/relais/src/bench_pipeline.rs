@@ -183,7 +183,9 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
             let behind = app.store.mention_count(ws).await? - during as i64;
             let catch_up = Instant::now();
             let after = app.index_until_caught_up().await.map_err(|e| anyhow::anyhow!("indexing: {e}"))?;
-            Some((during, behind, after, catch_up.elapsed()))
+            let took = catch_up.elapsed();
+            app.close_index_writer().await.map_err(|e| anyhow::anyhow!("closing the index: {e}"))?;
+            Some((during, behind, after, took))
         }
         None => None,
     };

@@ -218,6 +218,19 @@ impl App {
         }
     }
 
+    /// Closes this process's index writer, waiting for its merges to end (what is committed
+    /// stays; the next pass opens a new writer). For a clean stop: a merge cut short is only
+    /// thrown away, but tantivy warns about it.
+    pub async fn close_index_writer(&self) -> AppResult<()> {
+        let writer = self.listening.index.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let taken = writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+            taken.map_or(Ok(()), |w| w.finish().map_err(|e| AppError::internal(e.message().en)))
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
     /// The last mention id the index holds (0 when none).
     fn indexed_up_to(&self) -> i64 {
         let slot = &self.listening.index;
