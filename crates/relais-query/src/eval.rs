@@ -78,19 +78,24 @@ pub fn spans(node: &Node, doc: &Analyzed) -> Vec<Span> {
             .collect(),
         Node::Or(c) => c.iter().flat_map(|n| spans(n, doc)).collect(),
         Node::Near { left, right, distance, ordered } => {
-            let (ls, rs) = (spans(left, doc), spans(right, doc));
-            let mut out = Vec::new();
-            for &a in &ls {
-                for &b in &rs {
-                    if near(a, b, *distance, *ordered) {
-                        out.push((a.0.min(b.0), a.1.max(b.1)));
-                    }
-                }
-            }
-            out
+            near_spans(&spans(left, doc), &spans(right, doc), *distance, *ordered)
         }
         _ => Vec::new(),
     }
+}
+
+/// The spans of `left NEAR/distance right` (`ONEAR` when `ordered`): each pair of spans that are
+/// [`near`], joined.
+pub fn near_spans(left: &[Span], right: &[Span], distance: u32, ordered: bool) -> Vec<Span> {
+    let mut out = Vec::new();
+    for &a in left {
+        for &b in right {
+            if near(a, b, distance, ordered) {
+                out.push((a.0.min(b.0), a.1.max(b.1)));
+            }
+        }
+    }
+    out
 }
 
 /// Whether spans `a` and `b` do not overlap and have at most `distance` tokens between them

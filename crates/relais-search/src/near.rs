@@ -2,7 +2,7 @@
 //! groups of them, nested `NEAR`), with the matcher's semantics exactly: each operand occurs as a
 //! span of token positions (a phrase from its first word to its last), and two spans match when
 //! they do not overlap and at most `distance` tokens lie between them (`ONEAR`: left first); a
-//! `NEAR` spans both ([`relais_query::eval::spans`], [`relais_query::eval::near`]).
+//! `NEAR` spans both ([`relais_query::eval::spans`], [`relais_query::eval::near_spans`]).
 //!
 //! tantivy's phrase slop cannot say this (it is one budget shared by the whole phrase), so
 //! [`NearQuery`] walks the postings itself. Per segment: every term of the tree is read with its
@@ -16,7 +16,7 @@
 //! candidate; one standing for more than [`MAX_PREFIX_WORDS`] words in a segment is refused (each
 //! word is read with its positions), with a message saying which prefix.
 
-use relais_query::eval::near;
+use relais_query::eval::near_spans;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use tantivy::postings::{Postings, SegmentPostings};
@@ -320,16 +320,7 @@ fn spans(node: &Node, leaves: &[Leaf]) -> Vec<(u32, u32)> {
         }
         Node::Or(children) => children.iter().flat_map(|c| spans(c, leaves)).collect(),
         Node::Near { left, right, distance, ordered } => {
-            let (ls, rs) = (spans(left, leaves), spans(right, leaves));
-            let mut out = Vec::new();
-            for &a in &ls {
-                for &b in &rs {
-                    if near(a, b, *distance, *ordered) {
-                        out.push((a.0.min(b.0), a.1.max(b.1)));
-                    }
-                }
-            }
-            out
+            near_spans(&spans(left, leaves), &spans(right, leaves), *distance, *ordered)
         }
     }
 }
