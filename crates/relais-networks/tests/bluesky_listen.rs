@@ -637,6 +637,51 @@ async fn behind_a_relay_authors_are_named_by_the_appview() {
     assert_eq!(asked.lock().unwrap().len(), 2, "no AppView request without an AppView");
 }
 
+/// Up to four `getProfiles` requests of 25 DIDs per batch (110 new authors in one batch: 100 are
+/// named, the ten beyond keep their DID until a later batch).
+#[tokio::test]
+async fn the_appview_is_asked_for_at_most_a_hundred_authors_per_batch() {
+    use axum::extract::{RawQuery, State};
+    type Asked = Arc<Mutex<Vec<usize>>>;
+    let asked: Asked = Arc::default();
+    let handler = |State(asked): State<Asked>, RawQuery(query): RawQuery| async move {
+        let actors: Vec<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .filter(|(k, _)| k == "actors")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        asked.lock().unwrap().push(actors.len());
+        let profiles: Vec<Value> = actors
+            .iter()
+            .map(|did| json!({"did": did, "handle": format!("{}.test", did.trim_start_matches("did:plc:"))}))
+            .collect();
+        axum::Json(json!({"profiles": profiles}))
+    };
+    let app = axum::Router::new()
+        .route("/xrpc/app.bsky.actor.getProfiles", axum::routing::get(handler))
+        .with_state(asked.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let appview = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dids: Vec<String> = (0..110).map(|i| format!("did:plc:n{i:03}")).collect();
+    let mut first = posts_of(1, &["did:plc:first".to_owned()]);
+    first.push(Step::Close);
+    let mut second = posts_of(10, &dids);
+    second.push(Step::Close);
+    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
+    let relay = relay_describing(vec![first, second], Some(describe)).await;
+    let guard = GuardedClient::new(vec![relay.host.clone(), appview.clone()]);
+    let with_appview =
+        FirehoseConfig { appview: Some(url::Url::parse(&format!("http://{appview}")).unwrap()), ..config() };
+    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_appview).unwrap();
+    let (_, retry) = drain(&mut stream, 1_000).await;
+    let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
+    let authors = authors(&batch);
+    assert_eq!(authors.len(), 110);
+    assert_eq!(*asked.lock().unwrap(), [25, 25, 25, 25], "four requests of 25");
+    assert!(authors[..100].iter().all(|a| a.ends_with(".test")), "{authors:?}");
+    assert_eq!(authors[100..], dids[100..], "the ten beyond keep their DID for now");
+}
+
 /// An AppView that fails is not asked again for a while (unreachable, each request would hold the
 /// stream for its timeout): the posts keep their DIDs meanwhile.
 #[tokio::test]

@@ -183,6 +183,9 @@ const MAX_HANDLES: usize = 50_000;
 const MAX_LOOKUPS: usize = 16;
 /// The most DIDs asked of the AppView per batch (`getProfiles` takes at most 25).
 const MAX_PROFILES: usize = 25;
+/// The most `getProfiles` requests per batch, sent together (the public AppView allows about ten
+/// a second to one address).
+const MAX_PROFILE_REQUESTS: usize = 4;
 /// How long a DID with no verified handle is not asked about again.
 const UNNAMED_FOR_MS: i64 = 3_600_000;
 /// How long after a failed lookup a DID is asked about again.
@@ -306,8 +309,9 @@ impl Firehose {
     /// for an hour. A host that does not serve the method, or names none of the first
     /// [`MAX_LOOKUPS`] accounts it is asked about (a relay: it hosts no repository), is not asked
     /// again. From then on the AppView ([`FirehoseConfig::appview`]) is asked instead, up to
-    /// [`MAX_PROFILES`] DIDs per batch in one request, with the same hour for the DIDs it does not
-    /// name. An account's own PDS is not asked: behind a relay it is whatever server the account
+    /// [`MAX_PROFILES`] DIDs a request and [`MAX_PROFILE_REQUESTS`] requests per batch, with the
+    /// same hour for the DIDs it does not name; after a failed request it is left alone for five
+    /// minutes. An account's own PDS is not asked: behind a relay it is whatever server the account
     /// chose, and it could claim any handle. Without an AppView, the authors read through a relay
     /// keep their DID until an `#identity` event names the account.
     async fn name_authors(&mut self, batch: &mut Batch, now_ms: i64) {
@@ -326,24 +330,34 @@ impl Firehose {
                 .collect();
             unknown.sort_unstable();
             unknown.dedup();
-            unknown.truncate(if by_host { MAX_LOOKUPS } else { MAX_PROFILES });
+            unknown.truncate(if by_host { MAX_LOOKUPS } else { MAX_PROFILES * MAX_PROFILE_REQUESTS });
             let answers: Vec<(String, Result<Option<String>, FetchError>)> = match &appview {
-                Some(appview) if !unknown.is_empty() => match get_profiles(&self.guard, appview, &unknown).await {
-                    Ok(mut handles) => unknown
-                        .into_iter()
-                        .map(|did| {
-                            let handle = handles.remove(&did);
-                            (did, Ok(handle))
-                        })
-                        .collect(),
-                    Err(error) => {
-                        tracing::info!(%appview, %error, "The Bluesky AppView did not answer: authors read through \
-                            the relay keep their DID for five minutes.");
-                        self.appview_retry_at_ms = now_ms + LOOKUP_FAILED_FOR_MS;
-                        unknown.into_iter().map(|did| (did, Err(error.clone()))).collect()
+                Some(appview) => {
+                    let guard = &self.guard;
+                    let requests = unknown
+                        .chunks(MAX_PROFILES)
+                        .map(|dids| async move { (dids, get_profiles(guard, appview, dids).await) });
+                    let answered: Vec<_> =
+                        futures_util::stream::iter(requests).buffer_unordered(MAX_PROFILE_REQUESTS).collect().await;
+                    let mut answers = Vec::with_capacity(unknown.len());
+                    for (dids, answer) in answered {
+                        match answer {
+                            Ok(mut handles) => answers.extend(dids.iter().map(|did| {
+                                let handle = handles.remove(did);
+                                (did.clone(), Ok(handle))
+                            })),
+                            Err(error) => {
+                                if self.appview_retry_at_ms <= now_ms {
+                                    tracing::info!(%appview, %error, "The Bluesky AppView did not answer: authors \
+                                        read through the relay keep their DID for five minutes.");
+                                }
+                                self.appview_retry_at_ms = now_ms + LOOKUP_FAILED_FOR_MS;
+                                answers.extend(dids.iter().map(|did| (did.clone(), Err(error.clone()))));
+                            }
+                        }
                     }
-                },
-                Some(_) => Vec::new(),
+                    answers
+                }
                 None => {
                     let (guard, endpoint) = (&self.guard, &self.endpoint);
                     let lookups = unknown.into_iter().map(|did| async move {
