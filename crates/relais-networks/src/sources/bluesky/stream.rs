@@ -333,10 +333,18 @@ impl Firehose {
             unknown.truncate(if by_host { MAX_LOOKUPS } else { MAX_PROFILES * MAX_PROFILE_REQUESTS });
             let answers: Vec<(String, Result<Option<String>, FetchError>)> = match &appview {
                 Some(appview) => {
-                    let guard = &self.guard;
-                    let requests = unknown
+                    // Owned per request: the futures must be `Send` for any lifetime (the stream
+                    // is read in a spawned task).
+                    let requests: Vec<_> = unknown
                         .chunks(MAX_PROFILES)
-                        .map(|dids| async move { (dids, get_profiles(guard, appview, dids).await) });
+                        .map(|dids| {
+                            let (guard, appview, dids) = (self.guard.clone(), appview.clone(), dids.to_vec());
+                            async move {
+                                let answer = get_profiles(&guard, &appview, &dids).await;
+                                (dids, answer)
+                            }
+                        })
+                        .collect();
                     let answered: Vec<_> =
                         futures_util::stream::iter(requests).buffer_unordered(MAX_PROFILE_REQUESTS).collect().await;
                     let mut answers = Vec::with_capacity(unknown.len());
