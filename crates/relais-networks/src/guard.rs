@@ -187,6 +187,22 @@ impl GuardedClient {
         Ok((client, url))
     }
 
+    /// [`Self::pinned`] for a long-lived answer (a stream of events): no limit on the whole
+    /// exchange, only on connecting and on each wait for more bytes (`idle`).
+    pub async fn pinned_stream(&self, raw: &str, idle: Duration) -> Result<(reqwest::Client, url::Url), FetchError> {
+        let (url, addr) = self.vet(raw).await?;
+        let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+        let client = reqwest::Client::builder()
+            .resolve(&host, addr)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.timeout)
+            .read_timeout(idle)
+            .user_agent(concat!("Relais/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        Ok((client, url))
+    }
+
     /// The largest answer this client reads.
     pub fn max_bytes(&self) -> usize {
         self.max_bytes

@@ -9,9 +9,11 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use relais_networks::GuardedClient;
 use relais_networks::sources::mastodon::{Timeline, TimelineError, TimelineState, poll_timeline};
+use relais_networks::sources::mastodon_stream::TimelineStream;
 use relais_testkit::MastodonMock;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const NOW: i64 = 1_750_000_000_000;
 const MIN: i64 = 60_000;
@@ -76,6 +78,51 @@ async fn timelines_against_mastodon_mock() {
     let texts: Vec<String> = next.iter().map(|p| p.text.clone()).collect();
     let expected: Vec<String> = (42..87).rev().map(|i| format!("Public {i}")).collect();
     assert_eq!(texts, expected, "45 new statuses over two pages, none missed, none repeated");
+}
+
+/// The streaming API against the mock: a hashtag stream gets the statuses with the tag as they
+/// are posted (mapped as the polled timeline maps them), nothing else; the local public stream
+/// gets every local status; the SSRF guard vets the address like any request.
+#[tokio::test]
+async fn streams_bring_statuses_as_they_are_posted() {
+    let Some(mock) = MastodonMock::start_or_skip() else { return };
+    let (base, host) = (mock.base(), mock.host());
+    let client = GuardedClient::new(vec![host.clone()]);
+    let token = mock.connect("bob").await;
+    let tag = Timeline::hashtag("#direct").unwrap();
+    let mut tagged = TimelineStream::open(&client, &base, &tag, None).await.unwrap();
+    let public = Timeline::Public { local: true, remote: false };
+    let mut local = TimelineStream::open(&client, &base, &public, Some(&token)).await.unwrap();
+    // Nothing yet (the server's opening comment is not a status).
+    assert!(tagged.read(Duration::from_millis(200), NOW).await.unwrap().is_empty());
+
+    post_status(&base, &token, &[("status", "Sans le tag"), ("language", "fr")]).await;
+    post_status(&base, &token, &[("status", "En direct #Direct"), ("language", "fr")]).await;
+    let mut got = Vec::new();
+    for _ in 0..20 {
+        got.extend(tagged.read(Duration::from_millis(250), NOW).await.unwrap());
+        if !got.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].text, "En direct #Direct");
+    assert_eq!(got[0].source, "mastodon");
+    assert_eq!(got[0].author.as_deref(), Some(format!("bob@{host}").as_str()));
+    assert_eq!(got[0].lang.as_deref(), Some("fr"));
+    assert!(got[0].external_id.as_deref().is_some_and(|id| id.contains(&host)), "{:?}", got[0]);
+    let mut all = Vec::new();
+    for _ in 0..20 {
+        all.extend(local.read(Duration::from_millis(250), NOW).await.unwrap());
+        if all.len() >= 2 {
+            break;
+        }
+    }
+    let texts: Vec<&str> = all.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(texts, ["Sans le tag", "En direct #Direct"]);
+
+    let refused = TimelineStream::open(&GuardedClient::new(vec![]), &base, &tag, None).await.unwrap_err();
+    assert!(matches!(refused, TimelineError::Fetch(relais_networks::FetchError::Refused(_))), "{refused:?}");
 }
 
 #[tokio::test]

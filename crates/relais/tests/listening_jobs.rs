@@ -509,6 +509,22 @@ async fn mastodon_home_timeline_of_a_channel_is_read_with_its_token() {
     let polled = app.listen_sources(&actor, ws).await.unwrap().into_iter().find(|s| s.id == tag.id).unwrap();
     assert!(polled.last_error.is_none(), "{polled:?}");
 
+    // The timelines' streams are open now: a status posted between two polls is read seconds
+    // later, long before the next poll is due (two minutes).
+    let status = serde_json::json!({ "status": "RivalCo en direct #RivalCo", "visibility": "public" });
+    mastodon_api(&mock, "POST", &rival, "/api/v1/statuses", status).await;
+    let mut streamed = false;
+    for _ in 0..10 {
+        clock.advance(6_000);
+        poller.run_once(10).await.unwrap();
+        let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+        if mentions.iter().any(|m| m.text.contains("RivalCo en direct")) {
+            streamed = true;
+            break;
+        }
+    }
+    assert!(streamed, "the status came through a stream");
+
     // The channel is removed: the sources say so (in both languages) instead of reading anonymously.
     app.delete_channel(&actor, ws, relais_domain::ids::ChannelId(ours)).await.unwrap();
     clock.advance(3_600_000);

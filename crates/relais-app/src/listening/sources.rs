@@ -19,6 +19,7 @@ use relais_networks::GuardedClient;
 use relais_networks::sources::bluesky::{BlueskySearch, Firehose, FirehoseConfig, Notice, SOURCE as BLUESKY};
 use relais_networks::sources::feed::{FeedState, poll_feed};
 use relais_networks::sources::mastodon::{Timeline, TimelineState, poll_timeline};
+use relais_networks::sources::mastodon_stream::TimelineStream;
 use relais_networks::sources::poll::PollSchedule;
 use relais_store::listen::{Erase, ListenSourceRecord};
 use serde::{Deserialize, Serialize};
@@ -182,6 +183,10 @@ const STREAM_BATCHES: usize = 5;
 /// An open stream not read for this long is closed (its source is gone, paused, or read by
 /// another process: the next read resumes from the saved cursor).
 const STREAM_IDLE_MS: i64 = 120_000;
+/// Milliseconds between two reads of an open Mastodon timeline stream.
+const TIMELINE_STREAM_EVERY_MS: i64 = 5_000;
+/// After a Mastodon stream could not be opened, or ended, how long before it is tried again.
+const TIMELINE_STREAM_RETRY_MS: i64 = 60_000;
 
 /// Whether two server addresses name the same server (scheme, host and port; a trailing `/` or
 /// the case of the host does not matter).
@@ -327,18 +332,30 @@ impl App {
 /// from it. A connection is read again only if it stands at the saved cursor, and is closed after
 /// two idle minutes: a poll whose posts were not stored is read again, and several processes can
 /// share the sources (each due source is leased to one of them at a time).
+///
+/// Mastodon timelines are polled at their interval, which keeps listening complete, and also
+/// streamed where the server allows it: the stream stays open, is read every five seconds, and
+/// brings statuses between polls (a stream has no cursor, so it never moves the polls' `min_id`;
+/// the store drops what both bring). A server that serves no stream is asked again after a
+/// minute.
 #[derive(Clone)]
 pub struct SourcePoller {
     /// The application.
     pub app: App,
     /// Open repository streams by source, with when each was last read.
     streams: Arc<tokio::sync::Mutex<HashMap<i64, (Firehose, i64)>>>,
+    /// Mastodon timeline streams.
+    timelines: Arc<tokio::sync::Mutex<TimelineStreams>>,
 }
+
+/// Open Mastodon timeline streams (with when each was last read), and when sources whose stream
+/// failed may try again, by source.
+type TimelineStreams = (HashMap<i64, (TimelineStream, i64)>, HashMap<i64, i64>);
 
 impl SourcePoller {
     /// A poller for the application's sources.
     pub fn new(app: App) -> Self {
-        Self { app, streams: Arc::default() }
+        Self { app, streams: Arc::default(), timelines: Arc::default() }
     }
 
     /// Claims up to `limit` due sources and polls them; returns how many were polled.
@@ -348,6 +365,7 @@ impl SourcePoller {
         // A stream not read for a while belongs to a source removed, paused, or polled by another
         // process now: its connection is closed.
         self.streams.lock().await.retain(|_, (_, read_at)| now - *read_at < STREAM_IDLE_MS);
+        self.timelines.lock().await.0.retain(|_, (_, read_at)| now - *read_at < STREAM_IDLE_MS);
         let n = due.len();
         for source in due {
             if let Err(e) = self.poll(&source).await {
@@ -419,6 +437,7 @@ impl SourcePoller {
         let mut stored: Stored = serde_json::from_str(&source.state).map_err(AppError::internal)?;
         let http = &self.app.http;
         let mut gone = Gone::default();
+        let mut streaming = false;
         let (posts, schedule) =
             match (&stored.spec, &mut stored.feed, &mut stored.timeline, &mut stored.stream, &mut stored.search) {
                 (SourceSpec::Rss { url, .. }, Some(state), ..) => {
@@ -436,11 +455,20 @@ impl SourcePoller {
                 ) => {
                     let posts = match self.mastodon_timeline(&stored.spec, source.workspace_id).await? {
                         Ok((server, timeline, token)) => {
-                            poll_timeline(http, &server, &timeline, token.as_deref(), state, now)
+                            // Polling (at its interval) keeps listening complete; the stream brings
+                            // statuses sooner, between polls.
+                            let mut posts = poll_timeline(http, &server, &timeline, token.as_deref(), state, now)
                                 .await
-                                .unwrap_or_default()
+                                .unwrap_or_default();
+                            let read = self.read_timeline_stream(source.id, &server, &timeline, token.as_deref(), now);
+                            if let Some(more) = read.await {
+                                posts.extend(more);
+                                streaming = true;
+                            }
+                            posts
                         }
                         Err(message) => {
+                            self.timelines.lock().await.0.remove(&source.id);
                             state.schedule.failed(now, message, None);
                             Vec::new()
                         }
@@ -479,7 +507,9 @@ impl SourcePoller {
                 }
                 _ => return Err(AppError::internal("a listening source's state does not fit its kind")),
             };
-        let posts = accept(posts, now);
+        let mut seen = std::collections::HashSet::new();
+        let posts: Vec<IncomingPost> =
+            accept(posts, now).into_iter().filter(|p| seen.insert(p.external_id.clone())).collect();
         let ws = WorkspaceId(source.workspace_id);
         if !posts.is_empty() {
             self.app.listen_posts(ws, posts).await?;
@@ -498,11 +528,56 @@ impl SourcePoller {
         let state = serde_json::to_string(&stored).map_err(AppError::internal)?;
         let error = schedule.last_error.as_ref().map(|m| format!("{} / {}", m.fr, m.en));
         let ok_at = schedule.last_error.is_none().then_some(now);
-        self.app
-            .store
-            .listen_source_polled(source.id, &state, schedule.next_poll_at_ms.max(now), ok_at, error.as_deref())
-            .await?;
+        // An open stream is read again soon, whatever the polling interval.
+        let next = if streaming {
+            schedule.next_poll_at_ms.min(now + TIMELINE_STREAM_EVERY_MS)
+        } else {
+            schedule.next_poll_at_ms
+        };
+        self.app.store.listen_source_polled(source.id, &state, next.max(now), ok_at, error.as_deref()).await?;
         Ok(())
+    }
+
+    /// Reads the statuses that came on the source's timeline stream (opening it first if needed);
+    /// `None` when there is no stream: the server serves none (it is tried again after
+    /// [`TIMELINE_STREAM_RETRY_MS`]), or it just ended. The stream stays open between polls.
+    async fn read_timeline_stream(
+        &self,
+        source: i64,
+        server: &str,
+        timeline: &Timeline,
+        token: Option<&str>,
+        now: i64,
+    ) -> Option<Vec<IncomingPost>> {
+        let open = {
+            let mut timelines = self.timelines.lock().await;
+            if timelines.1.get(&source).is_some_and(|&at| now < at) {
+                return None;
+            }
+            timelines.0.remove(&source).map(|(stream, _)| stream)
+        };
+        let opened = match open {
+            Some(stream) => Ok(stream),
+            None => TimelineStream::open(&self.app.http, server, timeline, token).await,
+        };
+        let read = match opened {
+            Ok(mut stream) => {
+                stream.read(std::time::Duration::from_millis(500), now).await.map(|posts| (stream, posts))
+            }
+            Err(e) => Err(e),
+        };
+        let mut timelines = self.timelines.lock().await;
+        match read {
+            Ok((stream, posts)) => {
+                timelines.0.insert(source, (stream, now));
+                Some(posts)
+            }
+            Err(error) => {
+                tracing::debug!(source, %error, "A Mastodon timeline stream is not available: polling only for now.");
+                timelines.1.insert(source, now + TIMELINE_STREAM_RETRY_MS);
+                None
+            }
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 //! (`local`, `remote`) of one server through the [`GuardedClient`], with an optional access token
 //! (servers may require one for their timelines), and returns the new statuses as
 //! [`IncomingPost`]s (`source: "mastodon"`), updating the timeline's [`TimelineState`] (plain
-//! data: the caller stores it between polls). Streaming is not used: polling is enough at
-//! listening rates and works behind every proxy.
+//! data: the caller stores it between polls). Polling is what makes listening complete; the
+//! streaming API ([`super::mastodon_stream`]) only brings statuses sooner, between polls.
 //!
 //! **Cursor.** The first poll takes only the latest page (40 statuses, the most the API gives):
 //! listening starts now, not with the server's history. Later polls ask for what came after the
@@ -104,7 +104,7 @@ impl Timeline {
     }
 
     /// The timeline's address on the server at `instance_url`, without the paging parameters.
-    fn url(&self, instance_url: &str) -> Result<url::Url, TimelineError> {
+    pub(crate) fn url(&self, instance_url: &str) -> Result<url::Url, TimelineError> {
         let invalid = || TimelineError::Fetch(FetchError::InvalidUrl(html::plain(instance_url, 200)));
         let mut url = url::Url::parse(instance_url.trim()).map_err(|_| invalid())?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -335,7 +335,7 @@ async fn read_pages(
     Ok(pages.into_iter().rev().flatten().collect())
 }
 
-fn headers(token: Option<&str>) -> Result<HeaderMap, TimelineError> {
+pub(crate) fn headers(token: Option<&str>) -> Result<HeaderMap, TimelineError> {
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
@@ -348,7 +348,7 @@ fn headers(token: Option<&str>) -> Result<HeaderMap, TimelineError> {
 }
 
 /// `host[:port]` of the server, appended to local accounts' `acct`.
-fn authority(url: &url::Url) -> String {
+pub(crate) fn authority(url: &url::Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
         Some(port) => format!("{host}:{port}"),
@@ -403,7 +403,7 @@ fn error_text(status: u16, body: &[u8]) -> String {
 
 /// The parts of a status the listening pipeline reads (other fields are ignored).
 #[derive(Debug, Deserialize)]
-struct Status {
+pub(crate) struct Status {
     uri: String,
     url: Option<String>,
     created_at: Option<String>,
@@ -422,7 +422,7 @@ struct StatusAccount {
 }
 
 /// A status as a post (a reblog as the status it reblogs); `domain` completes local accounts.
-fn status_post(status: &Status, domain: &str, now_ms: i64) -> Option<IncomingPost> {
+pub(crate) fn status_post(status: &Status, domain: &str, now_ms: i64) -> Option<IncomingPost> {
     let status = status.reblog.as_deref().unwrap_or(status);
     if status.uri.is_empty() || status.uri.len() > MAX_ID_BYTES {
         return None;

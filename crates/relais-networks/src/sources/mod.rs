@@ -6,4 +6,5 @@ pub mod bluesky;
 pub mod feed;
 pub mod html;
 pub mod mastodon;
+pub mod mastodon_stream;
 pub mod poll;
