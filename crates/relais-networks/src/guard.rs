@@ -174,32 +174,28 @@ impl GuardedClient {
     /// time limit applies. Network clients build their requests on it; the caller must only
     /// send requests to the returned URL's host.
     pub async fn pinned(&self, raw: &str) -> Result<(reqwest::Client, url::Url), FetchError> {
-        let (url, addr) = self.vet(raw).await?;
-        let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
-        let client = reqwest::Client::builder()
-            .resolve(&host, addr)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout)
-            .user_agent(concat!("Relais/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
-        Ok((client, url))
+        self.pinned_with(raw, |b| b.timeout(self.timeout)).await
     }
 
     /// [`Self::pinned`] for a long-lived answer (a stream of events): no limit on the whole
     /// exchange, only on connecting and on each wait for more bytes (`idle`).
     pub async fn pinned_stream(&self, raw: &str, idle: Duration) -> Result<(reqwest::Client, url::Url), FetchError> {
+        self.pinned_with(raw, |b| b.read_timeout(idle)).await
+    }
+
+    async fn pinned_with(
+        &self,
+        raw: &str,
+        limits: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Result<(reqwest::Client, url::Url), FetchError> {
         let (url, addr) = self.vet(raw).await?;
         let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .resolve(&host, addr)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.timeout)
-            .read_timeout(idle)
-            .user_agent(concat!("Relais/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+            .user_agent(concat!("Relais/", env!("CARGO_PKG_VERSION")));
+        let client = limits(builder).build().map_err(|e| FetchError::Unreachable(e.to_string()))?;
         Ok((client, url))
     }
 
