@@ -561,9 +561,9 @@ impl SourcePoller {
             None => TimelineStream::open(&self.app.http, server, timeline, token).await,
         };
         let read = match opened {
-            Ok(mut stream) => {
-                stream.read(std::time::Duration::from_millis(500), now).await.map(|posts| (stream, posts))
-            }
+            // What arrived since the last read (the connection keeps it): a short wait, so that
+            // sources polled one after the other are not held up.
+            Ok(mut stream) => stream.read(std::time::Duration::from_millis(50), now).await.map(|posts| (stream, posts)),
             Err(e) => Err(e),
         };
         let mut timelines = self.timelines.lock().await;
