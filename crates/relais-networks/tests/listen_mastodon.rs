@@ -18,7 +18,8 @@ use std::time::Duration;
 const NOW: i64 = 1_750_000_000_000;
 const MIN: i64 = 60_000;
 
-async fn post_status(base: &str, token: &str, form: &[(&str, &str)]) {
+/// Posts a status; returns its id.
+async fn post_status(base: &str, token: &str, form: &[(&str, &str)]) -> String {
     let response = reqwest::Client::new()
         .post(format!("{base}/api/v1/statuses"))
         .bearer_auth(token)
@@ -26,7 +27,10 @@ async fn post_status(base: &str, token: &str, form: &[(&str, &str)]) {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    assert!(status.is_success(), "{body}");
+    body["id"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -94,13 +98,13 @@ async fn streams_bring_statuses_as_they_are_posted() {
     let public = Timeline::Public { local: true, remote: false };
     let mut local = TimelineStream::open(&client, &base, &public, Some(&token)).await.unwrap();
     // Nothing yet (the server's opening comment is not a status).
-    assert!(tagged.read(Duration::from_millis(200), NOW).await.unwrap().is_empty());
+    assert!(tagged.read(Duration::from_millis(200), NOW).await.unwrap().posts.is_empty());
 
     post_status(&base, &token, &[("status", "Sans le tag"), ("language", "fr")]).await;
-    post_status(&base, &token, &[("status", "En direct #Direct"), ("language", "fr")]).await;
+    let id = post_status(&base, &token, &[("status", "En direct #Direct"), ("language", "fr")]).await;
     let mut got = Vec::new();
     for _ in 0..20 {
-        got.extend(tagged.read(Duration::from_millis(250), NOW).await.unwrap());
+        got.extend(tagged.read(Duration::from_millis(250), NOW).await.unwrap().posts);
         if !got.is_empty() {
             break;
         }
@@ -113,13 +117,26 @@ async fn streams_bring_statuses_as_they_are_posted() {
     assert!(got[0].external_id.as_deref().is_some_and(|id| id.contains(&host)), "{:?}", got[0]);
     let mut all = Vec::new();
     for _ in 0..20 {
-        all.extend(local.read(Duration::from_millis(250), NOW).await.unwrap());
+        all.extend(local.read(Duration::from_millis(250), NOW).await.unwrap().posts);
         if all.len() >= 2 {
             break;
         }
     }
     let texts: Vec<&str> = all.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(texts, ["Sans le tag", "En direct #Direct"]);
+
+    // Deleted at the source: the stream names it by the uri the post was delivered with.
+    let deleted =
+        reqwest::Client::new().delete(format!("{base}/api/v1/statuses/{id}")).bearer_auth(&token).send().await.unwrap();
+    assert!(deleted.status().is_success());
+    let mut gone = Vec::new();
+    for _ in 0..20 {
+        gone.extend(tagged.read(Duration::from_millis(250), NOW).await.unwrap().deleted);
+        if !gone.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(gone, [got[0].external_id.clone().unwrap_or_default()]);
 
     let refused = TimelineStream::open(&GuardedClient::new(vec![]), &base, &tag, None).await.unwrap_err();
     assert!(matches!(refused, TimelineError::Fetch(relais_networks::FetchError::Refused(_))), "{refused:?}");

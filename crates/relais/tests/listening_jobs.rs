@@ -421,7 +421,11 @@ async fn mastodon_api(
 ) -> Value {
     let http = reqwest::Client::new();
     let url = format!("{}{path}", mock.base());
-    let request = if method == "GET" { http.get(url) } else { http.post(url).json(&body) };
+    let request = match method {
+        "GET" => http.get(url),
+        "DELETE" => http.delete(url),
+        _ => http.post(url).json(&body),
+    };
     let response = request.bearer_auth(token).send().await.unwrap();
     assert!(response.status().is_success(), "{method} {path}: {}", response.status());
     response.json().await.unwrap()
@@ -512,7 +516,7 @@ async fn mastodon_home_timeline_of_a_channel_is_read_with_its_token() {
     // The timelines' streams are open now: a status posted between two polls is read seconds
     // later, long before the next poll is due (two minutes).
     let status = serde_json::json!({ "status": "RivalCo en direct #RivalCo", "visibility": "public" });
-    mastodon_api(&mock, "POST", &rival, "/api/v1/statuses", status).await;
+    let live = mastodon_api(&mock, "POST", &rival, "/api/v1/statuses", status).await;
     let mut streamed = false;
     for _ in 0..10 {
         clock.advance(6_000);
@@ -524,6 +528,20 @@ async fn mastodon_home_timeline_of_a_channel_is_read_with_its_token() {
         }
     }
     assert!(streamed, "the status came through a stream");
+    // Deleted by its author: the stream says so, and the mention is erased.
+    let live_id = live["id"].as_str().unwrap().to_owned();
+    mastodon_api(&mock, "DELETE", &rival, &format!("/api/v1/statuses/{live_id}"), Value::Null).await;
+    let mut erased = false;
+    for _ in 0..10 {
+        clock.advance(6_000);
+        poller.run_once(10).await.unwrap();
+        let mentions = app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap();
+        if !mentions.iter().any(|m| m.text.contains("RivalCo en direct")) {
+            erased = true;
+            break;
+        }
+    }
+    assert!(erased, "the deleted status's mention is erased");
 
     // The channel is removed: the sources say so (in both languages) instead of reading anonymously.
     app.delete_channel(&actor, ws, relais_domain::ids::ChannelId(ours)).await.unwrap();

@@ -18,8 +18,8 @@ use relais_domain::permissions::Action;
 use relais_networks::GuardedClient;
 use relais_networks::sources::bluesky::{BlueskySearch, Firehose, FirehoseConfig, Notice, SOURCE as BLUESKY};
 use relais_networks::sources::feed::{FeedState, poll_feed};
-use relais_networks::sources::mastodon::{Timeline, TimelineState, poll_timeline};
-use relais_networks::sources::mastodon_stream::TimelineStream;
+use relais_networks::sources::mastodon::{SOURCE as MASTODON, Timeline, TimelineState, poll_timeline};
+use relais_networks::sources::mastodon_stream::{StreamRead, TimelineStream};
 use relais_networks::sources::poll::PollSchedule;
 use relais_store::listen::{Erase, ListenSourceRecord};
 use serde::{Deserialize, Serialize};
@@ -336,8 +336,8 @@ impl App {
 /// Mastodon timelines are polled at their interval, which keeps listening complete, and also
 /// streamed where the server allows it: the stream stays open, is read every five seconds, and
 /// brings statuses between polls (a stream has no cursor, so it never moves the polls' `min_id`;
-/// the store drops what both bring). A server that serves no stream is asked again after a
-/// minute.
+/// the store drops what both bring). A status the stream delivered and then reports deleted has
+/// its mention erased. A server that serves no stream is asked again after a minute.
 #[derive(Clone)]
 pub struct SourcePoller {
     /// The application.
@@ -438,6 +438,8 @@ impl SourcePoller {
         let http = &self.app.http;
         let mut gone = Gone::default();
         let mut streaming = false;
+        // Statuses deleted on their Mastodon server, as a stream reported them (their uris).
+        let mut deleted_statuses = Vec::new();
         let (posts, schedule) =
             match (&stored.spec, &mut stored.feed, &mut stored.timeline, &mut stored.stream, &mut stored.search) {
                 (SourceSpec::Rss { url, .. }, Some(state), ..) => {
@@ -462,7 +464,8 @@ impl SourcePoller {
                                 .unwrap_or_default();
                             let read = self.read_timeline_stream(source.id, &server, &timeline, token.as_deref(), now);
                             if let Some(more) = read.await {
-                                posts.extend(more);
+                                posts.extend(more.posts);
+                                deleted_statuses = more.deleted;
                                 streaming = true;
                             }
                             posts
@@ -515,6 +518,10 @@ impl SourcePoller {
             self.app.listen_posts(ws, posts).await?;
         }
         // After the posts: a post created and deleted within one read is stored, then erased.
+        if !deleted_statuses.is_empty() {
+            let erase = Erase::External { source: MASTODON, external_ids: &deleted_statuses };
+            self.app.store.erase_mentions(ws, erase, now).await?;
+        }
         if !gone.posts.is_empty() {
             self.app
                 .store
@@ -538,7 +545,8 @@ impl SourcePoller {
         Ok(())
     }
 
-    /// Reads the statuses that came on the source's timeline stream (opening it first if needed);
+    /// Reads the statuses that came on the source's timeline stream (opening it first if needed),
+    /// and those it says were deleted;
     /// `None` when there is no stream: the server serves none (it is tried again after
     /// [`TIMELINE_STREAM_RETRY_MS`]), or it just ended. The stream stays open between polls.
     async fn read_timeline_stream(
@@ -548,7 +556,7 @@ impl SourcePoller {
         timeline: &Timeline,
         token: Option<&str>,
         now: i64,
-    ) -> Option<Vec<IncomingPost>> {
+    ) -> Option<StreamRead> {
         let open = {
             let mut timelines = self.timelines.lock().await;
             if timelines.1.get(&source).is_some_and(|&at| now < at) {

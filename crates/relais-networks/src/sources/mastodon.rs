@@ -34,6 +34,8 @@ use relais_domain::listen::IncomingPost;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
+/// The `source` of the posts read from Mastodon.
+pub const SOURCE: &str = "mastodon";
 /// The interval between two polls of a timeline by default: 2 minutes.
 pub const DEFAULT_INTERVAL_SECS: u64 = 2 * 60;
 /// The shortest interval a timeline can be polled at: 30 seconds.
@@ -404,7 +406,10 @@ fn error_text(status: u16, body: &[u8]) -> String {
 /// The parts of a status the listening pipeline reads (other fields are ignored).
 #[derive(Debug, Deserialize)]
 pub(crate) struct Status {
-    uri: String,
+    /// The server's own id of the status (what a streamed `delete` event names).
+    #[serde(default)]
+    pub(crate) id: Option<String>,
+    pub(crate) uri: String,
     url: Option<String>,
     created_at: Option<String>,
     account: StatusAccount,
@@ -413,7 +418,7 @@ pub(crate) struct Status {
     #[serde(default)]
     spoiler_text: String,
     language: Option<String>,
-    reblog: Option<Box<Status>>,
+    pub(crate) reblog: Option<Box<Status>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -439,7 +444,7 @@ pub(crate) fn status_post(status: &Status, domain: &str, now_ms: i64) -> Option<
     let web = |u: &&String| is_web_url(u) && u.len() <= MAX_ID_BYTES;
     let published = status.created_at.as_deref().and_then(|c| c.parse::<jiff::Timestamp>().ok());
     Some(IncomingPost {
-        source: "mastodon".into(),
+        source: SOURCE.into(),
         external_id: Some(status.uri.clone()),
         url: status.url.as_ref().filter(web).or(Some(&status.uri).filter(web)).cloned(),
         author: Some(author).filter(|a| !a.is_empty()),

@@ -6,8 +6,10 @@
 //! [`GuardedClient`] (vetted and pinned address, no redirect), with the optional access token;
 //! [`TimelineStream::read`] takes the events that arrived, waiting a little for the first. The
 //! answer is server-sent events: `update` events carry a status (mapped exactly as the polled
-//! timeline maps it, [`super::mastodon::poll_timeline`]); comments (`:thump`) are keep-alives;
-//! other events (`delete`, `status.update`…) are ignored.
+//! timeline maps it, [`super::mastodon::poll_timeline`]); `delete` events name a status by the
+//! server's id, which is turned back into its `uri` (the posts' `external_id`) for the statuses
+//! this stream delivered, the last [`MAX_REMEMBERED`] of them; comments (`:thump`) are
+//! keep-alives; other events (`status.update`…) are ignored.
 //!
 //! **Streaming brings statuses sooner; polling keeps listening complete.** A stream has no cursor:
 //! what is sent while it is down is not replayed. So the polled timeline's `min_id` is never moved
@@ -29,12 +31,26 @@ pub const MAX_EVENTS_PER_READ: usize = 2_000;
 /// considered dead.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// Statuses whose id this stream remembers, to name them when a `delete` event comes.
+pub const MAX_REMEMBERED: usize = 10_000;
+
+/// What one [`TimelineStream::read`] brought.
+#[derive(Debug, Default)]
+pub struct StreamRead {
+    /// New statuses, in the order they came.
+    pub posts: Vec<IncomingPost>,
+    /// The `uri`s (`external_id`s) of statuses deleted since, among those this stream delivered.
+    pub deleted: Vec<String>,
+}
+
 /// An open stream of one timeline.
 pub struct TimelineStream {
     response: reqwest::Response,
     buf: Vec<u8>,
     domain: String,
     ended: Option<String>,
+    /// The server's ids of the statuses delivered, and their `uri`s.
+    delivered: std::collections::HashMap<String, String>,
 }
 
 impl std::fmt::Debug for TimelineStream {
@@ -128,18 +144,24 @@ impl TimelineStream {
                 "streaming answered {content_type:?}, not server-sent events"
             )));
         }
-        Ok(TimelineStream { response, buf: Vec::new(), domain: authority(&url), ended: None })
+        Ok(TimelineStream {
+            response,
+            buf: Vec::new(),
+            domain: authority(&url),
+            ended: None,
+            delivered: Default::default(),
+        })
     }
 
     /// The statuses that arrived: waits up to `wait` for the first bytes, then takes what is
     /// already there (at most [`MAX_EVENTS_PER_READ`] events). An error means the stream is over
     /// (ended, broken, silent too long, or sent an oversized event); statuses read before it are
     /// returned first.
-    pub async fn read(&mut self, wait: Duration, now_ms: i64) -> Result<Vec<IncomingPost>, TimelineError> {
+    pub async fn read(&mut self, wait: Duration, now_ms: i64) -> Result<StreamRead, TimelineError> {
         if let Some(why) = &self.ended {
             return Err(TimelineError::Fetch(FetchError::Unreachable(why.clone())));
         }
-        let mut posts = Vec::new();
+        let mut posts = StreamRead::default();
         let mut events = 0;
         let mut timeout = wait;
         while events < MAX_EVENTS_PER_READ {
@@ -163,14 +185,14 @@ impl TimelineStream {
                 break;
             }
         }
-        match (&self.ended, posts.is_empty()) {
+        match (&self.ended, posts.posts.is_empty() && posts.deleted.is_empty()) {
             (Some(why), true) => Err(TimelineError::Fetch(FetchError::Unreachable(why.clone()))),
             _ => Ok(posts),
         }
     }
 
     /// Parses the complete events in the buffer; returns how many.
-    fn take_events(&mut self, posts: &mut Vec<IncomingPost>, now_ms: i64) -> usize {
+    fn take_events(&mut self, read: &mut StreamRead, now_ms: i64) -> usize {
         let mut taken = 0;
         while let Some((end, gap)) = event_end(&self.buf) {
             let raw: Vec<u8> = self.buf.drain(..end + gap).collect();
@@ -187,11 +209,27 @@ impl TimelineStream {
                     data.push_str(value.strip_prefix(' ').unwrap_or(value));
                 }
             }
-            if name == "update"
-                && let Ok(status) = serde_json::from_str::<Status>(&data)
-                && let Some(post) = status_post(&status, &self.domain, now_ms)
-            {
-                posts.push(post);
+            match name {
+                "update" => {
+                    let Ok(status) = serde_json::from_str::<Status>(&data) else { continue };
+                    let Some(post) = status_post(&status, &self.domain, now_ms) else { continue };
+                    // The post is the status itself, or the one it boosts: remember the id of
+                    // that one (deleting a boost does not delete what it boosted).
+                    let shown = status.reblog.as_deref().unwrap_or(&status);
+                    if let (Some(id), Some(uri)) = (&shown.id, &post.external_id) {
+                        if self.delivered.len() >= MAX_REMEMBERED {
+                            self.delivered.clear();
+                        }
+                        self.delivered.insert(id.clone(), uri.clone());
+                    }
+                    read.posts.push(post);
+                }
+                "delete" => {
+                    if let Some(uri) = self.delivered.remove(data.trim()) {
+                        read.deleted.push(uri);
+                    }
+                }
+                _ => {}
             }
         }
         taken
