@@ -16,6 +16,7 @@
 
 use crate::enrich::fold::push_folded_char;
 use rustc_hash::{FxHashMap, FxHasher};
+use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::hash::Hasher;
 
@@ -98,7 +99,9 @@ pub struct Stories {
     config: StoriesConfig,
     stories: FxHashMap<u64, Story>,
     exact: FxHashMap<u64, u64>,
-    bands: Vec<FxHashMap<u64, Vec<u64>>>,
+    /// Stories by LSH band key; most buckets hold one story, kept inline (no allocation, no
+    /// second cache miss).
+    bands: Vec<FxHashMap<u64, SmallVec<[u64; 2]>>>,
     recency: VecDeque<(u64, u64)>,
     next_id: u64,
     clock: u64,
@@ -248,7 +251,7 @@ impl Stories {
         }
         for (band, key) in story.bands.iter().enumerate() {
             if let Some(ids) = self.bands[band].get_mut(key) {
-                ids.retain(|&other| other != id);
+                ids.retain(|other| *other != id);
                 if ids.is_empty() {
                     self.bands[band].remove(key);
                 }
