@@ -549,36 +549,63 @@ async fn a_host_that_names_nobody_is_not_asked_again() {
     assert_eq!(relay.described().len(), 16, "16 lookups, then none: {:?}", relay.described());
 }
 
-/// An AppView answering `app.bsky.actor.getProfiles` from `profiles` (DID → handle); records the
-/// `actors` of each request.
-async fn profiles_appview(profiles: Vec<(&'static str, &'static str)>) -> (String, Arc<Mutex<Vec<Vec<String>>>>) {
+/// Serves `router` on a free loopback port; returns its `host:port`.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    host
+}
+
+/// What each `getProfiles` request asked for, in order.
+type Asked = Arc<Mutex<Vec<Vec<String>>>>;
+
+/// An AppView answering `app.bsky.actor.getProfiles` with the `(did, handle)` profiles `answer`
+/// gives for the actors asked; records the actors of each request.
+async fn profiles_appview(
+    answer: impl Fn(&[String]) -> Vec<(String, String)> + Clone + Send + Sync + 'static,
+) -> (String, Asked) {
     use axum::extract::{RawQuery, State};
-    type Asked = Arc<Mutex<Vec<Vec<String>>>>;
     let asked: Asked = Arc::default();
     let handler = move |State(asked): State<Asked>, RawQuery(query): RawQuery| {
-        let profiles = profiles.clone();
+        let answer = answer.clone();
         async move {
             let actors: Vec<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
                 .filter(|(k, _)| k == "actors")
                 .map(|(_, v)| v.into_owned())
                 .collect();
             asked.lock().unwrap().push(actors.clone());
-            let found: Vec<Value> = profiles
-                .iter()
-                // did:plc:unasked's profile comes only when it was not asked for (unsolicited).
-                .filter(|(did, _)| actors.iter().any(|a| a == did) != (*did == "did:plc:unasked"))
+            let found: Vec<Value> = answer(&actors)
+                .into_iter()
                 .map(|(did, handle)| json!({"did": did, "handle": handle, "displayName": "x"}))
                 .collect();
             axum::Json(json!({"profiles": found}))
         }
     };
-    let app = axum::Router::new()
+    let router = axum::Router::new()
         .route("/xrpc/app.bsky.actor.getProfiles", axum::routing::get(handler))
         .with_state(asked.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (host, asked)
+    (serve(router).await, asked)
+}
+
+/// Posts by `did`, then the end of the connection: one script per connection.
+fn connection(first: u64, dids: &[String]) -> Vec<Step> {
+    let mut steps = posts_of(first, dids);
+    steps.push(Step::Close);
+    steps
+}
+
+/// A scripted relay (it serves no `describeRepo`: a relay) playing `scripts`, and a stream of it
+/// that asks `appview` (`host:port`) for handles, when given.
+async fn behind_a_relay(scripts: Vec<Vec<Step>>, appview: Option<&str>) -> (Relay, Firehose) {
+    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
+    let relay = relay_describing(scripts, Some(describe)).await;
+    let guard =
+        GuardedClient::new([Some(relay.host.clone()), appview.map(str::to_owned)].into_iter().flatten().collect());
+    let appview = appview.map(|host| url::Url::parse(&format!("http://{host}")).unwrap());
+    let config = FirehoseConfig { appview, ..config() };
+    let stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), config).unwrap();
+    (relay, stream)
 }
 
 /// Behind a relay (which names nobody), authors are looked up at the AppView, which verifies
@@ -587,30 +614,31 @@ async fn profiles_appview(profiles: Vec<(&'static str, &'static str)>) -> (Strin
 /// not asked about is ignored, and the relay is not asked again. Without an AppView, DIDs stay.
 #[tokio::test]
 async fn behind_a_relay_authors_are_named_by_the_appview() {
-    let (appview, asked) = profiles_appview(vec![
-        ("did:plc:alice", "Alice.Test"),
-        ("did:plc:mallory", "handle.invalid"),
-        ("did:plc:unasked", "lemonde.fr"),
-    ])
+    let (appview, asked) = profiles_appview(|actors: &[String]| {
+        let profiles = [("did:plc:alice", "Alice.Test"), ("did:plc:mallory", "handle.invalid")];
+        let mut found: Vec<(String, String)> = profiles
+            .iter()
+            .filter(|(did, _)| actors.iter().any(|a| a == did))
+            .map(|(did, handle)| (did.to_string(), handle.to_string()))
+            .collect();
+        // did:plc:unasked's profile comes only when it was not asked for (unsolicited).
+        if !actors.iter().any(|a| a == "did:plc:unasked") {
+            found.push(("did:plc:unasked".into(), "lemonde.fr".into()));
+        }
+        found
+    })
     .await;
     let dids: Vec<String> = ["did:plc:alice", "did:plc:mallory", "did:plc:gone"].map(String::from).to_vec();
     // Three connections: one post (the relay is asked, and names nobody), then three authors,
     // then one whose profile the AppView slipped into the previous answer unasked.
     let scripts = || {
-        let mut first = posts_of(1, &["did:plc:first".to_owned()]);
-        first.push(Step::Close);
-        let mut second = posts_of(2, &dids);
-        second.push(Step::Close);
-        let mut third = posts_of(5, &["did:plc:unasked".to_owned()]);
-        third.push(Step::Close);
-        vec![first, second, third]
+        vec![
+            connection(1, &["did:plc:first".to_owned()]),
+            connection(2, &dids),
+            connection(5, &["did:plc:unasked".to_owned()]),
+        ]
     };
-    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
-    let relay = relay_describing(scripts(), Some(describe.clone())).await;
-    let guard = GuardedClient::new(vec![relay.host.clone(), appview.clone()]);
-    let with_appview =
-        FirehoseConfig { appview: Some(url::Url::parse(&format!("http://{appview}")).unwrap()), ..config() };
-    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_appview).unwrap();
+    let (relay, mut stream) = behind_a_relay(scripts(), Some(&appview)).await;
     let (batch, retry) = drain(&mut stream, 1_000).await;
     assert_eq!(authors(&batch), ["did:plc:first"], "the relay was asked, and named nobody");
     assert!(asked.lock().unwrap().is_empty(), "the AppView is asked only once the host proved a relay");
@@ -628,9 +656,7 @@ async fn behind_a_relay_authors_are_named_by_the_appview() {
     );
 
     // Without an AppView, the same stream keeps the DIDs.
-    let relay = relay_describing(scripts(), Some(describe)).await;
-    let guard = GuardedClient::new(vec![relay.host.clone(), appview]);
-    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), config()).unwrap();
+    let (_, mut stream) = behind_a_relay(scripts(), None).await;
     let (_, retry) = drain(&mut stream, 1_000).await;
     let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
     assert_eq!(authors(&batch), ["did:plc:alice", "did:plc:mallory", "did:plc:gone"]);
@@ -641,43 +667,19 @@ async fn behind_a_relay_authors_are_named_by_the_appview() {
 /// named, the ten beyond keep their DID until a later batch).
 #[tokio::test]
 async fn the_appview_is_asked_for_at_most_a_hundred_authors_per_batch() {
-    use axum::extract::{RawQuery, State};
-    type Asked = Arc<Mutex<Vec<usize>>>;
-    let asked: Asked = Arc::default();
-    let handler = |State(asked): State<Asked>, RawQuery(query): RawQuery| async move {
-        let actors: Vec<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .filter(|(k, _)| k == "actors")
-            .map(|(_, v)| v.into_owned())
-            .collect();
-        asked.lock().unwrap().push(actors.len());
-        let profiles: Vec<Value> = actors
-            .iter()
-            .map(|did| json!({"did": did, "handle": format!("{}.test", did.trim_start_matches("did:plc:"))}))
-            .collect();
-        axum::Json(json!({"profiles": profiles}))
-    };
-    let app = axum::Router::new()
-        .route("/xrpc/app.bsky.actor.getProfiles", axum::routing::get(handler))
-        .with_state(asked.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let appview = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (appview, asked) = profiles_appview(|actors: &[String]| {
+        actors.iter().map(|did| (did.clone(), format!("{}.test", did.trim_start_matches("did:plc:")))).collect()
+    })
+    .await;
     let dids: Vec<String> = (0..110).map(|i| format!("did:plc:n{i:03}")).collect();
-    let mut first = posts_of(1, &["did:plc:first".to_owned()]);
-    first.push(Step::Close);
-    let mut second = posts_of(10, &dids);
-    second.push(Step::Close);
-    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
-    let relay = relay_describing(vec![first, second], Some(describe)).await;
-    let guard = GuardedClient::new(vec![relay.host.clone(), appview.clone()]);
-    let with_appview =
-        FirehoseConfig { appview: Some(url::Url::parse(&format!("http://{appview}")).unwrap()), ..config() };
-    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_appview).unwrap();
+    let scripts = vec![connection(1, &["did:plc:first".to_owned()]), connection(10, &dids)];
+    let (_, mut stream) = behind_a_relay(scripts, Some(&appview)).await;
     let (_, retry) = drain(&mut stream, 1_000).await;
     let (batch, _) = drain(&mut stream, retry.retry_at_ms).await;
     let authors = authors(&batch);
     assert_eq!(authors.len(), 110);
-    assert_eq!(*asked.lock().unwrap(), [25, 25, 25, 25], "four requests of 25");
+    let sizes: Vec<usize> = asked.lock().unwrap().iter().map(Vec::len).collect();
+    assert_eq!(sizes, [25, 25, 25, 25], "four requests of 25");
     assert!(authors[..100].iter().all(|a| a.ends_with(".test")), "{authors:?}");
     assert_eq!(authors[100..], dids[100..], "the ten beyond keep their DID for now");
 }
@@ -688,28 +690,20 @@ async fn the_appview_is_asked_for_at_most_a_hundred_authors_per_batch() {
 async fn a_failing_appview_is_left_alone_for_a_while() {
     let requests = Arc::new(Mutex::new(0));
     let counted = requests.clone();
-    let app = axum::Router::new().route(
+    let router = axum::Router::new().route(
         "/xrpc/app.bsky.actor.getProfiles",
         axum::routing::get(move || {
             *counted.lock().unwrap() += 1;
             async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let appview = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let connection = |first: u64, did: &str| {
-        let mut steps = posts_of(first, &[did.to_owned()]);
-        steps.push(Step::Close);
-        steps
-    };
-    let scripts = vec![connection(1, "did:plc:first"), connection(2, "did:plc:b"), connection(3, "did:plc:c")];
-    let describe: Describe = Arc::new(|_: &str| (501, json!({"error": "MethodNotImplemented"})));
-    let relay = relay_describing(scripts, Some(describe)).await;
-    let guard = GuardedClient::new(vec![relay.host.clone(), appview.clone()]);
-    let with_appview =
-        FirehoseConfig { appview: Some(url::Url::parse(&format!("http://{appview}")).unwrap()), ..config() };
-    let mut stream = Firehose::new(guard, &format!("ws://{}", relay.host), Some(0), with_appview).unwrap();
+    let appview = serve(router).await;
+    let scripts = ["did:plc:first", "did:plc:b", "did:plc:c"]
+        .iter()
+        .enumerate()
+        .map(|(i, did)| connection(i as u64 + 1, &[(*did).to_owned()]))
+        .collect();
+    let (_, mut stream) = behind_a_relay(scripts, Some(&appview)).await;
     let (_, mut retry) = drain(&mut stream, 1_000).await;
     let mut seen = Vec::new();
     for _ in 0..2 {
@@ -799,10 +793,7 @@ async fn appview(pages: Vec<Value>) -> (String, Arc<Mutex<Vec<(String, Option<St
     let router = axum::Router::new()
         .route("/xrpc/app.bsky.feed.searchPosts", axum::routing::get(handler))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (host, seen)
+    (serve(router).await, seen)
 }
 
 #[tokio::test]
