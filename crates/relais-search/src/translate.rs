@@ -181,7 +181,7 @@ impl Translator {
             (Some(l), Some(r)) if l.len() * r.len() <= MAX_NEAR_PAIRS => {
                 l.iter().flat_map(|a| r.iter().map(move |b| (*a, *b))).collect::<Vec<_>>()
             }
-            _ => return self.span_near(left, right, distance, ordered),
+            _ => return self.span_near(fields, left, right, distance, ordered),
         };
         let mut per_field: Vec<Vec<Q>> = Vec::new();
         for (field, analyzer) in self.analyzed(fields) {
@@ -210,15 +210,12 @@ impl Translator {
         }
         self.across_fields(per_field)
     }
-}
 
-impl Translator {
     /// `NEAR` with a phrase, a prefix, a nested `NEAR` or a large group on a side: a [`NearQuery`]
     /// in each field whose analyzer gives each word exactly one term (with a prefix, the folded
     /// field only, as for a prefix alone). A side with a `#tag` or an `@handle` (keywords, without
     /// positions) becomes an `AND` of both sides: broader than the matcher.
-    fn span_near(&mut self, left: &Node, right: &Node, distance: u32, ordered: bool) -> Q {
-        let fields = self.text_fields(left.positional_field().unwrap_or(TextField::Body));
+    fn span_near(&mut self, fields: TextFields, left: &Node, right: &Node, distance: u32, ordered: bool) -> Q {
         let prefix = has_prefix(left) || has_prefix(right);
         let mut per_field: Vec<Vec<Q>> = Vec::new();
         for (i, (field, analyzer)) in self.analyzed(fields).into_iter().enumerate() {

@@ -33,7 +33,7 @@ pub struct StorageConfig {
 
     /// The Bluesky AppView where listening looks up the handles of authors read through a relay
     /// (it verifies them both ways); `none` leaves them as DIDs.
-    #[arg(long, env = "RELAIS_BLUESKY_APPVIEW", default_value = "https://public.api.bsky.app", global = true)]
+    #[arg(long, env = "RELAIS_BLUESKY_APPVIEW", default_value = relais_networks::sources::bluesky::DEFAULT_APPVIEW, global = true)]
     pub bluesky_appview: String,
 }
 

@@ -58,7 +58,8 @@ pub struct Listening {
     config: PipelineConfig,
     index: search::IndexSlot,
     /// The AppView where Bluesky authors read through a relay are looked up; none by default
-    /// (the binary sets `https://public.api.bsky.app` unless told otherwise).
+    /// (the binary sets `relais_networks::sources::bluesky::DEFAULT_APPVIEW` unless told
+    /// otherwise).
     bluesky_appview: Option<url::Url>,
 }
 

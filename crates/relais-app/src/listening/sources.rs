@@ -348,9 +348,14 @@ pub struct SourcePoller {
     timelines: Arc<tokio::sync::Mutex<TimelineStreams>>,
 }
 
-/// Open Mastodon timeline streams (with when each was last read), and when sources whose stream
-/// failed may try again, by source.
-type TimelineStreams = (HashMap<i64, (TimelineStream, i64)>, HashMap<i64, i64>);
+/// Mastodon timeline streams, by source.
+#[derive(Default)]
+struct TimelineStreams {
+    /// Open streams, with when each was last read.
+    open: HashMap<i64, (TimelineStream, i64)>,
+    /// When a source whose stream failed may try again.
+    retry_at: HashMap<i64, i64>,
+}
 
 impl SourcePoller {
     /// A poller for the application's sources.
@@ -365,7 +370,7 @@ impl SourcePoller {
         // A stream not read for a while belongs to a source removed, paused, or polled by another
         // process now: its connection is closed.
         self.streams.lock().await.retain(|_, (_, read_at)| now - *read_at < STREAM_IDLE_MS);
-        self.timelines.lock().await.0.retain(|_, (_, read_at)| now - *read_at < STREAM_IDLE_MS);
+        self.timelines.lock().await.open.retain(|_, (_, read_at)| now - *read_at < STREAM_IDLE_MS);
         let n = due.len();
         for source in due {
             if let Err(e) = self.poll(&source).await {
@@ -471,7 +476,7 @@ impl SourcePoller {
                             posts
                         }
                         Err(message) => {
-                            self.timelines.lock().await.0.remove(&source.id);
+                            self.timelines.lock().await.open.remove(&source.id);
                             state.schedule.failed(now, message, None);
                             Vec::new()
                         }
@@ -510,9 +515,12 @@ impl SourcePoller {
                 }
                 _ => return Err(AppError::internal("a listening source's state does not fit its kind")),
             };
-        let mut seen = std::collections::HashSet::new();
-        let posts: Vec<IncomingPost> =
-            accept(posts, now).into_iter().filter(|p| seen.insert(p.external_id.clone())).collect();
+        let mut posts = accept(posts, now);
+        if streaming {
+            // A status both polled and streamed is stored once.
+            let mut seen = std::collections::HashSet::new();
+            posts.retain(|p| seen.insert(p.external_id.clone()));
+        }
         let ws = WorkspaceId(source.workspace_id);
         if !posts.is_empty() {
             self.app.listen_posts(ws, posts).await?;
@@ -559,10 +567,10 @@ impl SourcePoller {
     ) -> Option<StreamRead> {
         let open = {
             let mut timelines = self.timelines.lock().await;
-            if timelines.1.get(&source).is_some_and(|&at| now < at) {
+            if timelines.retry_at.get(&source).is_some_and(|&at| now < at) {
                 return None;
             }
-            timelines.0.remove(&source).map(|(stream, _)| stream)
+            timelines.open.remove(&source).map(|(stream, _)| stream)
         };
         let opened = match open {
             Some(stream) => Ok(stream),
@@ -571,18 +579,18 @@ impl SourcePoller {
         let read = match opened {
             // What arrived since the last read (the connection keeps it): a short wait, so that
             // sources polled one after the other are not held up.
-            Ok(mut stream) => stream.read(std::time::Duration::from_millis(50), now).await.map(|posts| (stream, posts)),
+            Ok(mut stream) => stream.read(std::time::Duration::from_millis(50), now).await.map(|got| (stream, got)),
             Err(e) => Err(e),
         };
         let mut timelines = self.timelines.lock().await;
         match read {
-            Ok((stream, posts)) => {
-                timelines.0.insert(source, (stream, now));
-                Some(posts)
+            Ok((stream, got)) => {
+                timelines.open.insert(source, (stream, now));
+                Some(got)
             }
             Err(error) => {
                 tracing::debug!(source, %error, "A Mastodon timeline stream is not available: polling only for now.");
-                timelines.1.insert(source, now + TIMELINE_STREAM_RETRY_MS);
+                timelines.retry_at.insert(source, now + TIMELINE_STREAM_RETRY_MS);
                 None
             }
         }

@@ -161,7 +161,7 @@ impl TimelineStream {
         if let Some(why) = &self.ended {
             return Err(TimelineError::Fetch(FetchError::Unreachable(why.clone())));
         }
-        let mut posts = StreamRead::default();
+        let mut got = StreamRead::default();
         let mut events = 0;
         let mut timeout = wait;
         while events < MAX_EVENTS_PER_READ {
@@ -179,15 +179,15 @@ impl TimelineStream {
             };
             timeout = Duration::ZERO;
             self.buf.extend_from_slice(&chunk);
-            events += self.take_events(&mut posts, now_ms);
+            events += self.take_events(&mut got, now_ms);
             if self.buf.len() > MAX_EVENT_BYTES {
                 self.ended = Some(format!("an event larger than {MAX_EVENT_BYTES} bytes"));
                 break;
             }
         }
-        match (&self.ended, posts.posts.is_empty() && posts.deleted.is_empty()) {
+        match (&self.ended, got.posts.is_empty() && got.deleted.is_empty()) {
             (Some(why), true) => Err(TimelineError::Fetch(FetchError::Unreachable(why.clone()))),
-            _ => Ok(posts),
+            _ => Ok(got),
         }
     }
 

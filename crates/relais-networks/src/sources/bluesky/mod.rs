@@ -95,4 +95,4 @@ mod stream;
 pub use frame::{Commit, Event, FrameError, decode_frame};
 pub use post::{POST_COLLECTION, SOURCE};
 pub use search::{BlueskySearch, MAX_PAGE, MAX_QUERY_CHARS, SearchError, SearchPage, map_page};
-pub use stream::{Batch, Firehose, FirehoseConfig, FirehoseError, Notice, Retry, StreamPost, backoff};
+pub use stream::{Batch, DEFAULT_APPVIEW, Firehose, FirehoseConfig, FirehoseError, Notice, Retry, StreamPost, backoff};

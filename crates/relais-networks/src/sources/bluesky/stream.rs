@@ -19,6 +19,9 @@ use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+/// Bluesky's public AppView: where authors read through a relay are looked up by default.
+pub const DEFAULT_APPVIEW: &str = "https://public.api.bsky.app";
+
 /// The limits and delays of a [`Firehose`].
 #[derive(Debug, Clone)]
 pub struct FirehoseConfig {
@@ -40,8 +43,8 @@ pub struct FirehoseConfig {
     pub describe_authors: bool,
     /// Where authors are looked up when the stream's host names no account (a relay): an AppView
     /// (`app.bsky.actor.getProfiles`), which verifies each handle both ways (the handle's domain
-    /// names the DID, the DID's document names the handle). `https://public.api.bsky.app` by
-    /// default; `None` leaves those authors as DIDs.
+    /// names the DID, the DID's document names the handle). [`DEFAULT_APPVIEW`] by default; `None`
+    /// leaves those authors as DIDs.
     pub appview: Option<url::Url>,
     /// Certificate authorities trusted for `wss://` besides the system's (a PDS behind an
     /// organisation's own authority); none by default.
@@ -59,7 +62,7 @@ impl Default for FirehoseConfig {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             describe_authors: true,
-            appview: url::Url::parse("https://public.api.bsky.app").ok(),
+            appview: url::Url::parse(DEFAULT_APPVIEW).ok(),
             extra_roots: Vec::new(),
         }
     }
