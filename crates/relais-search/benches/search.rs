@@ -9,7 +9,9 @@
 //! - `RELAIS_BENCH_QUERIES` (default 200): queries per kind, each run with and without facets;
 //! - `RELAIS_BENCH_THREADS` (default 2) and `RELAIS_BENCH_HEAP_MB` (default 256, per thread):
 //!   the writer's indexing threads and memory;
-//! - `RELAIS_BENCH_MERGE=1`: merge the built index into one segment.
+//! - `RELAIS_BENCH_MERGE=1`: merge the built index into one segment;
+//! - `RELAIS_BENCH_PURGE=1`: after the queries, time an erasure's purge (one mention deleted, its
+//!   segment rewritten without it; the mention is then added back).
 
 use relais_search::{Filters, MentionDoc, SearchIndex, SearchRequest, WriterOptions};
 use std::path::{Path, PathBuf};
@@ -323,9 +325,11 @@ enum Kind {
     Filtered,
     Everything,
     NearSpans,
+    Raw,
+    RawChecked,
 }
 
-const KINDS: [(Kind, &str); 10] = [
+const KINDS: [(Kind, &str); 12] = [
     (Kind::Brand, "brand word"),
     (Kind::And, "AND"),
     (Kind::OrNot, "OR + NOT"),
@@ -336,6 +340,8 @@ const KINDS: [(Kind, &str); 10] = [
     (Kind::Filtered, "brand + lang/sentiment/7 days"),
     (Kind::Everything, "everything (no query)"),
     (Kind::NearSpans, "NEAR/5, phrase or prefix side"),
+    (Kind::Raw, "raw: capitalised brand"),
+    (Kind::RawChecked, "raw: lower-case brand (every candidate's text checked)"),
 ];
 
 fn request(world: &World, kind: Kind, rng: &mut Rng) -> (i64, SearchRequest) {
@@ -369,6 +375,8 @@ fn request(world: &World, kind: Kind, rng: &mut Rng) -> (i64, SearchRequest) {
                 if rng.chance(50) { phrases[rng.below(phrases.len())] } else { prefixes[rng.below(prefixes.len())] };
             format!("{b} NEAR/5 {side}")
         }
+        Kind::Raw => format!("raw:{}", capitalise(b)),
+        Kind::RawChecked => format!("raw:{b}"),
     };
     let mut req = SearchRequest::parse(&text).unwrap();
     if kind == Kind::Filtered {
@@ -457,4 +465,28 @@ fn main() {
     }
     let (rss, hwm) = rss_mb();
     println!("\nprocess RSS after the queries: {rss} MB (peak {hwm} MB; mapped index pages count in RSS)");
+    if std::env::var("RELAIS_BENCH_PURGE").is_ok_and(|v| v == "1") {
+        purge(&world, &index, docs, &dir);
+    }
+}
+
+/// An erasure's cost: one mention deleted, then its segment rewritten without it
+/// (`purge_deleted`); the mention is added back, so the cached index keeps its size.
+fn purge(world: &World, index: &SearchIndex, docs: usize, dir: &Path) {
+    let id = (docs / 2) as i64;
+    let mut writer = index.writer(WriterOptions::default()).unwrap();
+    writer.delete(id).unwrap();
+    writer.commit().unwrap();
+    let t = Instant::now();
+    let left = writer.purge_deleted().unwrap();
+    let took = t.elapsed();
+    writer.add(&world.mention(id)).unwrap();
+    writer.commit().unwrap();
+    writer.finish().unwrap();
+    println!(
+        "erasure: one mention deleted, its segment rewritten without it in {:.1} s ({left} left); {} segments, {:.2} GB",
+        took.as_secs_f64(),
+        index.num_segments(),
+        dir_size(dir) as f64 / 1e9
+    );
 }

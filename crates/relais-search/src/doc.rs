@@ -98,6 +98,8 @@ impl DocBuilder {
                 for_each_meta_key(kind, v, |k| d.add_text(field, k));
             }
         }
+        d.add_text(f.raw, &m.text);
+        d.add_text(f.exact, &m.text);
         self.add_text(&mut d, &f.body, &lang, &m.text);
         if let Some(title) = &m.title {
             self.add_text(&mut d, &f.title, &lang, title);

@@ -76,6 +76,12 @@ impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
     }
 }
 
+impl From<tantivy::directory::error::OpenReadError> for SearchError {
+    fn from(e: tantivy::directory::error::OpenReadError) -> Self {
+        Self::Index(e.to_string())
+    }
+}
+
 impl From<std::io::Error> for SearchError {
     fn from(e: std::io::Error) -> Self {
         Self::Index(e.to_string())

@@ -14,6 +14,8 @@
 //! | `source`, `lang`, `sentiment` | folded source, language primary subtag (`und` if none), label | keyword, indexed and fast (filters, facets by term ordinal) |
 //! | `sentiment_score`, `published` | score, UTC ms | fast (sort, time range, day facet) |
 //! | `author`, `domain` | every key [`relais_query::doc::for_each_meta_key`] gives: `bob@mastodon.social` and `bob`; `blog.lemonde.fr`, `lemonde.fr`, `fr` | keyword |
+//! | `raw` | the text as received | stored (document store, LZ4 blocks of 1 KB): what `raw:` checks |
+//! | `exact` | the text's words as written, when folding would change them (`Orange`, `été`), cut as the matcher cuts words | documents only, no positions: `raw:` candidates |
 //! | `body`, `title` | text, title: **folded, unstemmed, every document** | analyzer `relais_fold`, positions |
 //! | `body_fr`, `title_fr` | the same text for documents whose language is `fr` | `relais_fr`, positions |
 //! | `body_en`, `title_en` | for documents whose language is `en` | `relais_en`, positions |
@@ -21,9 +23,11 @@
 //!
 //! # Analyzers ([`schema`])
 //!
+//! - `relais_exact`: [`schema::ExactWords`], the matcher's words as written, only those folding changes;
 //! - `relais_fold`: `SimpleTokenizer → RemoveLongFilter(100 bytes) → LowerCaser → AsciiFoldingFilter`;
 //! - `relais_fr`: the same, then `StopWordFilter(French) → Stemmer(French)` (Snowball, via
-//!   tantivy's `frostem`); `relais_en` likewise in English.
+//!   tantivy's `frostem`, behind a cache of the words already stemmed: `schema::CachedStemmer`);
+//!   `relais_en` likewise in English.
 //!
 //! Stemming runs after folding on both sides (documents and query words), so it is consistent
 //! even though Snowball is written for accented words. Stop words are matched after folding:
@@ -60,21 +64,30 @@
 //!   positions): same results, about half the work (BENCHMARKS.md).
 //! - **`AND` / `OR` / `NOT`**: boolean must / should / must-not; a `NOT` with no positive sibling
 //!   is paired with the workspace clause (`a OR (b -c)` works without matching other tenants).
-//! - **`raw:`**: a phrase over the pattern's folded words: case, accents and punctuation are **not**
-//!   checked (`raw:"C++"` finds any `c`); a pattern without a letter or digit finds nothing. The
-//!   matcher checks the characters exactly; the index keeps no text to check them.
+//! - **`raw:`**: exactly the matcher's `raw:` (case, accents, punctuation, not glued to a word
+//!   character; [`relais_query::eval::raw_occurs`]), anywhere in the query (`raw.rs`). A
+//!   pattern that is one word (`raw:Orange`, `raw:SNCF`, `raw:Éric`) is a lookup in the `exact`
+//!   field when folding would change it: as fast as any word. Otherwise the candidates are the
+//!   documents holding the pattern's folded words in sequence and its exact words (a superset:
+//!   the pattern's words are whole words of any text it occurs in), each checked against its
+//!   stored text: a lower-case pattern (`raw:orange`, every `Orange` is a candidate too) or one
+//!   with punctuation (`raw:"C++"`) costs about a microsecond per candidate. A pattern without a
+//!   letter or digit (`:)`, an emoji) has no word to look up: every text of the workspace is
+//!   checked.
 //! - **Filters** (`lang:`, `author:`, `site:`, `source:`): a keyword lookup on the keys the matcher
 //!   uses, so `site:lemonde.fr` finds `www.blog.lemonde.fr` and `author:bob` finds
 //!   `bob@mastodon.social`, exactly as in listening.
 //! - Text fields tokenise with tantivy's SimpleTokenizer, the matcher with
 //!   [`relais_query::text`]: they agree on letters, digits, case and accents; they differ on
+//!   decomposed accents (a combining mark ends a word in search, not in the matcher),
 //!   sigils (above), `@user@instance` (three words in search) and tokens over 100 bytes (not
 //!   indexed).
 //!
 //! On unstemmed documents (language `und`) of plain words, for words, prefixes, phrases, `title:`,
 //! `source:`, `AND`/`OR`/`NOT` and `NEAR` between words, prefixes, phrases, `OR`s of them and
 //! nested `NEAR`, search finds exactly what the naive evaluator matches (property test
-//! `tests/props.rs`). Search never panics on a query the parser accepts (same test file; one
+//! `tests/props.rs`), and `raw:` finds exactly what the matcher's `raw:` does (same file, on texts
+//! of mixed case, accents, punctuation and glued words). Search never panics on a query the parser accepts (same test file; one
 //! tantivy 0.27 debug assertion on excluded phrases is worked around in `guard.rs`).
 //!
 //! # Searching ([`SearchIndex::search`])
@@ -92,7 +105,14 @@
 //! One writer per index (tantivy locks the directory; a second one gets [`SearchError::Locked`]).
 //! Changes are buffered and become durable and searchable at [`MentionWriter::commit`], which
 //! syncs a segment: commit in batches. `add` indexes a new mention, `replace` re-indexes one,
-//! `delete` removes one. Throughput, size and latency at 10 million mentions: BENCHMARKS.md.
+//! `delete` removes one from the results; its words and stored text stay in the segment's files
+//! until the segment is merged, which [`MentionWriter::purge_deleted`] does at once for every
+//! segment holding deleted documents (erasures must leave the disk too). Changes reach tantivy's
+//! indexing threads in batches of 64 (one channel message each). Throughput, size and latency at
+//! 10 million mentions: BENCHMARKS.md.
+//!
+//! An index whose schema is not this version's (written by an earlier one) is replaced by an empty
+//! index on open ([`SearchIndex::was_rebuilt`]): the SQL rows are the truth, it is rebuilt from them.
 
 mod collect;
 pub mod doc;
@@ -100,6 +120,7 @@ pub mod error;
 mod guard;
 pub mod index;
 mod near;
+mod raw;
 pub mod request;
 pub mod schema;
 mod translate;

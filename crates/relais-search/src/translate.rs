@@ -3,7 +3,8 @@
 
 use crate::guard::Excluded;
 use crate::near::{NearQuery, Span};
-use crate::schema::{Fields, TextFields};
+use crate::raw::RawQuery;
+use crate::schema::{Fields, TextFields, is_exact_word, word_runs};
 use relais_query::{FilterKind, Node, TextField};
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
@@ -153,14 +154,31 @@ impl Translator {
         union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect())
     }
 
-    /// `raw:` as a phrase of its folded words (case, accents and punctuation are not checked).
+    /// `raw:`: the documents holding the pattern's folded words in sequence and its exact words
+    /// (those folding would change: `Orange`, `été`), checked against their stored text
+    /// ([`RawQuery`]). A pattern that is one exact word and nothing else needs no check: the
+    /// exact field holds whole words, so the word is there exactly when the pattern occurs. A
+    /// pattern without a letter or digit (`:)`, an emoji) has no word to look up: every document
+    /// of the workspace is checked.
     fn raw(&mut self, pattern: &str) -> Q {
         let fold = self.fields.body.fold;
         let Some((_, analyzer)) = self.analyzed(self.fields.body).into_iter().next() else {
             return Box::new(EmptyQuery);
         };
         let terms = analyze(analyzer, fold, pattern);
-        if terms.is_empty() { Box::new(EmptyQuery) } else { positional(terms) }
+        let exact: Vec<Q> = word_runs(pattern)
+            .filter(|(_, w)| is_exact_word(w))
+            .map(|(_, w)| {
+                Box::new(TermQuery::new(Term::from_field_text(self.fields.exact, w), IndexRecordOption::Basic)) as Q
+            })
+            .collect();
+        if exact.len() == 1 && word_runs(pattern).next().is_some_and(|(_, w)| w == pattern) {
+            return exact.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery));
+        }
+        let folded = if terms.is_empty() { self.workspace() } else { positional(terms) };
+        let mut clauses: Vec<(Occur, Q)> = exact.into_iter().map(|q| (Occur::Must, q)).collect();
+        clauses.push((Occur::Must, folded));
+        Box::new(RawQuery::new(union_all(clauses), self.fields.raw, pattern))
     }
 
     fn filter(&self, kind: FilterKind, value: &str) -> Q {
@@ -332,6 +350,16 @@ fn positional(mut terms: Vec<(usize, Term)>) -> Q {
     let first = terms.first().map_or(0, |(p, _)| *p);
     let terms = terms.into_iter().map(|(p, t)| (p - first, t)).collect();
     Box::new(PhraseQuery::new_with_offset(terms))
+}
+
+/// The intersection of `clauses` (all `Must`): the clause itself when there is one.
+fn union_all(mut clauses: Vec<(Occur, Q)>) -> Q {
+    if clauses.len() == 1
+        && let Some((_, q)) = clauses.pop()
+    {
+        return q;
+    }
+    Box::new(BooleanQuery::new(clauses))
 }
 
 fn union(mut clauses: Vec<(Occur, Q)>) -> Q {

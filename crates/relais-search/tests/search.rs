@@ -246,7 +246,7 @@ fn delete_replace_and_reopen_after_commit() {
         assert!(ids(&index, "orange").is_empty());
         w.commit().unwrap();
         assert_eq!(ids(&index, "orange"), vec![1, 2, 3, 4]);
-        w.delete(2);
+        w.delete(2).unwrap();
         w.replace(&mention(3, "fr", "sosh")).unwrap();
         w.commit().unwrap();
         assert_eq!(ids(&index, "orange"), vec![1, 4]);
@@ -494,4 +494,92 @@ fn the_index_is_shared_between_threads_and_the_writer_can_move() {
     fn movable<T: Send>() {}
     shared::<SearchIndex>();
     movable::<relais_search::MentionWriter>();
+}
+
+#[test]
+fn an_index_of_another_schema_is_replaced_by_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // An earlier layout: one text field, one document, and a watermark file beside it.
+        let mut b = tantivy::schema::Schema::builder();
+        let body = b.add_text_field("body", tantivy::schema::TEXT);
+        let old = tantivy::Index::create_in_dir(dir.path(), b.build()).unwrap();
+        let mut w: tantivy::IndexWriter = old.writer(15 << 20).unwrap();
+        w.add_document(tantivy::doc!(body => "orange")).unwrap();
+        w.commit().unwrap();
+        std::fs::write(dir.path().join("relais-indexed-up-to"), "1").unwrap();
+    }
+    let index = SearchIndex::open_or_create(dir.path()).unwrap();
+    assert!(index.was_rebuilt());
+    assert_eq!(index.num_docs(), 0);
+    assert!(!dir.path().join("relais-indexed-up-to").exists(), "old watermarks would skip mentions");
+    let mut w = index.writer(WriterOptions::default()).unwrap();
+    w.add(&mention(1, "fr", "orange")).unwrap();
+    w.commit().unwrap();
+    drop(w);
+    let again = SearchIndex::open_or_create(dir.path()).unwrap();
+    assert!(!again.was_rebuilt());
+    assert_eq!(ids(&again, "orange"), vec![1]);
+}
+
+#[test]
+fn raw_checks_case_accents_and_punctuation() {
+    let index = index_of(&[
+        mention(1, "fr", "On recrute en C++ et en C#"),
+        mention(2, "fr", "Le langage C est ancien"),
+        mention(3, "fr", "ORANGE en panne, Orange répond"),
+        mention(4, "fr", "orange pressée"),
+        mention(5, "fr", "L'été arrive 😡"),
+        mention(6, "fr", "l'ete arrive"),
+        mention(7, "en", "Applesauce recipes"),
+    ]);
+    assert_eq!(ids(&index, r#"raw:"C++""#), vec![1]);
+    assert_eq!(ids(&index, "raw:Orange"), vec![3]);
+    assert_eq!(ids(&index, "raw:ORANGE"), vec![3]);
+    assert_eq!(ids(&index, "orange -raw:Orange"), vec![4]);
+    assert_eq!(ids(&index, r#"raw:"L'été""#), vec![5]);
+    assert_eq!(ids(&index, "raw:Apple"), Vec::<i64>::new());
+    // Without a letter or digit: every text of the workspace is read.
+    assert_eq!(ids(&index, "raw:😡"), vec![5]);
+    // Decomposed accents: a combining mark belongs to its word, as in the matcher.
+    let nfd = index_of(&[mention(1, "fr", "Un e\u{301}te\u{301} chaud"), mention(2, "fr", "Re\u{301}te\u{301}s")]);
+    assert_eq!(ids(&nfd, "raw:e\u{301}te\u{301}"), vec![1]);
+    assert_eq!(ids(&nfd, "raw:été"), Vec::<i64>::new());
+    // Folded, as stored queries do without raw:.
+    assert_eq!(ids(&index, r#""l'ete""#), vec![5, 6]);
+}
+
+/// Whether any file of `dir` holds `needle`.
+fn files_hold(dir: &std::path::Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap_or_default();
+        bytes.windows(needle.len()).any(|w| w == needle)
+    })
+}
+
+#[test]
+fn a_purge_takes_deleted_mentions_out_of_the_index_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(WriterOptions::default()).unwrap();
+    for i in 1..=20 {
+        let text = if i == 7 { "Jean Zyxwvutsrq habite 12 rue des Lilas" } else { "orange en panne" };
+        w.add(&mention(i, "fr", text)).unwrap();
+    }
+    w.commit().unwrap();
+    // The stored text (the term dictionary is compressed: its words are not found this way).
+    assert!(files_hold(dir.path(), b"Zyxwvutsrq"));
+    assert!(!index.holds_deleted().unwrap());
+    w.delete(7).unwrap();
+    w.commit().unwrap();
+    assert_eq!(ids(&index, "zyxwvutsrq"), Vec::<i64>::new());
+    // Deleted from the results, but still in the files until its segment is rewritten.
+    assert!(index.holds_deleted().unwrap());
+    assert!(files_hold(dir.path(), b"Zyxwvutsrq"));
+    assert_eq!(w.purge_deleted().unwrap(), 0);
+    w.finish().unwrap();
+    assert!(!index.holds_deleted().unwrap());
+    assert!(!files_hold(dir.path(), b"Zyxwvutsrq"), "the stored text is gone");
+    assert_eq!(index.num_segments(), 1);
+    assert_eq!(ids(&index, "orange").len(), 19);
 }

@@ -16,7 +16,8 @@ struct TestApp {
     http: reqwest::Client,
     /// `host:port` of the Mastodon stub, allowed through the SSRF guard.
     mastodon: String,
-    _dir: tempfile::TempDir,
+    /// The data directory (the search index is in `search/`).
+    dir: tempfile::TempDir,
 }
 
 async fn spawn_app(postgres: bool) -> Option<TestApp> {
@@ -30,7 +31,7 @@ async fn spawn_app(postgres: bool) -> Option<TestApp> {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = relais_web::WebState { app: app.clone(), metrics: None };
     tokio::spawn(relais_web::serve(listener, state, std::future::pending()));
-    Some(TestApp { base, app, clock, http: reqwest::Client::new(), mastodon, _dir: dir })
+    Some(TestApp { base, app, clock, http: reqwest::Client::new(), mastodon, dir })
 }
 
 /// A loopback server answering `/api/v2/instance` like a Mastodon server configured for 1,000
@@ -1261,6 +1262,15 @@ async fn listening_erasure(t: &TestApp) {
     let (_, r) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(posts)).await;
     assert_eq!(r["stored"], json!(3), "{r}");
     t.app.index_pending().await.unwrap();
+    // Whether a file of the search index holds these bytes (its stored texts are compressed in
+    // blocks, but a short text's bytes come out as they are).
+    let index_files_hold = |needle: &[u8]| {
+        std::fs::read_dir(t.dir.path().join("search")).unwrap().any(|e| {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap_or_default();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        })
+    };
+    assert!(index_files_hold("Mon vélo est cassé".as_bytes()));
     let owner_ref = &owner;
     let count = |path: String| async move {
         let (_, page) = t.call(owner_ref, "GET", &path, None).await;
@@ -1298,9 +1308,11 @@ async fn listening_erasure(t: &TestApp) {
     assert_eq!(left[0]["author"], json!("carol@ex.social"));
     // An RFC 3339 date on ingest is stored as milliseconds.
     assert_eq!(left[0]["published_at"], json!(1_795_424_520_000_i64), "{page}");
-    // The search index drops them on its next pass.
+    // The search index drops them on its next pass, from its results and from its files.
     t.app.index_pending().await.unwrap();
     assert_eq!(search_total().await, 1);
+    assert!(!index_files_hold("Mon vélo est cassé".as_bytes()));
+    assert!(index_files_hold("Un vélo tout neuf".as_bytes()));
 
     // By id; an id already erased counts for nothing.
     let id = left[0]["id"].as_i64().unwrap();

@@ -53,6 +53,9 @@ impl IndexSlot {
             return Ok(index.clone());
         }
         let index = Arc::new(SearchIndex::open_or_create(dir).map_err(|e| AppError::internal(e.message().en))?);
+        if index.was_rebuilt() {
+            tracing::warn!(dir = %dir.display(), "search index of an earlier layout replaced: rebuilding it from the database");
+        }
         *slot = Some(index.clone());
         Ok(index)
     }
@@ -142,20 +145,20 @@ fn decode_cursor(s: &str) -> Option<Cursor> {
     }
 }
 
-fn to_doc(m: &MentionRecord) -> MentionDoc {
+fn to_doc(m: MentionRecord) -> MentionDoc {
     MentionDoc {
         id: m.id,
         workspace_id: m.workspace_id,
-        query_ids: m.query_ids.clone(),
-        source: m.source.clone(),
-        lang: m.lang.clone(),
-        sentiment: m.sentiment_label.clone(),
+        domain: m.url.as_deref().and_then(super::domain_of),
+        query_ids: m.query_ids,
+        source: m.source,
+        lang: m.lang,
+        sentiment: m.sentiment_label,
         sentiment_score: m.sentiment as f32,
         published_at_ms: m.published_at,
-        author: m.author.clone(),
-        domain: m.url.as_deref().and_then(super::domain_of),
-        title: m.title.clone(),
-        text: m.text.clone(),
+        author: m.author,
+        title: m.title,
+        text: m.text,
     }
 }
 
@@ -174,7 +177,10 @@ impl App {
         // read below or in a later pass, so nothing erased stays indexed.
         let mentions = self.store.mentions_after(marks.mentions, INDEX_BATCH).await?;
         let erasures = self.store.mention_erasures_after(marks.erasures, INDEX_BATCH).await?;
-        if mentions.is_empty() && erasures.is_empty() {
+        // Erased mentions also leave the index files (their segments are rewritten), at the
+        // latest one pass after a merge that held them.
+        let purge = !erasures.is_empty() || index.holds_deleted().map_err(|e| AppError::internal(e.message().en))?;
+        if mentions.is_empty() && erasures.is_empty() && !purge {
             return Ok(0);
         }
         let n = mentions.len() + erasures.len();
@@ -190,16 +196,25 @@ impl App {
                 *slot = Some(index.writer(WriterOptions::default()).map_err(|e| AppError::internal(e.message().en))?);
             }
             let w = slot.as_mut().ok_or_else(|| AppError::internal("no index writer"))?;
-            for m in &mentions {
+            for m in mentions {
                 // Past the marks committed with the index, a mention cannot be in it yet; only
                 // marks from before they were committed with it may lag behind it.
                 let doc = to_doc(m);
                 if exact { w.add(&doc) } else { w.replace(&doc) }.map_err(|e| AppError::internal(e.message().en))?;
             }
             for (_, mention) in &erasures {
-                w.delete(*mention);
+                w.delete(*mention).map_err(|e| AppError::internal(e.message().en))?;
             }
-            w.commit_with(&payload).map_err(|e| AppError::internal(e.message().en))
+            if n > 0 {
+                w.commit_with(&payload).map_err(|e| AppError::internal(e.message().en))?;
+            }
+            if purge {
+                let left = w.purge_deleted().map_err(|e| AppError::internal(e.message().en))?;
+                if left > 0 {
+                    tracing::info!(segments = left, "erased mentions still in index files, purged on a later pass");
+                }
+            }
+            Ok(())
         })
         .await
         .map_err(AppError::internal)??;

@@ -1,0 +1,139 @@
+//! `raw:` in search: the candidates of a folded phrase, kept only where the stored text holds the
+//! pattern exactly as the listening matcher checks it ([`relais_query::eval::raw_occurs`]: case,
+//! accents and punctuation, not glued to a word character).
+//!
+//! The folded phrase finds every document holding the pattern (its words are the pattern's words,
+//! folded, in order), so checking its candidates loses none. Each check reads the candidate's
+//! stored text from the segment's document store (blocks are decompressed once and cached).
+
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::{Field, Value};
+use tantivy::store::StoreReader;
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyDocument, Term};
+
+/// Decompressed document-store blocks kept per segment while a query runs.
+const STORE_CACHE_BLOCKS: usize = 16;
+
+/// `raw:pattern` over `candidates` (the folded phrase of its words).
+#[derive(Debug)]
+pub(crate) struct RawQuery {
+    candidates: Box<dyn Query>,
+    field: Field,
+    pattern: String,
+}
+
+impl RawQuery {
+    pub(crate) fn new(candidates: Box<dyn Query>, field: Field, pattern: &str) -> Self {
+        Self { candidates, field, pattern: pattern.to_owned() }
+    }
+}
+
+impl Clone for RawQuery {
+    fn clone(&self) -> Self {
+        Self { candidates: self.candidates.box_clone(), field: self.field, pattern: self.pattern.clone() }
+    }
+}
+
+impl Query for RawQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(RawWeight {
+            candidates: self.candidates.weight(enable_scoring)?,
+            field: self.field,
+            pattern: self.pattern.clone(),
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.candidates.query_terms(visitor);
+    }
+}
+
+struct RawWeight {
+    candidates: Box<dyn Weight>,
+    field: Field,
+    pattern: String,
+}
+
+impl Weight for RawWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut scorer = RawScorer {
+            candidates: self.candidates.scorer(reader, boost)?,
+            store: reader.get_store_reader(STORE_CACHE_BLOCKS)?,
+            field: self.field,
+            pattern: self.pattern.clone(),
+        };
+        scorer.skip_unchecked();
+        Ok(Box::new(scorer))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match raw:")));
+        }
+        self.candidates.explain(reader, doc)
+    }
+}
+
+struct RawScorer {
+    candidates: Box<dyn Scorer>,
+    store: StoreReader,
+    field: Field,
+    pattern: String,
+}
+
+impl RawScorer {
+    /// Whether the stored text of `doc` holds the pattern. A document whose text cannot be read
+    /// does not match (the store is written with every document, so this is a damaged index).
+    fn holds(&self, doc: DocId) -> bool {
+        let Ok(stored) = self.store.get::<TantivyDocument>(doc) else { return false };
+        stored
+            .get_first(self.field)
+            .and_then(|v| v.as_str())
+            .is_some_and(|text| relais_query::eval::raw_occurs(text, &self.pattern))
+    }
+
+    /// Moves past candidates whose text does not hold the pattern; returns the document it stops on.
+    fn skip_unchecked(&mut self) -> DocId {
+        let mut doc = self.candidates.doc();
+        while doc != TERMINATED && !self.holds(doc) {
+            doc = self.candidates.advance();
+        }
+        doc
+    }
+}
+
+impl DocSet for RawScorer {
+    fn advance(&mut self) -> DocId {
+        self.candidates.advance();
+        self.skip_unchecked()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        let doc = self.candidates.doc();
+        if target <= doc {
+            return doc;
+        }
+        self.candidates.seek(target);
+        self.skip_unchecked()
+    }
+
+    fn doc(&self) -> DocId {
+        self.candidates.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.candidates.size_hint()
+    }
+
+    fn cost(&self) -> u64 {
+        // Reading and checking stored texts: dearer than walking postings.
+        self.candidates.cost().saturating_mul(8)
+    }
+}
+
+impl Scorer for RawScorer {
+    fn score(&mut self) -> Score {
+        self.candidates.score()
+    }
+}
