@@ -8,6 +8,7 @@ use crate::schema::{Fields, register_analyzers};
 use crate::translate::Translator;
 use std::collections::BTreeSet;
 use std::path::Path;
+use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
 use tantivy::indexer::{IndexWriterOptions, UserOperation};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -60,14 +61,23 @@ impl SearchIndex {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = Fields::schema();
         let mut rebuilt = false;
-        if Index::exists(&tantivy::directory::MmapDirectory::open(dir)?)? {
+        let directory = MmapDirectory::open(dir)?;
+        if Index::exists(&directory)? {
             let existing = Index::open_in_dir(dir)?;
             if existing.schema() == schema {
                 return Self::with_index(existing, fields, false);
             }
             drop(existing);
-            std::fs::remove_dir_all(dir)?;
-            std::fs::create_dir_all(dir)?;
+            // Not while another process writes it: its writer lock is taken first, and kept
+            // (the lock file stays) while the rest of the directory goes.
+            let _lock = directory.acquire_lock(&INDEX_WRITER_LOCK).map_err(|_| SearchError::Locked)?;
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.file_name() == INDEX_WRITER_LOCK.filepath.file_name() {
+                    continue;
+                }
+                if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) }?;
+            }
             rebuilt = true;
         }
         let index = Index::builder().schema(schema).settings(settings()).create_in_dir(dir)?;

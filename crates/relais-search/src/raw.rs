@@ -6,10 +6,12 @@
 //! folded, in order), so checking its candidates loses none. Each check reads the candidate's
 //! stored text from the segment's document store (blocks are decompressed once and cached).
 
+use std::cmp::Ordering;
+
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, Value};
 use tantivy::store::StoreReader;
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyDocument, Term};
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, TantivyDocument, Term};
 
 /// Decompressed document-store blocks kept per segment while a query runs.
 const STORE_CACHE_BLOCKS: usize = 16;
@@ -54,16 +56,48 @@ struct RawWeight {
     pattern: String,
 }
 
-impl Weight for RawWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut scorer = RawScorer {
+impl RawWeight {
+    /// A scorer on the first candidate, not checked yet.
+    fn unchecked(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<RawScorer> {
+        Ok(RawScorer {
             candidates: self.candidates.scorer(reader, boost)?,
             store: reader.get_store_reader(STORE_CACHE_BLOCKS)?,
             field: self.field,
             pattern: self.pattern.clone(),
-        };
+        })
+    }
+}
+
+impl Weight for RawWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut scorer = self.unchecked(reader, boost)?;
         scorer.skip_unchecked();
         Ok(Box::new(scorer))
+    }
+
+    /// In an intersection led by another clause (the workspace, a rarer word): checks `target`
+    /// only, instead of every candidate from the segment's start (the default builds a whole
+    /// scorer, which reads texts until one matches). Mirrors tantivy's `DocPredicateDocSet`.
+    fn scorer_danger(
+        &self,
+        reader: &SegmentReader,
+        target: DocId,
+        boost: Score,
+    ) -> tantivy::Result<(SeekDangerResult, Box<dyn Scorer>)> {
+        let mut scorer = self.unchecked(reader, boost)?;
+        let first = scorer.candidates.doc();
+        if target >= TERMINATED {
+            if first < TERMINATED {
+                scorer.candidates.seek(TERMINATED);
+            }
+            return Ok((SeekDangerResult::SeekLowerBound(TERMINATED), Box::new(scorer)));
+        }
+        let result = match first.cmp(&target) {
+            Ordering::Less => scorer.seek_danger(target),
+            Ordering::Equal => scorer.check(target),
+            Ordering::Greater => SeekDangerResult::SeekLowerBound(first),
+        };
+        Ok((result, Box::new(scorer)))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -84,13 +118,19 @@ struct RawScorer {
 
 impl RawScorer {
     /// Whether the stored text of `doc` holds the pattern. A document whose text cannot be read
-    /// does not match (the store is written with every document, so this is a damaged index).
+    /// does not match (the store is written with every document, so only a damaged index has
+    /// none; the query still answers).
     fn holds(&self, doc: DocId) -> bool {
         let Ok(stored) = self.store.get::<TantivyDocument>(doc) else { return false };
         stored
             .get_first(self.field)
             .and_then(|v| v.as_str())
             .is_some_and(|text| relais_query::eval::raw_occurs(text, &self.pattern))
+    }
+
+    /// [`Self::holds`] as a seek result: `target` is a candidate.
+    fn check(&self, target: DocId) -> SeekDangerResult {
+        if self.holds(target) { SeekDangerResult::Found } else { SeekDangerResult::SeekLowerBound(target + 1) }
     }
 
     /// Moves past candidates whose text does not hold the pattern; returns the document it stops on.
@@ -116,6 +156,15 @@ impl DocSet for RawScorer {
         }
         self.candidates.seek(target);
         self.skip_unchecked()
+    }
+
+    /// Checks `target` alone (what intersections ask of all but their leading clause): the
+    /// default would read texts from `target` on until one matches.
+    fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
+        match self.candidates.seek_danger(target) {
+            SeekDangerResult::Found => self.check(target),
+            lower_bound => lower_bound,
+        }
     }
 
     fn doc(&self) -> DocId {

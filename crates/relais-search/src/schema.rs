@@ -11,7 +11,7 @@ use tantivy::tokenizer::{
     TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
 };
 
-/// Tokens longer than this many bytes are not indexed (tantivy's own default is 40; posts carry
+/// Tokens of this many bytes or more are not indexed (tantivy's own default is 40; posts carry
 /// long compound hashtags and URLs, so we keep more).
 pub const MAX_TOKEN_BYTES: usize = 100;
 
@@ -159,7 +159,7 @@ pub fn word_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// letter, an accent, any non-ASCII letter) and it is not too long to index. Lower-case ASCII
 /// words are their own folded form: the folded field already has them.
 pub fn is_exact_word(word: &str) -> bool {
-    word.len() <= MAX_TOKEN_BYTES && !word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    word.len() < MAX_TOKEN_BYTES && !word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// The exact field's tokenizer: the [`word_runs`] for which [`is_exact_word`] holds, as written.
@@ -230,8 +230,9 @@ pub fn stemming_analyzer(language: Language) -> TextAnalyzer {
     builder.build()
 }
 
-/// Words a [`CachedStemmer`] remembers before it starts over (a few MB per analyzer).
-const STEM_CACHE_WORDS: usize = 100_000;
+/// Words a [`CachedStemmer`] remembers before it starts over (about 1 MB per analyzer, four per
+/// indexing thread; the Zipf head of a language fits).
+const STEM_CACHE_WORDS: usize = 20_000;
 
 /// tantivy's Snowball [`Stemmer`] behind a cache of the words it already stemmed: words follow a
 /// Zipf law, so most tokens of a segment are words seen before, and a hash lookup costs a

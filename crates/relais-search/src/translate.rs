@@ -178,7 +178,7 @@ impl Translator {
         let folded = if terms.is_empty() { self.workspace() } else { positional(terms) };
         let mut clauses: Vec<(Occur, Q)> = exact.into_iter().map(|q| (Occur::Must, q)).collect();
         clauses.push((Occur::Must, folded));
-        Box::new(RawQuery::new(union_all(clauses), self.fields.raw, pattern))
+        Box::new(RawQuery::new(intersection(clauses), self.fields.raw, pattern))
     }
 
     fn filter(&self, kind: FilterKind, value: &str) -> Q {
@@ -353,7 +353,7 @@ fn positional(mut terms: Vec<(usize, Term)>) -> Q {
 }
 
 /// The intersection of `clauses` (all `Must`): the clause itself when there is one.
-fn union_all(mut clauses: Vec<(Occur, Q)>) -> Q {
+fn intersection(mut clauses: Vec<(Occur, Q)>) -> Q {
     if clauses.len() == 1
         && let Some((_, q)) = clauses.pop()
     {

@@ -508,6 +508,9 @@ fn an_index_of_another_schema_is_replaced_by_an_empty_one() {
         w.add_document(tantivy::doc!(body => "orange")).unwrap();
         w.commit().unwrap();
         std::fs::write(dir.path().join("relais-indexed-up-to"), "1").unwrap();
+        // Not while another process writes it.
+        assert!(matches!(SearchIndex::open_or_create(dir.path()), Err(SearchError::Locked)));
+        assert!(dir.path().join("relais-indexed-up-to").exists());
     }
     let index = SearchIndex::open_or_create(dir.path()).unwrap();
     assert!(index.was_rebuilt());

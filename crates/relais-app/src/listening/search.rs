@@ -177,9 +177,11 @@ impl App {
         // read below or in a later pass, so nothing erased stays indexed.
         let mentions = self.store.mentions_after(marks.mentions, INDEX_BATCH).await?;
         let erasures = self.store.mention_erasures_after(marks.erasures, INDEX_BATCH).await?;
-        // Erased mentions also leave the index files (their segments are rewritten), at the
-        // latest one pass after a merge that held them.
-        let purge = !erasures.is_empty() || index.holds_deleted().map_err(|e| AppError::internal(e.message().en))?;
+        // Erased mentions also leave the index files: their segments are rewritten once the
+        // erasure log is caught up (a backlog of erasures, a deleted workspace, is purged once),
+        // and again after a background merge that held a segment carried deletions over.
+        let purge = erasures.len() < INDEX_BATCH as usize
+            && (!erasures.is_empty() || index.holds_deleted().map_err(|e| AppError::internal(e.message().en))?);
         if mentions.is_empty() && erasures.is_empty() && !purge {
             return Ok(0);
         }
@@ -196,23 +198,35 @@ impl App {
                 *slot = Some(index.writer(WriterOptions::default()).map_err(|e| AppError::internal(e.message().en))?);
             }
             let w = slot.as_mut().ok_or_else(|| AppError::internal("no index writer"))?;
-            for m in mentions {
-                // Past the marks committed with the index, a mention cannot be in it yet; only
-                // marks from before they were committed with it may lag behind it.
-                let doc = to_doc(m);
-                if exact { w.add(&doc) } else { w.replace(&doc) }.map_err(|e| AppError::internal(e.message().en))?;
-            }
-            for (_, mention) in &erasures {
-                w.delete(*mention).map_err(|e| AppError::internal(e.message().en))?;
-            }
-            if n > 0 {
-                w.commit_with(&payload).map_err(|e| AppError::internal(e.message().en))?;
-            }
-            if purge {
-                let left = w.purge_deleted().map_err(|e| AppError::internal(e.message().en))?;
-                if left > 0 {
-                    tracing::info!(segments = left, "erased mentions still in index files, purged on a later pass");
+            let pass = (|| -> Result<(), relais_search::SearchError> {
+                for m in mentions {
+                    // Past the marks committed with the index, a mention cannot be in it yet;
+                    // only marks from before they were committed with it may lag behind it.
+                    let doc = to_doc(m);
+                    if exact { w.add(&doc) } else { w.replace(&doc) }?;
                 }
+                for (_, mention) in &erasures {
+                    w.delete(*mention)?;
+                }
+                if n > 0 {
+                    w.commit_with(&payload)?;
+                }
+                if purge {
+                    let left = w.purge_deleted()?;
+                    if left > 0 {
+                        tracing::debug!(
+                            segments = left,
+                            "erased mentions still in index files, purged on a later pass"
+                        );
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(e) = pass {
+                // A failed pass leaves nothing behind: changes not committed are dropped with the
+                // writer, and the next pass starts again from the committed marks.
+                *slot = None;
+                return Err(AppError::internal(e.message().en));
             }
             Ok(())
         })
