@@ -326,10 +326,11 @@ enum Kind {
     Everything,
     NearSpans,
     Raw,
+    RawLower,
     RawChecked,
 }
 
-const KINDS: [(Kind, &str); 12] = [
+const KINDS: [(Kind, &str); 13] = [
     (Kind::Brand, "brand word"),
     (Kind::And, "AND"),
     (Kind::OrNot, "OR + NOT"),
@@ -340,8 +341,9 @@ const KINDS: [(Kind, &str); 12] = [
     (Kind::Filtered, "brand + lang/sentiment/7 days"),
     (Kind::Everything, "everything (no query)"),
     (Kind::NearSpans, "NEAR/5, phrase or prefix side"),
-    (Kind::Raw, "raw: capitalised brand"),
-    (Kind::RawChecked, "raw: lower-case brand (every candidate's text checked)"),
+    (Kind::Raw, "raw:Brand (capitalised)"),
+    (Kind::RawLower, "raw:brand (lower case)"),
+    (Kind::RawChecked, "raw:\"Brand word\" (candidates' texts checked)"),
 ];
 
 fn request(world: &World, kind: Kind, rng: &mut Rng) -> (i64, SearchRequest) {
@@ -376,7 +378,8 @@ fn request(world: &World, kind: Kind, rng: &mut Rng) -> (i64, SearchRequest) {
             format!("{b} NEAR/5 {side}")
         }
         Kind::Raw => format!("raw:{}", capitalise(b)),
-        Kind::RawChecked => format!("raw:{b}"),
+        Kind::RawLower => format!("raw:{b}"),
+        Kind::RawChecked => format!("raw:\"{} {w}\"", capitalise(b)),
     };
     let mut req = SearchRequest::parse(&text).unwrap();
     if kind == Kind::Filtered {

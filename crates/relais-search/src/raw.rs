@@ -8,7 +8,9 @@
 
 use std::cmp::Ordering;
 
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::IndexRecordOption;
 use tantivy::schema::{Field, Value};
 use tantivy::store::StoreReader;
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED, TantivyDocument, Term};
@@ -184,5 +186,112 @@ impl DocSet for RawScorer {
 impl Scorer for RawScorer {
     fn score(&mut self) -> Score {
         self.candidates.score()
+    }
+}
+
+/// `raw:word` for a word folding does not change (lower-case ASCII letters and digits): the
+/// documents where the folded field holds the word more often than the exact field holds its
+/// marker (`~word`, one per folded token coming from a word written otherwise, such as `Orange`):
+/// the difference is how often the word occurs as written ([`crate::schema::ExactWords`]). Only
+/// postings are read.
+#[derive(Debug, Clone)]
+pub(crate) struct LowerWordQuery {
+    folded: Term,
+    marker: Term,
+}
+
+impl LowerWordQuery {
+    pub(crate) fn new(folded: Term, marker: Term) -> Self {
+        Self { folded, marker }
+    }
+}
+
+impl Query for LowerWordQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        visitor(&self.folded, false);
+    }
+}
+
+impl Weight for LowerWordQuery {
+    fn scorer(&self, reader: &SegmentReader, _boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let read = |term: &Term| -> tantivy::Result<Option<SegmentPostings>> {
+            Ok(reader.inverted_index(term.field())?.read_postings(term, IndexRecordOption::WithFreqs)?)
+        };
+        let Some(folded) = read(&self.folded)? else { return Ok(Box::new(EmptyScorer)) };
+        let mut scorer = LowerWordScorer { folded, marker: read(&self.marker)? };
+        scorer.skip_written_otherwise();
+        Ok(Box::new(scorer))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match raw:")));
+        }
+        Ok(Explanation::new("raw: word as written", 1.0))
+    }
+}
+
+struct LowerWordScorer {
+    folded: SegmentPostings,
+    marker: Option<SegmentPostings>,
+}
+
+impl LowerWordScorer {
+    /// Whether the current document holds the word as written.
+    fn as_written(&mut self) -> bool {
+        let doc = self.folded.doc();
+        let otherwise = match &mut self.marker {
+            Some(m) if m.doc() < doc => {
+                if m.seek(doc) == doc {
+                    m.term_freq()
+                } else {
+                    0
+                }
+            }
+            Some(m) if m.doc() == doc => m.term_freq(),
+            _ => 0,
+        };
+        self.folded.term_freq() > otherwise
+    }
+
+    fn skip_written_otherwise(&mut self) -> DocId {
+        while self.folded.doc() != TERMINATED && !self.as_written() {
+            self.folded.advance();
+        }
+        self.folded.doc()
+    }
+}
+
+impl DocSet for LowerWordScorer {
+    fn advance(&mut self) -> DocId {
+        self.folded.advance();
+        self.skip_written_otherwise()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if target <= self.folded.doc() {
+            return self.folded.doc();
+        }
+        self.folded.seek(target);
+        self.skip_written_otherwise()
+    }
+
+    fn doc(&self) -> DocId {
+        self.folded.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.folded.size_hint()
+    }
+}
+
+impl Scorer for LowerWordScorer {
+    fn score(&mut self) -> Score {
+        1.0
     }
 }

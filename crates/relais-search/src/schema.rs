@@ -71,7 +71,8 @@ pub struct Fields {
     /// against.
     pub raw: Field,
     /// The text's words as written, when folding would change them (`Orange`, `été`, `SNCF`),
-    /// documents only (no positions): how `raw:` narrows its candidates by case and accents.
+    /// and a marker for each folded token they give (`~orange`), with frequencies, no
+    /// positions: how `raw:` finds words exactly without reading texts ([`ExactWords`]).
     pub exact: Field,
     /// The post's text.
     pub body: TextFields,
@@ -98,7 +99,9 @@ impl Fields {
         let exact = b.add_text_field(
             "exact",
             TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default().set_tokenizer(EXACT_ANALYZER).set_index_option(IndexRecordOption::Basic),
+                TextFieldIndexing::default()
+                    .set_tokenizer(EXACT_ANALYZER)
+                    .set_index_option(IndexRecordOption::WithFreqs),
             ),
         );
         let mut text_fields = |prefix: &str| TextFields {
@@ -162,10 +165,31 @@ pub fn is_exact_word(word: &str) -> bool {
     word.len() < MAX_TOKEN_BYTES && !word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
-/// The exact field's tokenizer: the [`word_runs`] for which [`is_exact_word`] holds, as written.
-#[derive(Debug, Clone, Default)]
+/// What a marker token of the exact field starts with (never in a word: not a word character).
+pub const MARKER: char = '~';
+
+/// The exact field's tokenizer. For each of the text's [`word_runs`] that folding changes
+/// ([`is_exact_word`]'s `Orange`, `été`, `SNCF`), in order: the word as written, then a marker
+/// `~x` for each folded token `x` the folded field gets from that word (`~orange`, `~ete`).
+///
+/// So in a document, the folded field's frequency of a word `w` minus the exact field's
+/// frequency of `~w` is how many times `w` occurs as written, a whole word: every folded token
+/// comes from one word of the matcher (tantivy's words are runs of letters and digits, always
+/// inside one), and a word that folding does not change (lower-case ASCII letters and digits)
+/// gives exactly itself. That is how `raw:orange` is answered without reading texts.
+#[derive(Clone)]
 pub struct ExactWords {
+    fold: TextAnalyzer,
     token: Token,
+    /// The tokens of the text being read, back to back, and where each ends.
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl Default for ExactWords {
+    fn default() -> Self {
+        Self { fold: fold_analyzer(), token: Token::default(), buf: String::new(), ends: Vec::new() }
+    }
 }
 
 impl Tokenizer for ExactWords {
@@ -173,32 +197,43 @@ impl Tokenizer for ExactWords {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ExactWordStream<'a> {
         self.token.reset();
-        ExactWordStream { text, at: 0, token: &mut self.token }
+        self.buf.clear();
+        self.ends.clear();
+        for (_, word) in
+            word_runs(text).filter(|(_, w)| !w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        {
+            if is_exact_word(word) {
+                self.buf.push_str(word);
+                self.ends.push(self.buf.len());
+            }
+            let mut folded = self.fold.token_stream(word);
+            while folded.advance() {
+                self.buf.push(MARKER);
+                self.buf.push_str(&folded.token().text);
+                self.ends.push(self.buf.len());
+            }
+        }
+        ExactWordStream { buf: &self.buf, ends: &self.ends, next: 0, token: &mut self.token }
     }
 }
 
 /// The token stream of [`ExactWords`].
 pub struct ExactWordStream<'a> {
-    text: &'a str,
-    at: usize,
+    buf: &'a str,
+    ends: &'a [usize],
+    next: usize,
     token: &'a mut Token,
 }
 
 impl TokenStream for ExactWordStream<'_> {
     fn advance(&mut self) -> bool {
-        while let Some((start, word)) = word_runs(&self.text[self.at..]).next() {
-            let start = self.at + start;
-            self.at = start + word.len();
-            if is_exact_word(word) {
-                self.token.offset_from = start;
-                self.token.offset_to = self.at;
-                self.token.position = self.token.position.wrapping_add(1);
-                self.token.text.clear();
-                self.token.text.push_str(word);
-                return true;
-            }
-        }
-        false
+        let Some(&end) = self.ends.get(self.next) else { return false };
+        let start = if self.next == 0 { 0 } else { self.ends[self.next - 1] };
+        self.next += 1;
+        self.token.position = self.token.position.wrapping_add(1);
+        self.token.text.clear();
+        self.token.text.push_str(&self.buf[start..end]);
+        true
     }
 
     fn token(&self) -> &Token {
@@ -325,7 +360,28 @@ mod tests {
             .into_iter()
             .map(|(_, t)| t)
             .collect();
-        assert_eq!(words, ["L", "été", "C", "à", "Paris", "SNCF", "e\u{301}te\u{301}", "5G"]);
+        assert_eq!(
+            words,
+            [
+                "L",
+                "~l",
+                "été",
+                "~ete",
+                "C",
+                "~c",
+                "à",
+                "~a",
+                "Paris",
+                "~paris",
+                "SNCF",
+                "~sncf",
+                "e\u{301}te\u{301}",
+                "~e",
+                "~te",
+                "5G",
+                "~5g"
+            ]
+        );
         assert!(tokens(&mut exact, "tout en minuscules 42").is_empty());
     }
 

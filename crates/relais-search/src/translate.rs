@@ -3,8 +3,8 @@
 
 use crate::guard::Excluded;
 use crate::near::{NearQuery, Span};
-use crate::raw::RawQuery;
-use crate::schema::{Fields, TextFields, is_exact_word, word_runs};
+use crate::raw::{LowerWordQuery, RawQuery};
+use crate::schema::{Fields, MARKER, MAX_TOKEN_BYTES, TextFields, is_exact_word, word_runs};
 use relais_query::{FilterKind, Node, TextField};
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
@@ -172,8 +172,15 @@ impl Translator {
                 Box::new(TermQuery::new(Term::from_field_text(self.fields.exact, w), IndexRecordOption::Basic)) as Q
             })
             .collect();
-        if exact.len() == 1 && word_runs(pattern).next().is_some_and(|(_, w)| w == pattern) {
-            return exact.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery));
+        if word_runs(pattern).next().is_some_and(|(_, w)| w == pattern) {
+            if exact.len() == 1 {
+                return exact.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery));
+            }
+            if pattern.len() < MAX_TOKEN_BYTES {
+                // Lower-case letters and digits: its own folded form.
+                let marker = Term::from_field_text(self.fields.exact, &format!("{MARKER}{pattern}"));
+                return Box::new(LowerWordQuery::new(Term::from_field_text(fold, pattern), marker));
+            }
         }
         let folded = if terms.is_empty() { self.workspace() } else { positional(terms) };
         let mut clauses: Vec<(Occur, Q)> = exact.into_iter().map(|q| (Occur::Must, q)).collect();

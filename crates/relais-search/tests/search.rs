@@ -540,6 +540,9 @@ fn raw_checks_case_accents_and_punctuation() {
     assert_eq!(ids(&index, "raw:Orange"), vec![3]);
     assert_eq!(ids(&index, "raw:ORANGE"), vec![3]);
     assert_eq!(ids(&index, "orange -raw:Orange"), vec![4]);
+    // A lower-case word: found where it is written so, from postings alone.
+    assert_eq!(ids(&index, "raw:orange"), vec![4]);
+    assert_eq!(ids(&index, "raw:panne"), vec![3]);
     assert_eq!(ids(&index, r#"raw:"L'été""#), vec![5]);
     assert_eq!(ids(&index, "raw:Apple"), Vec::<i64>::new());
     // Without a letter or digit: every text of the workspace is read.
@@ -548,6 +551,9 @@ fn raw_checks_case_accents_and_punctuation() {
     let nfd = index_of(&[mention(1, "fr", "Un e\u{301}te\u{301} chaud"), mention(2, "fr", "Re\u{301}te\u{301}s")]);
     assert_eq!(ids(&nfd, "raw:e\u{301}te\u{301}"), vec![1]);
     assert_eq!(ids(&nfd, "raw:été"), Vec::<i64>::new());
+    // `te` is a folded word of both texts (the folded field cuts at the mark), never written alone.
+    assert_eq!(ids(&nfd, "te"), vec![1, 2]);
+    assert_eq!(ids(&nfd, "raw:te"), Vec::<i64>::new());
     // Folded, as stored queries do without raw:.
     assert_eq!(ids(&index, r#""l'ete""#), vec![5, 6]);
 }
