@@ -246,15 +246,13 @@ impl LowerWordScorer {
     fn as_written(&mut self) -> bool {
         let doc = self.folded.doc();
         let otherwise = match &mut self.marker {
-            Some(m) if m.doc() < doc => {
-                if m.seek(doc) == doc {
-                    m.term_freq()
-                } else {
-                    0
+            Some(m) => {
+                if m.doc() < doc {
+                    m.seek(doc);
                 }
+                if m.doc() == doc { m.term_freq() } else { 0 }
             }
-            Some(m) if m.doc() == doc => m.term_freq(),
-            _ => 0,
+            None => 0,
         };
         self.folded.term_freq() > otherwise
     }
