@@ -13,14 +13,31 @@ use std::sync::OnceLock;
 const WORDS: [&str; 6] = ["orange", "sosh", "panne", "reseau", "promo", "fibre"];
 const SOURCES: [&str; 2] = ["bluesky", "rss"];
 
+/// A seeded generator: `next(m)` is in `0..m`.
+fn rng(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |m| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % m
+    }
+}
+
+/// An index in memory holding `docs`, committed.
+fn index_of(docs: &[MentionDoc]) -> SearchIndex {
+    let index = SearchIndex::in_ram().unwrap();
+    let mut w = index.writer(WriterOptions { threads: 1, heap_bytes_per_thread: 15 << 20 }).unwrap();
+    for d in docs {
+        w.add(d).unwrap();
+    }
+    w.commit().unwrap();
+    w.finish().unwrap();
+    index
+}
+
 fn corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
     static CORPUS: OnceLock<(SearchIndex, Vec<MentionDoc>)> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let mut state = 42u64;
-        let mut next = move |m: u64| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % m
-        };
+        let mut next = rng(42);
         let docs: Vec<MentionDoc> = (1..=400)
             .map(|id| {
                 let len = 1 + next(9) as usize;
@@ -41,14 +58,7 @@ fn corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
                 }
             })
             .collect();
-        let index = SearchIndex::in_ram().unwrap();
-        let mut w = index.writer(WriterOptions { threads: 1, heap_bytes_per_thread: 15 << 20 }).unwrap();
-        for d in &docs {
-            w.add(d).unwrap();
-        }
-        w.commit().unwrap();
-        w.finish().unwrap();
-        (index, docs)
+        (index_of(&docs), docs)
     })
 }
 
@@ -179,11 +189,7 @@ const RAW_PIECES: [&str; 18] = [
 fn raw_corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
     static CORPUS: OnceLock<(SearchIndex, Vec<MentionDoc>)> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let mut state = 7u64;
-        let mut next = move |m: u64| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % m
-        };
+        let mut next = rng(7);
         let docs: Vec<MentionDoc> = (1..=300)
             .map(|id| {
                 let mut text = String::new();
@@ -209,14 +215,7 @@ fn raw_corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
                 }
             })
             .collect();
-        let index = SearchIndex::in_ram().unwrap();
-        let mut w = index.writer(WriterOptions { threads: 1, heap_bytes_per_thread: 15 << 20 }).unwrap();
-        for d in &docs {
-            w.add(d).unwrap();
-        }
-        w.commit().unwrap();
-        w.finish().unwrap();
-        (index, docs)
+        (index_of(&docs), docs)
     })
 }
 
