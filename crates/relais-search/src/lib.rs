@@ -15,7 +15,7 @@
 //! | `sentiment_score`, `published` | score, UTC ms | fast (sort, time range, day facet) |
 //! | `author`, `domain` | every key [`relais_query::doc::for_each_meta_key`] gives: `bob@mastodon.social` and `bob`; `blog.lemonde.fr`, `lemonde.fr`, `fr` | keyword |
 //! | `raw` | the text as received | stored (document store, LZ4 blocks of 1 KB): what `raw:` checks |
-//! | `exact` | the text's words as written, when folding would change them (`Orange`, `été`), cut as the matcher cuts words, each followed by a marker per folded token it gives (`~orange`) | frequencies, no positions: `raw:` |
+//! | `exact` | the text's words as written, when folding would change them (`Orange`, `été`), cut as the matcher cuts words, each followed by a marker per folded token it gives (`~orange`); each emoji | frequencies, no positions: `raw:` |
 //! | `body`, `title` | text, title: **folded, unstemmed, every document** | analyzer `relais_fold`, positions |
 //! | `body_fr`, `title_fr` | the same text for documents whose language is `fr` | `relais_fr`, positions |
 //! | `body_en`, `title_en` | for documents whose language is `en` | `relais_en`, positions |
@@ -73,10 +73,11 @@
 //!   - a word it does not change (`raw:orange`): the documents whose folded field holds the word
 //!     more often than the `exact` field holds its marker `~orange` (one per folded token coming
 //!     from a word written otherwise, [`schema::ExactWords`]);
-//!   - any other pattern (`raw:"C++"`, `raw:"Service Client"`): the documents holding its folded
-//!     words in sequence and its words folding would change, each checked against its stored
-//!     text, about 2 µs per candidate at 10M mentions. A pattern without a letter or digit (`:)`,
-//!     an emoji) has no word to look up: every text of the workspace is checked.
+//!   - one emoji (`raw:😡`): a lookup in the `exact` field, which holds each emoji of a text;
+//!   - any other pattern (`raw:"C++"`, `raw:"Service Client"`, `raw:👍🏽`): the documents holding
+//!     its folded words in sequence, its words folding would change and its emoji, each checked
+//!     against its stored text, about 2 µs per candidate at 10M mentions. A pattern with none of
+//!     these (`raw:":)"`) checks every text of the workspace.
 //! - **Filters** (`lang:`, `author:`, `site:`, `source:`): a keyword lookup on the keys the matcher
 //!   uses, so `site:lemonde.fr` finds `www.blog.lemonde.fr` and `author:bob` finds
 //!   `bob@mastodon.social`, exactly as in listening.

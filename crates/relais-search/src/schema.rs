@@ -168,6 +168,12 @@ pub fn is_exact_word(word: &str) -> bool {
 /// What a marker token of the exact field starts with (never in a word: not a word character).
 pub const MARKER: char = '~';
 
+/// Whether `c` is an emoji or a pictograph (U+1F000..U+1FAFF, U+2600..U+27BF) and not a word
+/// character: each one in a text is a token of the exact field, so `raw:😡` is a lookup.
+pub fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF) && !is_word_char(c)
+}
+
 /// The exact field's tokenizer. For each of the text's [`word_runs`] that folding changes
 /// ([`is_exact_word`]'s `Orange`, `été`, `SNCF`), in order: the word as written, then a marker
 /// `~x` for each folded token `x` the folded field gets from that word (`~orange`, `~ete`).
@@ -176,7 +182,8 @@ pub const MARKER: char = '~';
 /// frequency of `~w` is how many times `w` occurs as written, a whole word: every folded token
 /// comes from one word of the matcher (tantivy's words are runs of letters and digits, always
 /// inside one), and a word that folding does not change (lower-case ASCII letters and digits)
-/// gives exactly itself. That is how `raw:orange` is answered without reading texts.
+/// gives exactly itself. That is how `raw:orange` is answered without reading texts. Then each
+/// emoji of the text ([`is_emoji`]), one token each.
 #[derive(Clone)]
 pub struct ExactWords {
     fold: TextAnalyzer,
@@ -212,6 +219,10 @@ impl Tokenizer for ExactWords {
                 self.buf.push_str(&folded.token().text);
                 self.ends.push(self.buf.len());
             }
+        }
+        for c in text.chars().filter(|c| !c.is_ascii() && is_emoji(*c)) {
+            self.buf.push(c);
+            self.ends.push(self.buf.len());
         }
         ExactWordStream { buf: &self.buf, ends: &self.ends, next: 0, token: &mut self.token }
     }
@@ -383,6 +394,10 @@ mod tests {
             ]
         );
         assert!(tokens(&mut exact, "tout en minuscules 42").is_empty());
+        let emoji: Vec<String> = tokens(&mut exact, "grève 😡😡 ✈️ ➀").into_iter().map(|(_, t)| t).collect();
+        // U+FE0F (the variation selector of `✈️`) is a combining mark, so a word to the matcher;
+        // `➀` is a digit.
+        assert_eq!(emoji, ["grève", "~greve", "\u{fe0f}", "➀", "~1", "😡", "😡", "✈"]);
     }
 
     #[test]

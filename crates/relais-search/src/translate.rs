@@ -4,7 +4,7 @@
 use crate::guard::Excluded;
 use crate::near::{NearQuery, Span};
 use crate::raw::{LowerWordQuery, RawQuery};
-use crate::schema::{Fields, MARKER, MAX_TOKEN_BYTES, TextFields, is_exact_word, word_runs};
+use crate::schema::{Fields, MARKER, MAX_TOKEN_BYTES, TextFields, is_emoji, is_exact_word, word_runs};
 use relais_query::{FilterKind, Node, TextField};
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
@@ -154,24 +154,28 @@ impl Translator {
         union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect())
     }
 
-    /// `raw:`: the documents holding the pattern's folded words in sequence and its exact words
-    /// (those folding would change: `Orange`, `été`), checked against their stored text
-    /// ([`RawQuery`]). A pattern that is one exact word and nothing else needs no check: the
-    /// exact field holds whole words, so the word is there exactly when the pattern occurs. A
-    /// pattern without a letter or digit (`:)`, an emoji) has no word to look up: every document
-    /// of the workspace is checked.
+    /// `raw:`, from the exact field alone when the pattern is one word or one emoji (the field
+    /// holds whole words as written, markers for lower-case words, and each emoji); otherwise the
+    /// documents holding the pattern's folded words in sequence, its exact words and its emoji,
+    /// checked against their stored text ([`RawQuery`]). A pattern with none of these (`:)`)
+    /// checks every document of the workspace.
     fn raw(&mut self, pattern: &str) -> Q {
         let fold = self.fields.body.fold;
         let Some((_, analyzer)) = self.analyzed(self.fields.body).into_iter().next() else {
             return Box::new(EmptyQuery);
         };
         let terms = analyze(analyzer, fold, pattern);
-        let exact: Vec<Q> = word_runs(pattern)
-            .filter(|(_, w)| is_exact_word(w))
-            .map(|(_, w)| {
-                Box::new(TermQuery::new(Term::from_field_text(self.fields.exact, w), IndexRecordOption::Basic)) as Q
-            })
-            .collect();
+        let exact_term = |text: &str| -> Q {
+            Box::new(TermQuery::new(Term::from_field_text(self.fields.exact, text), IndexRecordOption::Basic))
+        };
+        let mut exact: Vec<Q> =
+            word_runs(pattern).filter(|(_, w)| is_exact_word(w)).map(|(_, w)| exact_term(w)).collect();
+        let emoji: Vec<Q> = pattern.chars().filter(|c| is_emoji(*c)).map(|c| exact_term(&c.to_string())).collect();
+        let mut chars = pattern.chars();
+        if emoji.len() == 1 && chars.next().is_some() && chars.next().is_none() {
+            // One emoji: the exact field holds each one a text has.
+            return emoji.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery));
+        }
         if word_runs(pattern).next().is_some_and(|(_, w)| w == pattern) {
             if exact.len() == 1 {
                 return exact.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery));
@@ -182,9 +186,13 @@ impl Translator {
                 return Box::new(LowerWordQuery::new(Term::from_field_text(fold, pattern), marker));
             }
         }
-        let folded = if terms.is_empty() { self.workspace() } else { positional(terms) };
+        exact.extend(emoji);
         let mut clauses: Vec<(Occur, Q)> = exact.into_iter().map(|q| (Occur::Must, q)).collect();
-        clauses.push((Occur::Must, folded));
+        if !terms.is_empty() {
+            clauses.push((Occur::Must, positional(terms)));
+        } else if clauses.is_empty() {
+            clauses.push((Occur::Must, self.workspace()));
+        }
         Box::new(RawQuery::new(intersection(clauses), self.fields.raw, pattern))
     }
 

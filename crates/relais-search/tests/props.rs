@@ -164,7 +164,7 @@ proptest! {
 /// Pieces of texts for `raw:`: case, accents, punctuation, and words glued to others.
 /// (Decomposed accents are left out: the folded fields cut words at a combining mark, the matcher
 /// does not, so plain words would differ; `raw:` with them is in `tests/search.rs`.)
-const RAW_PIECES: [&str; 18] = [
+const RAW_PIECES: [&str; 21] = [
     "Orange",
     "orange",
     "ORANGE",
@@ -183,6 +183,9 @@ const RAW_PIECES: [&str; 18] = [
     "Sosh.",
     "Œuvre",
     "😡",
+    "✈️",
+    "👍🏽",
+    "👍",
 ];
 
 /// Documents (language `und`) made of [`RAW_PIECES`], separated by a space or glued together.
