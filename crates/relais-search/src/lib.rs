@@ -115,8 +115,9 @@
 //! indexing threads in batches of 64 (one channel message each). Throughput, size and latency at
 //! 10 million mentions: BENCHMARKS.md.
 //!
-//! An index whose schema is not this version's (written by an earlier one) is replaced by an empty
-//! index on open ([`SearchIndex::was_rebuilt`]): the SQL rows are the truth, it is rebuilt from them.
+//! An index whose schema is not this version's (written by an earlier one, or with other
+//! analyzers: the schema holds [`schema::LAYOUT_VERSION`]) is replaced by an empty index on open
+//! ([`SearchIndex::was_rebuilt`]): the SQL rows are the truth, it is rebuilt from them.
 
 mod collect;
 pub mod doc;

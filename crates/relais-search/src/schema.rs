@@ -11,6 +11,12 @@ use tantivy::tokenizer::{
     TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
 };
 
+/// The version of what the analyzers put in the index. It is in the schema (an empty field
+/// named after it), so an index written by another version is rebuilt on open
+/// (`SearchIndex::open_or_create`). Bump it whenever a tokenizer or filter changes what is
+/// indexed without changing the fields.
+pub const LAYOUT_VERSION: u32 = 1;
+
 /// Tokens of this many bytes or more are not indexed (tantivy's own default is 40; posts carry
 /// long compound hashtags and URLs, so we keep more).
 pub const MAX_TOKEN_BYTES: usize = 100;
@@ -95,6 +101,7 @@ impl Fields {
         let published = b.add_i64_field("published", FAST);
         let author = b.add_text_field("author", STRING);
         let domain = b.add_text_field("domain", STRING);
+        b.add_text_field(&format!("layout_{LAYOUT_VERSION}"), TextOptions::default());
         let raw = b.add_text_field("raw", STORED);
         let exact = b.add_text_field(
             "exact",
