@@ -11,8 +11,10 @@ use std::path::Path;
 use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
 use tantivy::indexer::{IndexWriterOptions, UserOperation};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption, Schema};
+use tantivy::{
+    Index, IndexBuilder, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 /// A full-text index of mentions, shared by readers (`Send + Sync`, cheap to search concurrently).
 pub struct SearchIndex {
@@ -49,8 +51,11 @@ impl Default for WriterOptions {
 /// candidate was 75 ms with 16 KB blocks and 28 ms with 1 KB blocks, for a store 29 % larger.
 const DOCSTORE_BLOCK_BYTES: usize = 1024;
 
-fn settings() -> IndexSettings {
-    IndexSettings { docstore_blocksize: DOCSTORE_BLOCK_BYTES, ..IndexSettings::default() }
+/// A new index of `schema` with this crate's settings.
+fn builder(schema: Schema) -> IndexBuilder {
+    Index::builder()
+        .schema(schema)
+        .settings(IndexSettings { docstore_blocksize: DOCSTORE_BLOCK_BYTES, ..IndexSettings::default() })
 }
 
 impl SearchIndex {
@@ -80,14 +85,14 @@ impl SearchIndex {
             }
             rebuilt = true;
         }
-        let index = Index::builder().schema(schema).settings(settings()).create_in_dir(dir)?;
+        let index = builder(schema).create_in_dir(dir)?;
         Self::with_index(index, fields, rebuilt)
     }
 
     /// A fresh index in memory (tests, tools).
     pub fn in_ram() -> Result<Self, SearchError> {
         let (schema, fields) = Fields::schema();
-        Self::with_index(Index::builder().schema(schema).settings(settings()).create_in_ram()?, fields, false)
+        Self::with_index(builder(schema).create_in_ram()?, fields, false)
     }
 
     fn with_index(index: Index, fields: Fields, rebuilt: bool) -> Result<Self, SearchError> {

@@ -103,12 +103,16 @@ impl Weight for RawWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match raw:")));
+        if self.scorer(reader, 1.0)?.seek(doc) != doc {
+            return Err(does_not_match(doc));
         }
         self.candidates.explain(reader, doc)
     }
+}
+
+/// What `explain` answers for a document the query does not match.
+fn does_not_match(doc: DocId) -> tantivy::TantivyError {
+    tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match raw:"))
 }
 
 struct RawScorer {
@@ -228,9 +232,8 @@ impl Weight for LowerWordQuery {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match raw:")));
+        if self.scorer(reader, 1.0)?.seek(doc) != doc {
+            return Err(does_not_match(doc));
         }
         Ok(Explanation::new("raw: word as written", 1.0))
     }

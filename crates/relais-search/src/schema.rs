@@ -8,7 +8,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-    TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
+    TextAnalyzer, TextAnalyzerBuilder, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
 };
 
 /// The version of what the analyzers put in the index. It is in the schema (an empty field
@@ -169,7 +169,12 @@ pub fn word_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// letter, an accent, any non-ASCII letter) and it is not too long to index. Lower-case ASCII
 /// words are their own folded form: the folded field already has them.
 pub fn is_exact_word(word: &str) -> bool {
-    word.len() < MAX_TOKEN_BYTES && !word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    word.len() < MAX_TOKEN_BYTES && !is_folded_form(word)
+}
+
+/// Whether `word` is its own folded form: lower-case ASCII letters and digits only.
+pub fn is_folded_form(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// What a marker token of the exact field starts with (never in a word: not a word character).
@@ -213,9 +218,7 @@ impl Tokenizer for ExactWords {
         self.token.reset();
         self.buf.clear();
         self.ends.clear();
-        for (_, word) in
-            word_runs(text).filter(|(_, w)| !w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        {
+        for (_, word) in word_runs(text).filter(|(_, w)| !is_folded_form(w)) {
             if is_exact_word(word) {
                 self.buf.push_str(word);
                 self.ends.push(self.buf.len());
@@ -263,24 +266,27 @@ impl TokenStream for ExactWordStream<'_> {
     }
 }
 
-/// `SimpleTokenizer → RemoveLongFilter → LowerCaser → AsciiFoldingFilter`.
-pub fn fold_analyzer() -> TextAnalyzer {
+/// `SimpleTokenizer → RemoveLongFilter → LowerCaser → AsciiFoldingFilter`, to build on.
+fn folded_chain() -> TextAnalyzerBuilder<impl Tokenizer> {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .build()
+}
+
+/// The language's stop words (none for a language tantivy has no list for).
+fn stop_words(language: Language) -> StopWordFilter {
+    StopWordFilter::new(language).unwrap_or_else(|| StopWordFilter::remove(Vec::new()))
+}
+
+/// `SimpleTokenizer → RemoveLongFilter → LowerCaser → AsciiFoldingFilter`.
+pub fn fold_analyzer() -> TextAnalyzer {
+    folded_chain().build()
 }
 
 /// The folded chain followed by the language's stop words and Snowball stemmer.
 pub fn stemming_analyzer(language: Language) -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::new(language).unwrap_or_else(|| StopWordFilter::remove(Vec::new())))
-        .filter(CachedStemmer(language));
-    builder.build()
+    folded_chain().filter(stop_words(language)).filter(CachedStemmer(language)).build()
 }
 
 /// Words a [`CachedStemmer`] remembers before it starts over (about 1 MB per analyzer, four per
@@ -412,13 +418,7 @@ mod tests {
         let text = "Les grèves continuent, les trains ne circulent pas : grève reconduite ! \
                     The customers were running and complaining; running customers complain";
         for language in [Language::French, Language::English] {
-            let mut plain = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .filter(StopWordFilter::new(language).unwrap_or_else(|| StopWordFilter::remove(Vec::new())))
-                .filter(Stemmer::new(language))
-                .build();
+            let mut plain = folded_chain().filter(stop_words(language)).filter(Stemmer::new(language)).build();
             let mut cached = stemming_analyzer(language);
             let expected = tokens(&mut plain, text);
             assert!(expected.iter().any(|(_, t)| t == "grev" || t == "custom"), "{language:?}: {expected:?}");

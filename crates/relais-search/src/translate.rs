@@ -4,7 +4,7 @@
 use crate::guard::Excluded;
 use crate::near::{NearQuery, Span};
 use crate::raw::{LowerWordQuery, RawQuery};
-use crate::schema::{Fields, MARKER, MAX_TOKEN_BYTES, TextFields, is_emoji, is_exact_word, word_runs};
+use crate::schema::{Fields, MARKER, MAX_TOKEN_BYTES, TextFields, is_emoji, is_exact_word, is_folded_form, word_runs};
 use relais_query::{FilterKind, Node, TextField};
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
@@ -127,7 +127,7 @@ impl Translator {
         if expected == Some(1) {
             // One word: walking its folded postings is cheaper than intersecting them with the
             // other languages (the benchmark's AND and brand queries were slower restricted).
-            return union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect());
+            return combine(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect());
         }
         self.across_fields(per_field)
     }
@@ -146,12 +146,12 @@ impl Translator {
                     .other_langs
                     .iter()
                     .map(|t| (Occur::Should, Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic)) as Q));
-                let fold_any = union(queries.into_iter().map(|q| (Occur::Should, q)).collect());
+                let fold_any = combine(queries.into_iter().map(|q| (Occur::Should, q)).collect());
                 let other = Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(langs.collect())), 0.0));
                 fold.push(Box::new(BooleanQuery::new(vec![(Occur::Must, other as Q), (Occur::Must, fold_any)])));
             }
         }
-        union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect())
+        combine(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect())
     }
 
     /// `raw:`, from the exact field alone when the pattern is one word or one emoji (the field
@@ -160,40 +160,39 @@ impl Translator {
     /// checked against their stored text ([`RawQuery`]). A pattern with none of these (`:)`)
     /// checks every document of the workspace.
     fn raw(&mut self, pattern: &str) -> Q {
-        let fold = self.fields.body.fold;
+        let (fold, exact_field) = (self.fields.body.fold, self.fields.exact);
+        let exact = |text: &str| -> Q {
+            Box::new(TermQuery::new(Term::from_field_text(exact_field, text), IndexRecordOption::Basic))
+        };
+        let mut chars = pattern.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && is_emoji(c)
+        {
+            // One emoji: the exact field holds each one a text has.
+            return exact(&c.to_string());
+        }
+        if word_runs(pattern).next().is_some_and(|(_, w)| w == pattern) {
+            if is_exact_word(pattern) {
+                return exact(pattern);
+            }
+            if is_folded_form(pattern) && pattern.len() < MAX_TOKEN_BYTES {
+                let marker = Term::from_field_text(exact_field, &format!("{MARKER}{pattern}"));
+                return Box::new(LowerWordQuery::new(Term::from_field_text(fold, pattern), marker));
+            }
+        }
         let Some((_, analyzer)) = self.analyzed(self.fields.body).into_iter().next() else {
             return Box::new(EmptyQuery);
         };
         let terms = analyze(analyzer, fold, pattern);
-        let exact_term = |text: &str| -> Q {
-            Box::new(TermQuery::new(Term::from_field_text(self.fields.exact, text), IndexRecordOption::Basic))
-        };
-        let mut exact: Vec<Q> =
-            word_runs(pattern).filter(|(_, w)| is_exact_word(w)).map(|(_, w)| exact_term(w)).collect();
-        let emoji: Vec<Q> = pattern.chars().filter(|c| is_emoji(*c)).map(|c| exact_term(&c.to_string())).collect();
-        let mut chars = pattern.chars();
-        if emoji.len() == 1 && chars.next().is_some() && chars.next().is_none() {
-            // One emoji: the exact field holds each one a text has.
-            return emoji.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery));
-        }
-        if word_runs(pattern).next().is_some_and(|(_, w)| w == pattern) {
-            if exact.len() == 1 {
-                return exact.into_iter().next().unwrap_or_else(|| Box::new(EmptyQuery));
-            }
-            if pattern.len() < MAX_TOKEN_BYTES {
-                // Lower-case letters and digits: its own folded form.
-                let marker = Term::from_field_text(self.fields.exact, &format!("{MARKER}{pattern}"));
-                return Box::new(LowerWordQuery::new(Term::from_field_text(fold, pattern), marker));
-            }
-        }
-        exact.extend(emoji);
-        let mut clauses: Vec<(Occur, Q)> = exact.into_iter().map(|q| (Occur::Must, q)).collect();
+        let words = word_runs(pattern).filter(|(_, w)| is_exact_word(w)).map(|(_, w)| exact(w));
+        let emoji = pattern.chars().filter(|c| is_emoji(*c)).map(|c| exact(&c.to_string()));
+        let mut clauses: Vec<(Occur, Q)> = words.chain(emoji).map(|q| (Occur::Must, q)).collect();
         if !terms.is_empty() {
             clauses.push((Occur::Must, positional(terms)));
         } else if clauses.is_empty() {
             clauses.push((Occur::Must, self.workspace()));
         }
-        Box::new(RawQuery::new(intersection(clauses), self.fields.raw, pattern))
+        Box::new(RawQuery::new(combine(clauses), self.fields.raw, pattern))
     }
 
     fn filter(&self, kind: FilterKind, value: &str) -> Q {
@@ -239,7 +238,7 @@ impl Translator {
         let fold_complete = per_field.first().is_some_and(|f| !f.is_empty());
         if !fold_complete {
             // The folded field lacks a pair too (a word over 100 bytes): OR whatever exists.
-            return union(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect());
+            return combine(per_field.into_iter().flatten().map(|q| (Occur::Should, q)).collect());
         }
         self.across_fields(per_field)
     }
@@ -367,17 +366,8 @@ fn positional(mut terms: Vec<(usize, Term)>) -> Q {
     Box::new(PhraseQuery::new_with_offset(terms))
 }
 
-/// The intersection of `clauses` (all `Must`): the clause itself when there is one.
-fn intersection(mut clauses: Vec<(Occur, Q)>) -> Q {
-    if clauses.len() == 1
-        && let Some((_, q)) = clauses.pop()
-    {
-        return q;
-    }
-    Box::new(BooleanQuery::new(clauses))
-}
-
-fn union(mut clauses: Vec<(Occur, Q)>) -> Q {
+/// `clauses` as one query: nothing without clauses, the clause itself when there is one.
+fn combine(mut clauses: Vec<(Occur, Q)>) -> Q {
     match clauses.len() {
         0 => Box::new(EmptyQuery),
         1 => clauses.pop().map_or_else(|| Box::new(EmptyQuery) as Q, |(_, q)| q),

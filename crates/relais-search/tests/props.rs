@@ -3,10 +3,12 @@
 //! (language `und`, plain words) it finds exactly what the naive evaluator (the matcher's
 //! reference semantics) matches, for every operator it translates exactly.
 
+mod common;
+use common::index_of;
 use proptest::prelude::*;
 use relais_query::Doc;
 use relais_query::eval::{analyze, matches};
-use relais_search::{MentionDoc, SearchIndex, SearchRequest, WriterOptions};
+use relais_search::{MentionDoc, SearchIndex, SearchRequest};
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -22,16 +24,22 @@ fn rng(seed: u64) -> impl FnMut(u64) -> u64 {
     }
 }
 
-/// An index in memory holding `docs`, committed.
-fn index_of(docs: &[MentionDoc]) -> SearchIndex {
-    let index = SearchIndex::in_ram().unwrap();
-    let mut w = index.writer(WriterOptions { threads: 1, heap_bytes_per_thread: 15 << 20 }).unwrap();
-    for d in docs {
-        w.add(d).unwrap();
+/// A neutral mention in no language (`und`: folded, not stemmed), published at `id` ms.
+fn und_doc(id: i64, workspace_id: i64, source: &str, title: Option<&str>, text: String) -> MentionDoc {
+    MentionDoc {
+        id,
+        workspace_id,
+        query_ids: vec![],
+        source: source.into(),
+        lang: "und".into(),
+        sentiment: "neutral".into(),
+        sentiment_score: 0.0,
+        published_at_ms: id,
+        author: None,
+        domain: None,
+        title: title.map(str::to_owned),
+        text,
     }
-    w.commit().unwrap();
-    w.finish().unwrap();
-    index
 }
 
 fn corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
@@ -42,20 +50,13 @@ fn corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
             .map(|id| {
                 let len = 1 + next(9) as usize;
                 let words: Vec<&str> = (0..len).map(|_| WORDS[next(WORDS.len() as u64) as usize]).collect();
-                MentionDoc {
+                und_doc(
                     id,
-                    workspace_id: 1 + next(2) as i64,
-                    query_ids: vec![],
-                    source: SOURCES[next(2) as usize].into(),
-                    lang: "und".into(),
-                    sentiment: "neutral".into(),
-                    sentiment_score: 0.0,
-                    published_at_ms: id,
-                    author: None,
-                    domain: None,
-                    title: Some(WORDS[next(WORDS.len() as u64) as usize].to_owned()),
-                    text: words.join(" "),
-                }
+                    1 + next(2) as i64,
+                    SOURCES[next(2) as usize],
+                    Some(WORDS[next(WORDS.len() as u64) as usize]),
+                    words.join(" "),
+                )
             })
             .collect();
         (index_of(&docs), docs)
@@ -202,20 +203,7 @@ fn raw_corpus() -> &'static (SearchIndex, Vec<MentionDoc>) {
                     }
                     text.push_str(RAW_PIECES[next(RAW_PIECES.len() as u64) as usize]);
                 }
-                MentionDoc {
-                    id,
-                    workspace_id: 1,
-                    query_ids: vec![],
-                    source: "rss".into(),
-                    lang: "und".into(),
-                    sentiment: "neutral".into(),
-                    sentiment_score: 0.0,
-                    published_at_ms: id,
-                    author: None,
-                    domain: None,
-                    title: None,
-                    text,
-                }
+                und_doc(id, 1, "rss", None, text)
             })
             .collect();
         (index_of(&docs), docs)

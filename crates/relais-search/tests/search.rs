@@ -2,6 +2,8 @@
 //! The search index end to end: analyzers, query translation, filters, tenant isolation, facets,
 //! sorting, paging, deletes and persistence.
 
+mod common;
+use common::index_of;
 use relais_search::{Cursor, Filters, MentionDoc, SearchError, SearchIndex, SearchRequest, Sort, WriterOptions};
 use std::collections::BTreeSet;
 
@@ -24,17 +26,6 @@ fn mention(id: i64, lang: &str, text: &str) -> MentionDoc {
         title: None,
         text: text.into(),
     }
-}
-
-fn index_of(docs: &[MentionDoc]) -> SearchIndex {
-    let index = SearchIndex::in_ram().unwrap();
-    let mut w = index.writer(WriterOptions { threads: 1, heap_bytes_per_thread: 15 << 20 }).unwrap();
-    for d in docs {
-        w.add(d).unwrap();
-    }
-    w.commit().unwrap();
-    w.finish().unwrap();
-    index
 }
 
 /// The ids of every mention of workspace 1 matching `q`.
