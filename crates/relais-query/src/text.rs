@@ -75,8 +75,20 @@ impl Tokens {
 /// post's tokens. A token already in folded form (lower-case ASCII, the common case) is a slice of
 /// `text`; any other is folded into `scratch` (reused, so nothing is allocated once warm).
 #[inline(always)]
-pub fn for_each_token(text: &str, scratch: &mut String, f: impl FnMut(&str)) {
-    Scanner::<_, true> { bytes: text.as_bytes(), text, at: 0, buf: scratch, f }.run();
+pub fn for_each_token(text: &str, scratch: &mut String, mut f: impl FnMut(&str)) {
+    let f = |_: &str, token: &str| f(token);
+    Scanner::<_, true, true> { bytes: text.as_bytes(), text, at: 0, buf: scratch, f }.run();
+}
+
+/// Calls `f` with each word of `text` in order, as written and folded: runs of word characters,
+/// without the sigil rules of [`for_each_token`] (`#Grève` gives `Grève`, `greve`;
+/// `@alice.bsky.social` gives `alice`, `bsky`, `social`; `e\u{301}te\u{301}` gives one word,
+/// `ete`; a word of combining marks alone is handed out with an empty fold, which is no token).
+/// What the search index's folded fields hold. Same buffers and fast path as [`for_each_token`]: a word in folded
+/// form is handed out as the same slice twice.
+#[inline(always)]
+pub fn for_each_word(text: &str, scratch: &mut String, f: impl FnMut(&str, &str)) {
+    Scanner::<_, true, false> { bytes: text.as_bytes(), text, at: 0, buf: scratch, f }.run();
 }
 
 /// Tokenises `text` into owned tokens (convenient for queries and tests; posts use [`Tokens`]).
@@ -216,8 +228,8 @@ fn alnum_run(chunk: &[u8]) -> (usize, bool) {
 }
 
 /// The tokeniser; `FAST` enables the slice fast path of [`Scanner::word`] (tests compare it with
-/// the general path alone).
-struct Scanner<'a, F, const FAST: bool> {
+/// the general path alone); without `SIGILS`, `#` and `@` separate words like any punctuation.
+struct Scanner<'a, F, const FAST: bool, const SIGILS: bool> {
     bytes: &'a [u8],
     text: &'a str,
     at: usize,
@@ -225,7 +237,7 @@ struct Scanner<'a, F, const FAST: bool> {
     f: F,
 }
 
-impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
+impl<F: FnMut(&str, &str), const FAST: bool, const SIGILS: bool> Scanner<'_, F, FAST, SIGILS> {
     #[inline(always)]
     fn run(&mut self) {
         // Whether the previous character allows a sigil (`#`, `@`) to start a tag or mention.
@@ -241,7 +253,7 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
                 self.word(self.at, false, false);
                 sigil_ok = false;
             } else if b < 0x80 {
-                if (b == b'#' || b == b'@') && sigil_ok && self.word_starts_at(self.at + 1) {
+                if SIGILS && (b == b'#' || b == b'@') && sigil_ok && self.word_starts_at(self.at + 1) {
                     let start = self.at;
                     self.at += 1;
                     self.word(start, b == b'#', b == b'@');
@@ -315,9 +327,9 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
                 self.buf.clear();
                 self.buf.push_str(token);
                 self.buf.make_ascii_lowercase();
-                (self.f)(self.buf);
+                (self.f)(token, self.buf);
             } else {
-                (self.f)(token);
+                (self.f)(token, token);
             }
         } else {
             self.slow_word(start, tag, mention);
@@ -334,9 +346,10 @@ impl<F: FnMut(&str), const FAST: bool> Scanner<'_, F, FAST> {
         self.buf.push_str(&self.text[start..self.at]);
         let sigil = self.buf.len();
         self.fold_word(tag, mention);
-        // Combining marks alone (a stray accent, a Tibetan vowel sign) fold to nothing: no token.
-        if self.buf.len() > sigil {
-            (self.f)(self.buf);
+        // Combining marks alone (a stray accent, a Tibetan vowel sign) fold to nothing: no token
+        // (a word, with its empty fold, for `for_each_word`).
+        if self.buf.len() > sigil || !SIGILS {
+            (self.f)(&self.text[start..self.at], self.buf);
         }
     }
 
@@ -492,15 +505,49 @@ mod tests {
             slow.clear();
             for_each_token(&text, &mut scratch, |t| fast.push(t.to_owned()));
             let mut general = String::new();
-            Scanner::<_, false> {
+            Scanner::<_, false, true> {
                 bytes: text.as_bytes(),
                 text: &text,
                 at: 0,
                 buf: &mut general,
-                f: |t: &str| slow.push(t.to_owned()),
+                f: |_: &str, t: &str| slow.push(t.to_owned()),
             }
             .run();
             assert_eq!(fast, slow, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn words_are_the_folded_runs_of_word_characters() {
+        let words = |text: &str| {
+            let mut out = Vec::new();
+            for_each_word(text, &mut String::new(), |written, w| out.push((written.to_owned(), w.to_owned())));
+            out
+        };
+        let folded = |text: &str| words(text).into_iter().map(|(_, w)| w).collect::<Vec<_>>();
+        assert_eq!(
+            folded("#Grève @Alice.bsky.social @bob@mastodon.social e\u{301}te\u{301} l'ÉTÉ #\u{301}"),
+            ["greve", "alice", "bsky", "social", "bob", "mastodon", "social", "ete", "l", "ete", ""]
+        );
+        // Against the definition: runs of `is_word_char`, each with its fold.
+        let pieces = [
+            "a", "Z", "7", "é", "É", "œ", "ß", "日", "😀", "\u{301}", " ", "#", "@", "_", ".", "-", "'", "’", "café",
+            "CAFÉ", "x@y", "#a_b", "½", "ﬁ",
+        ];
+        let mut state = 0x2f69_31c1_0b6e_a7d5u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 20) {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(pieces[((state >> 33) % pieces.len() as u64) as usize]);
+            }
+            state = state.wrapping_add(0x9e37_79b9);
+            let expected: Vec<(String, String)> = text
+                .split(|c: char| !is_word_char(c))
+                .filter(|w| !w.is_empty())
+                .map(|w| (w.to_owned(), fold(w)))
+                .collect();
+            assert_eq!(words(&text), expected, "{text:?}");
         }
     }
 

@@ -116,9 +116,12 @@ impl DocBuilder {
             "en" => d.add_text(fields.en, text),
             _ => {}
         }
-        self.tokens.tokenize(text);
-        for t in self.tokens.iter().filter(|t| t.starts_with(['#', '@'])) {
-            d.add_text(fields.tags, t);
+        // Most texts have no sigil at all: one byte scan instead of the tokenizer.
+        if text.bytes().any(|b| b == b'#' || b == b'@') {
+            self.tokens.tokenize(text);
+            for t in self.tokens.iter().filter(|t| t.starts_with(['#', '@'])) {
+                d.add_text(fields.tags, t);
+            }
         }
     }
 }

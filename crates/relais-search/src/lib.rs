@@ -25,7 +25,9 @@
 //!
 //! - `relais_exact`: [`schema::ExactWords`], the matcher's words as written, only those folding
 //!   changes, with their folded markers;
-//! - `relais_fold`: `SimpleTokenizer → RemoveLongFilter(100 bytes) → LowerCaser → AsciiFoldingFilter`;
+//! - `relais_fold`: [`schema::FoldWords`], the matcher's words cut and folded as the matcher does
+//!   ([`relais_query::text::for_each_word`]: hashtags and handles as their plain words), each at
+//!   its position; a word of 100 bytes or more leaves its position empty;
 //! - `relais_fr`: the same, then `StopWordFilter(French) → Stemmer(French)` (Snowball, via
 //!   tantivy's `frostem`, behind a cache of the words already stemmed: `schema::CachedStemmer`);
 //!   `relais_en` likewise in English.
@@ -45,8 +47,8 @@
 //!   automaton over the term dictionary), in any language, like the matcher.
 //! - **`#tag`, `@handle`**: a keyword lookup, exactly like the matcher (`#cafe` does not find the
 //!   word `cafe`; `@sncf` finds `@sncf@mastodon.social`). `#tag*` is a prefix over the keywords.
-//!   Difference: the text fields drop the sigil (SimpleTokenizer), so the plain word `greve` also
-//!   finds `#grève` in search, which the matcher does not.
+//!   Difference: the text fields hold a hashtag's or a handle's plain words, so the plain word
+//!   `greve` also finds `#grève` in search, which the matcher does not.
 //! - **`"a b c"`**: a phrase in each field whose analyzer keeps every word; with a stop word inside,
 //!   only the folded field (exact) is used. Sigils inside phrases are ignored.
 //! - **`x NEAR/n y`, `ONEAR/n`**: when each side is a word or an `OR` of words and there are at most
@@ -71,8 +73,8 @@
 //!   - a word folding would change (`raw:Orange`, `raw:SNCF`, `raw:Éric`): a lookup in the
 //!     `exact` field;
 //!   - a word it does not change (`raw:orange`): the documents whose folded field holds the word
-//!     more often than the `exact` field holds its marker `~orange` (one per folded token coming
-//!     from a word written otherwise, [`schema::ExactWords`]);
+//!     more often than the `exact` field holds its marker `~orange` (one per word written
+//!     otherwise that folds to it, [`schema::ExactWords`]);
 //!   - one emoji (`raw:😡`): a lookup in the `exact` field, which holds each emoji of a text;
 //!   - any other pattern (`raw:"C++"`, `raw:"Service Client"`, `raw:👍🏽`): the documents holding
 //!     its folded words in sequence, its words folding would change and its emoji, each checked
@@ -81,11 +83,10 @@
 //! - **Filters** (`lang:`, `author:`, `site:`, `source:`): a keyword lookup on the keys the matcher
 //!   uses, so `site:lemonde.fr` finds `www.blog.lemonde.fr` and `author:bob` finds
 //!   `bob@mastodon.social`, exactly as in listening.
-//! - Text fields tokenise with tantivy's SimpleTokenizer, the matcher with
-//!   [`relais_query::text`]: they agree on letters, digits, case and accents; they differ on
-//!   decomposed accents (a combining mark ends a word in search, not in the matcher),
-//!   sigils (above), `@user@instance` (three words in search) and tokens over 100 bytes (not
-//!   indexed).
+//! - Text fields cut and fold words exactly as the matcher does (one tokenizer,
+//!   [`relais_query::text`]; decomposed accents and every script included); they differ on sigils
+//!   (above; `@user@instance` is three words in search, one mention in the matcher) and on words
+//!   of 100 bytes or more (not indexed).
 //!
 //! On unstemmed documents (language `und`) of plain words, for words, prefixes, phrases, `title:`,
 //! `source:`, `AND`/`OR`/`NOT` and `NEAR` between words, prefixes, phrases, `OR`s of them and

@@ -1,21 +1,21 @@
 //! The index schema (one tantivy field per role) and the three text analyzers, registered on every
 //! index this crate opens.
 
-use relais_query::text::is_word_char;
+use relais_query::text::{for_each_word, is_word_char};
 use rustc_hash::FxHashMap;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-    TextAnalyzer, TextAnalyzerBuilder, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
+    Language, RawTokenizer, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    TokenizerManager,
 };
 
 /// The version of what the analyzers put in the index. It is in the schema (an empty field
 /// named after it), so an index written by another version is rebuilt on open
 /// (`SearchIndex::open_or_create`). Bump it whenever a tokenizer or filter changes what is
 /// indexed without changing the fields.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Tokens of this many bytes or more are not indexed (tantivy's own default is 40; posts carry
 /// long compound hashtags and URLs, so we keep more).
@@ -186,72 +186,133 @@ pub fn is_emoji(c: char) -> bool {
     matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF) && !is_word_char(c)
 }
 
-/// The exact field's tokenizer. For each of the text's [`word_runs`] that folding changes
-/// ([`is_exact_word`]'s `Orange`, `été`, `SNCF`), in order: the word as written, then a marker
-/// `~x` for each folded token `x` the folded field gets from that word (`~orange`, `~ete`).
-///
-/// So in a document, the folded field's frequency of a word `w` minus the exact field's
-/// frequency of `~w` is how many times `w` occurs as written, a whole word: every folded token
-/// comes from one word of the matcher (tantivy's words are runs of letters and digits, always
-/// inside one), and a word that folding does not change (lower-case ASCII letters and digits)
-/// gives exactly itself. That is how `raw:orange` is answered without reading texts. Then each
-/// emoji of the text ([`is_emoji`]), one token each.
-#[derive(Clone)]
-pub struct ExactWords {
-    fold: TextAnalyzer,
-    token: Token,
-    /// The tokens of the text being read, back to back, and where each ends.
-    buf: String,
-    ends: Vec<usize>,
+/// The folded fields' tokenizer: the listening matcher's words ([`for_each_word`]: runs of word
+/// characters, folded the same way, hashtags and handles as their plain words), each at its own
+/// position; words of [`MAX_TOKEN_BYTES`] or more (once folded) are skipped, their position left
+/// empty. One pass over the text, where tantivy's `SimpleTokenizer → LowerCaser →
+/// AsciiFoldingFilter` took three and cut words differently (at combining marks: decomposed
+/// accents split `e\u{301}te\u{301}` there).
+#[derive(Clone, Default)]
+pub struct FoldWords {
+    scratch: String,
+    tokens: Buffered,
 }
 
-impl Default for ExactWords {
-    fn default() -> Self {
-        Self { fold: fold_analyzer(), token: Token::default(), buf: String::new(), ends: Vec::new() }
+impl Tokenizer for FoldWords {
+    type TokenStream<'a> = BufferedStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BufferedStream<'a> {
+        let tokens = &mut self.tokens;
+        tokens.clear();
+        let mut position = 0;
+        for_each_word(text, &mut self.scratch, |_, word| {
+            // A word of combining marks alone folds to nothing: no token, as in the matcher.
+            if word.is_empty() {
+                return;
+            }
+            if word.len() < MAX_TOKEN_BYTES {
+                tokens.push(word, position);
+            }
+            position += 1;
+        });
+        tokens.stream()
     }
+}
+
+/// The exact field's tokenizer. For each of the text's words ([`for_each_word`], the same as
+/// [`word_runs`]) that folding changes
+/// ([`is_exact_word`]'s `Orange`, `été`, `SNCF`), in order: the word as written, then a marker
+/// `~x` for the folded token `x` the folded field gets from that word (`~orange`, `~ete`), if it
+/// gets one ([`FoldWords`]: the fold is not empty and not too long).
+///
+/// So in a document, the folded field's frequency of a word `w` minus the exact field's
+/// frequency of `~w` is how many times `w` occurs as written, a whole word: each word gives the
+/// folded field at most one token, its fold, and a word that folding does not change (lower-case
+/// ASCII letters and digits) gives exactly itself. That is how `raw:orange` is answered without
+/// reading texts. Then each emoji of the text ([`is_emoji`]), one token each.
+#[derive(Clone, Default)]
+pub struct ExactWords {
+    scratch: String,
+    tokens: Buffered,
 }
 
 impl Tokenizer for ExactWords {
-    type TokenStream<'a> = ExactWordStream<'a>;
+    type TokenStream<'a> = BufferedStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> ExactWordStream<'a> {
-        self.token.reset();
-        self.buf.clear();
-        self.ends.clear();
-        for (_, word) in word_runs(text).filter(|(_, w)| !is_folded_form(w)) {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BufferedStream<'a> {
+        let tokens = &mut self.tokens;
+        tokens.clear();
+        for_each_word(text, &mut self.scratch, |word, folded| {
+            if is_folded_form(word) {
+                return;
+            }
             if is_exact_word(word) {
-                self.buf.push_str(word);
-                self.ends.push(self.buf.len());
+                tokens.push(word, tokens.len());
             }
-            let mut folded = self.fold.token_stream(word);
-            while folded.advance() {
-                self.buf.push(MARKER);
-                self.buf.push_str(&folded.token().text);
-                self.ends.push(self.buf.len());
+            if !folded.is_empty() && folded.len() < MAX_TOKEN_BYTES {
+                tokens.push_marked(folded, tokens.len());
+            }
+        });
+        if !text.is_ascii() {
+            for c in text.chars().filter(|c| is_emoji(*c)) {
+                tokens.push(c.encode_utf8(&mut [0; 4]), tokens.len());
             }
         }
-        for c in text.chars().filter(|c| !c.is_ascii() && is_emoji(*c)) {
-            self.buf.push(c);
-            self.ends.push(self.buf.len());
-        }
-        ExactWordStream { buf: &self.buf, ends: &self.ends, next: 0, token: &mut self.token }
+        tokens.stream()
     }
 }
 
-/// The token stream of [`ExactWords`].
-pub struct ExactWordStream<'a> {
+/// Tokens computed ahead into one buffer (the tokenizers above read a text in one push-style
+/// pass; tantivy pulls tokens from a stream).
+#[derive(Clone, Default)]
+struct Buffered {
+    token: Token,
+    buf: String,
+    /// Where each token ends in `buf`, and its position.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Buffered {
+    fn clear(&mut self) {
+        self.token.reset();
+        self.buf.clear();
+        self.ends.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn push(&mut self, token: &str, position: usize) {
+        self.buf.push_str(token);
+        self.ends.push((self.buf.len(), position));
+    }
+
+    /// Pushes [`MARKER`] and `token` as one token.
+    fn push_marked(&mut self, token: &str, position: usize) {
+        self.buf.push(MARKER);
+        self.push(token, position);
+    }
+
+    fn stream(&mut self) -> BufferedStream<'_> {
+        BufferedStream { buf: &self.buf, ends: &self.ends, next: 0, token: &mut self.token }
+    }
+}
+
+/// The token stream of [`FoldWords`] and [`ExactWords`].
+pub struct BufferedStream<'a> {
     buf: &'a str,
-    ends: &'a [usize],
+    ends: &'a [(usize, usize)],
     next: usize,
     token: &'a mut Token,
 }
 
-impl TokenStream for ExactWordStream<'_> {
+impl TokenStream for BufferedStream<'_> {
     fn advance(&mut self) -> bool {
-        let Some(&end) = self.ends.get(self.next) else { return false };
-        let start = if self.next == 0 { 0 } else { self.ends[self.next - 1] };
+        let Some(&(end, position)) = self.ends.get(self.next) else { return false };
+        let start = if self.next == 0 { 0 } else { self.ends[self.next - 1].0 };
         self.next += 1;
-        self.token.position = self.token.position.wrapping_add(1);
+        self.token.position = position;
         self.token.text.clear();
         self.token.text.push_str(&self.buf[start..end]);
         true
@@ -266,27 +327,19 @@ impl TokenStream for ExactWordStream<'_> {
     }
 }
 
-/// `SimpleTokenizer → RemoveLongFilter → LowerCaser → AsciiFoldingFilter`, to build on.
-fn folded_chain() -> TextAnalyzerBuilder<impl Tokenizer> {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-}
-
 /// The language's stop words (none for a language tantivy has no list for).
 fn stop_words(language: Language) -> StopWordFilter {
     StopWordFilter::new(language).unwrap_or_else(|| StopWordFilter::remove(Vec::new()))
 }
 
-/// `SimpleTokenizer → RemoveLongFilter → LowerCaser → AsciiFoldingFilter`.
+/// [`FoldWords`] alone.
 pub fn fold_analyzer() -> TextAnalyzer {
-    folded_chain().build()
+    TextAnalyzer::from(FoldWords::default())
 }
 
-/// The folded chain followed by the language's stop words and Snowball stemmer.
+/// [`FoldWords`] followed by the language's stop words and Snowball stemmer.
 pub fn stemming_analyzer(language: Language) -> TextAnalyzer {
-    folded_chain().filter(stop_words(language)).filter(CachedStemmer(language)).build()
+    TextAnalyzer::builder(FoldWords::default()).filter(stop_words(language)).filter(CachedStemmer(language)).build()
 }
 
 /// Words a [`CachedStemmer`] remembers before it starts over (about 1 MB per analyzer, four per
@@ -378,6 +431,18 @@ mod tests {
     }
 
     #[test]
+    fn folded_words_are_the_matchers_plain_words_at_their_positions() {
+        let long = "x".repeat(MAX_TOKEN_BYTES);
+        let text = format!("#Grève e\u{301}te\u{301} {long} @bob@Mastodon.social Ωμέγα ½");
+        let got = tokens(&mut fold_analyzer(), &text);
+        let expected = [(0, "greve"), (1, "ete"), (3, "bob"), (4, "mastodon"), (5, "social"), (6, "ωμεγα"), (7, "12")];
+        assert_eq!(got, expected.map(|(p, t)| (p, t.to_owned())));
+        // Stop words leave their position empty in the stemmed fields, as a long word does.
+        let stemmed = tokens(&mut stemming_analyzer(Language::French), "La grève des TRAINS");
+        assert_eq!(stemmed, [(1, "grev".to_owned()), (3, "train".to_owned())]);
+    }
+
+    #[test]
     fn exact_words_are_the_matchers_words_that_folding_changes() {
         let mut exact = TextAnalyzer::from(ExactWords::default());
         let words: Vec<String> = tokens(&mut exact, "L'été de C++ à Paris, orange 2026 SNCF e\u{301}te\u{301}…5G")
@@ -400,8 +465,7 @@ mod tests {
                 "SNCF",
                 "~sncf",
                 "e\u{301}te\u{301}",
-                "~e",
-                "~te",
+                "~ete",
                 "5G",
                 "~5g"
             ]
@@ -409,8 +473,8 @@ mod tests {
         assert!(tokens(&mut exact, "tout en minuscules 42").is_empty());
         let emoji: Vec<String> = tokens(&mut exact, "grève 😡😡 ✈️ ➀").into_iter().map(|(_, t)| t).collect();
         // U+FE0F (the variation selector of `✈️`) is a combining mark, so a word to the matcher;
-        // `➀` is a digit.
-        assert_eq!(emoji, ["grève", "~greve", "\u{fe0f}", "➀", "~1", "😡", "😡", "✈"]);
+        // `➀` is a digit (its own fold: it has no compatibility decomposition).
+        assert_eq!(emoji, ["grève", "~greve", "\u{fe0f}", "➀", "~➀", "😡", "😡", "✈"]);
     }
 
     #[test]
@@ -418,7 +482,10 @@ mod tests {
         let text = "Les grèves continuent, les trains ne circulent pas : grève reconduite ! \
                     The customers were running and complaining; running customers complain";
         for language in [Language::French, Language::English] {
-            let mut plain = folded_chain().filter(stop_words(language)).filter(Stemmer::new(language)).build();
+            let mut plain = TextAnalyzer::builder(FoldWords::default())
+                .filter(stop_words(language))
+                .filter(Stemmer::new(language))
+                .build();
             let mut cached = stemming_analyzer(language);
             let expected = tokens(&mut plain, text);
             assert!(expected.iter().any(|(_, t)| t == "grev" || t == "custom"), "{language:?}: {expected:?}");
