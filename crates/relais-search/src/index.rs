@@ -21,7 +21,17 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    rebuilt: bool,
+    rebuilt: Option<Rebuilt>,
+}
+
+/// Why opening replaced an index with an empty one (the caller then rebuilds it from the
+/// database: the SQL rows are the truth).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// It was written with another schema (an earlier version's, or other analyzers).
+    Layout,
+    /// It could not be read: a damaged or missing file (the error says which).
+    Damaged(String),
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -45,6 +55,14 @@ impl Default for WriterOptions {
     }
 }
 
+/// Whether `e` says the index's files are damaged or missing (so rebuilding it is the fix), not
+/// that the disk or the lock failed.
+fn is_damage(e: &tantivy::TantivyError) -> bool {
+    use tantivy::TantivyError::{DataCorruption, IncompatibleIndex, OpenReadError, SchemaError};
+    use tantivy::directory::error::OpenReadError::FileDoesNotExist;
+    matches!(e, DataCorruption(_) | IncompatibleIndex(_) | SchemaError(_) | OpenReadError(FileDoesNotExist(_)))
+}
+
 /// Bytes of stored texts compressed together in the document store (tantivy's default is 16 KB).
 /// `raw:` reads the stored text of each candidate it must check, scattered over the store, and
 /// decompresses a whole block for each: at 1M mentions, the p95 of a `raw:` checking every
@@ -60,19 +78,26 @@ fn builder(schema: Schema) -> IndexBuilder {
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating the directory and an empty index if needed. An index of
-    /// another schema (an earlier version's) is deleted with everything else in `dir`, and an
-    /// empty one created: the caller rebuilds it from the database ([`Self::was_rebuilt`]).
+    /// another schema (an earlier version's), or one that cannot be read (a damaged `meta.json`, a
+    /// missing segment file), is deleted with everything else in `dir`, and an empty one created:
+    /// the caller rebuilds it from the database ([`Self::was_rebuilt`]). Other failures (a disk
+    /// error, another process writing) are returned and delete nothing.
     pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = Fields::schema();
-        let mut rebuilt = false;
+        let mut rebuilt = None;
         let directory = MmapDirectory::open(dir)?;
         if Index::exists(&directory)? {
-            let existing = Index::open_in_dir(dir)?;
-            if existing.schema() == schema {
-                return Self::with_index(existing, fields, false);
-            }
-            drop(existing);
+            let why = match Index::open_in_dir(dir) {
+                Ok(existing) if existing.schema() == schema => match Self::reader(&existing) {
+                    Ok(reader) => return Ok(Self { index: existing, reader, fields, rebuilt: None }),
+                    Err(e) if is_damage(&e) => Rebuilt::Damaged(e.to_string()),
+                    Err(e) => return Err(e.into()),
+                },
+                Ok(_) => Rebuilt::Layout,
+                Err(e) if is_damage(&e) => Rebuilt::Damaged(e.to_string()),
+                Err(e) => return Err(e.into()),
+            };
             // Not while another process writes it: its writer lock is taken first, and kept
             // (the lock file stays) while the rest of the directory goes.
             let _lock = directory.acquire_lock(&INDEX_WRITER_LOCK).map_err(|_| SearchError::Locked)?;
@@ -83,27 +108,30 @@ impl SearchIndex {
                 }
                 if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) }?;
             }
-            rebuilt = true;
+            rebuilt = Some(why);
         }
         let index = builder(schema).create_in_dir(dir)?;
-        Self::with_index(index, fields, rebuilt)
+        let reader = Self::reader(&index)?;
+        Ok(Self { index, reader, fields, rebuilt })
     }
 
     /// A fresh index in memory (tests, tools).
     pub fn in_ram() -> Result<Self, SearchError> {
         let (schema, fields) = Fields::schema();
-        Self::with_index(builder(schema).create_in_ram()?, fields, false)
+        let index = builder(schema).create_in_ram()?;
+        let reader = Self::reader(&index)?;
+        Ok(Self { index, reader, fields, rebuilt: None })
     }
 
-    fn with_index(index: Index, fields: Fields, rebuilt: bool) -> Result<Self, SearchError> {
+    /// Registers the analyzers on `index` and opens its reader (every segment).
+    fn reader(index: &Index) -> tantivy::Result<IndexReader> {
         register_analyzers(index.tokenizers());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, fields, rebuilt })
+        index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()
     }
 
-    /// Whether opening found an index of another schema, and replaced it with an empty one.
-    pub fn was_rebuilt(&self) -> bool {
-        self.rebuilt
+    /// Whether opening found an index it could not use, and replaced it with an empty one: why.
+    pub fn was_rebuilt(&self) -> Option<&Rebuilt> {
+        self.rebuilt.as_ref()
     }
 
     /// The index's single writer (the directory is locked until it is dropped).

@@ -117,7 +117,8 @@
 //! 10 million mentions: BENCHMARKS.md.
 //!
 //! An index whose schema is not this version's (written by an earlier one, or with other
-//! analyzers: the schema holds [`schema::LAYOUT_VERSION`]) is replaced by an empty index on open
+//! analyzers: the schema holds [`schema::LAYOUT_VERSION`]), or that cannot be read (a damaged
+//! `meta.json`, a missing segment file), is replaced by an empty index on open
 //! ([`SearchIndex::was_rebuilt`]): the SQL rows are the truth, it is rebuilt from them.
 
 mod collect;
@@ -133,6 +134,6 @@ mod translate;
 
 pub use doc::MentionDoc;
 pub use error::SearchError;
-pub use index::{MentionWriter, SearchIndex, WriterOptions};
+pub use index::{MentionWriter, Rebuilt, SearchIndex, WriterOptions};
 pub use request::{Cursor, DayCount, FacetCount, Facets, Filters, Hit, SearchRequest, SearchResults, Sort};
 pub use translate::MAX_NEAR_PAIRS;

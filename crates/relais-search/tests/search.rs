@@ -4,7 +4,9 @@
 
 mod common;
 use common::index_of;
-use relais_search::{Cursor, Filters, MentionDoc, SearchError, SearchIndex, SearchRequest, Sort, WriterOptions};
+use relais_search::{
+    Cursor, Filters, MentionDoc, Rebuilt, SearchError, SearchIndex, SearchRequest, Sort, WriterOptions,
+};
 use std::collections::BTreeSet;
 
 const DAY: i64 = 86_400_000;
@@ -504,7 +506,7 @@ fn an_index_of_another_schema_is_replaced_by_an_empty_one() {
         assert!(dir.path().join("relais-indexed-up-to").exists());
     }
     let index = SearchIndex::open_or_create(dir.path()).unwrap();
-    assert!(index.was_rebuilt());
+    assert_eq!(index.was_rebuilt(), Some(&Rebuilt::Layout));
     assert_eq!(index.num_docs(), 0);
     assert!(!dir.path().join("relais-indexed-up-to").exists(), "old watermarks would skip mentions");
     let mut w = index.writer(WriterOptions::default()).unwrap();
@@ -512,8 +514,55 @@ fn an_index_of_another_schema_is_replaced_by_an_empty_one() {
     w.commit().unwrap();
     drop(w);
     let again = SearchIndex::open_or_create(dir.path()).unwrap();
-    assert!(!again.was_rebuilt());
+    assert_eq!(again.was_rebuilt(), None);
     assert_eq!(ids(&again, "orange"), vec![1]);
+}
+
+/// An index holding `mention(1, "fr", "orange")`, committed, in a new directory.
+fn index_dir_with_one_mention() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(WriterOptions::default()).unwrap();
+    w.add(&mention(1, "fr", "orange")).unwrap();
+    w.commit().unwrap();
+    dir
+}
+
+#[test]
+fn a_damaged_index_is_replaced_by_an_empty_one() {
+    // meta.json cut short (a crash while an old tool wrote it, a full disk).
+    let dir = index_dir_with_one_mention();
+    let meta = dir.path().join("meta.json");
+    let text = std::fs::read(&meta).unwrap();
+    std::fs::write(&meta, &text[..text.len() / 2]).unwrap();
+    let index = SearchIndex::open_or_create(dir.path()).unwrap();
+    assert!(
+        matches!(index.was_rebuilt(), Some(Rebuilt::Damaged(e)) if e.contains("meta.json")),
+        "{:?}",
+        index.was_rebuilt()
+    );
+    assert_eq!(index.num_docs(), 0);
+    let mut w = index.writer(WriterOptions::default()).unwrap();
+    w.add(&mention(2, "fr", "orange")).unwrap();
+    w.commit().unwrap();
+    assert_eq!(ids(&index, "orange"), vec![2]);
+
+    // A segment file gone.
+    let dir = index_dir_with_one_mention();
+    let segment_file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "store"))
+        .unwrap();
+    std::fs::remove_file(segment_file).unwrap();
+    let index = SearchIndex::open_or_create(dir.path()).unwrap();
+    assert!(matches!(index.was_rebuilt(), Some(Rebuilt::Damaged(_))), "{:?}", index.was_rebuilt());
+    assert_eq!(index.num_docs(), 0);
+
+    // A readable index is kept as it is.
+    let dir = index_dir_with_one_mention();
+    let index = SearchIndex::open_or_create(dir.path()).unwrap();
+    assert_eq!((index.was_rebuilt(), ids(&index, "orange")), (None, vec![1]));
 }
 
 #[test]

@@ -223,7 +223,8 @@ async fn a_burst_raises_one_alert(postgres: bool) {
 
 /// The search index follows the mentions with its watermark committed in the index itself: a new
 /// process (a restart) indexes nothing twice. An index written before the watermark went into the
-/// commit (a watermark file, left behind the index by a crash) is caught up without doubles.
+/// commit (a watermark file, left behind the index by a crash) is caught up without doubles; a
+/// damaged one is rebuilt.
 #[tokio::test]
 async fn the_index_follows_the_mentions_across_restarts() {
     use relais_app::listening::Listening;
@@ -286,6 +287,15 @@ async fn the_index_follows_the_mentions_across_restarts() {
     let mut by_query: Vec<(i64, u64)> = facets.queries.iter().map(|f| (f.value, f.count)).collect();
     by_query.sort_unstable();
     assert_eq!(by_query, vec![(brand, 6), (again, 2)]);
+
+    // A damaged index (meta.json cut short): replaced on open and rebuilt from the database.
+    app.listening = Arc::new(Listening::default());
+    let meta = index_dir.join("meta.json");
+    let bytes = std::fs::read(&meta).unwrap();
+    std::fs::write(&meta, &bytes[..bytes.len() / 2]).unwrap();
+    restart(&mut app);
+    assert_eq!(app.index_pending().await.unwrap(), 6);
+    assert_eq!(search(app.clone()).await, (6, 0));
 }
 
 fn post(n: i64, at: i64, text: &str) -> IncomingPost {

@@ -53,8 +53,17 @@ impl IndexSlot {
             return Ok(index.clone());
         }
         let index = Arc::new(SearchIndex::open_or_create(dir).map_err(|e| AppError::internal(e.message().en))?);
-        if index.was_rebuilt() {
-            tracing::warn!(dir = %dir.display(), "search index of an earlier layout replaced: rebuilding it from the database");
+        match index.was_rebuilt() {
+            Some(relais_search::Rebuilt::Layout) => tracing::warn!(
+                dir = %dir.display(),
+                "search index of an earlier layout replaced: rebuilding it from the database"
+            ),
+            Some(relais_search::Rebuilt::Damaged(error)) => tracing::error!(
+                dir = %dir.display(),
+                %error,
+                "search index damaged, replaced: rebuilding it from the database"
+            ),
+            None => {}
         }
         *slot = Some(index.clone());
         Ok(index)
