@@ -84,8 +84,8 @@ pub fn for_each_token(text: &str, scratch: &mut String, mut f: impl FnMut(&str))
 /// without the sigil rules of [`for_each_token`] (`#Grève` gives `Grève`, `greve`;
 /// `@alice.bsky.social` gives `alice`, `bsky`, `social`; `e\u{301}te\u{301}` gives one word,
 /// `ete`; a word of combining marks alone is handed out with an empty fold, which is no token).
-/// What the search index's folded fields hold. Same buffers and fast path as [`for_each_token`]: a word in folded
-/// form is handed out as the same slice twice.
+/// What the search index's folded fields hold. Same buffers and fast path as [`for_each_token`]:
+/// a lower-case ASCII word is handed out as the same slice twice.
 #[inline(always)]
 pub fn for_each_word(text: &str, scratch: &mut String, f: impl FnMut(&str, &str)) {
     Scanner::<_, true, false> { bytes: text.as_bytes(), text, at: 0, buf: scratch, f }.run();
@@ -163,20 +163,34 @@ fn fold_char(c: char, out: &mut String) {
 }
 
 fn fold_slow(c: char, out: &mut String) {
-    match c {
-        'œ' | 'Œ' => out.push_str("oe"),
-        'æ' | 'Æ' => out.push_str("ae"),
-        'ß' | 'ẞ' => out.push_str("ss"),
-        _ => decompose_compatible(c, |d| {
+    if !push_ligature(c, out) {
+        decompose_compatible(c, |d| {
             if !is_combining_mark(d) {
                 for l in d.to_lowercase() {
-                    if (l.is_ascii_alphanumeric() || (!l.is_ascii() && l.is_alphanumeric())) && !is_combining_mark(l) {
+                    // `Ǣ` decomposes to `Æ` + macron: its ligature is spelled out too, so that
+                    // folding a folded text changes nothing.
+                    if (l.is_ascii_alphanumeric() || (!l.is_ascii() && l.is_alphanumeric()))
+                        && !is_combining_mark(l)
+                        && !push_ligature(l, out)
+                    {
                         out.push(l);
                     }
                 }
             }
-        }),
+        });
     }
+}
+
+/// Appends the letters of `œ`, `æ` and `ß` (either case: `oe`, `ae`, `ss`); whether `c` was one.
+fn push_ligature(c: char, out: &mut String) -> bool {
+    let letters = match c {
+        'œ' | 'Œ' => "oe",
+        'æ' | 'Æ' => "ae",
+        'ß' | 'ẞ' => "ss",
+        _ => return false,
+    };
+    out.push_str(letters);
+    true
 }
 
 /// Byte classes: ASCII lower-case letter or digit, upper-case letter, blank-like separator, other.
@@ -556,6 +570,20 @@ mod tests {
         for c in (0x2000..=0x206F).chain(0x1F300..=0x1FAFF).filter_map(char::from_u32) {
             assert!(!(c.is_alphanumeric() || is_combining_mark(c)), "{c:?}");
         }
+    }
+
+    #[test]
+    fn folding_a_folded_text_changes_nothing() {
+        // Query words arrive folded and the search index folds them again: every character.
+        let failures: Vec<(char, String, String)> = (0..=0x10_FFFF)
+            .filter_map(char::from_u32)
+            .filter_map(|c| {
+                let once = fold(&c.to_string());
+                let twice = fold(&once);
+                (once != twice).then_some((c, once, twice))
+            })
+            .collect();
+        assert!(failures.is_empty(), "{} characters, first: {:?}", failures.len(), &failures[..failures.len().min(20)]);
     }
 
     #[test]

@@ -56,11 +56,26 @@ impl Default for WriterOptions {
 }
 
 /// Whether `e` says the index's files are damaged or missing (so rebuilding it is the fix), not
-/// that the disk or the lock failed.
+/// that the disk or the lock failed: unparsable metadata, a missing file, a file cut short or
+/// overwritten (its footer unreadable: `InvalidData`, `UnexpectedEof`).
 fn is_damage(e: &tantivy::TantivyError) -> bool {
-    use tantivy::TantivyError::{DataCorruption, IncompatibleIndex, OpenReadError, SchemaError};
-    use tantivy::directory::error::OpenReadError::FileDoesNotExist;
-    matches!(e, DataCorruption(_) | IncompatibleIndex(_) | SchemaError(_) | OpenReadError(FileDoesNotExist(_)))
+    use std::io::ErrorKind::{InvalidData, UnexpectedEof};
+    use tantivy::TantivyError::{DataCorruption, IncompatibleIndex, IoError, OpenReadError, SchemaError};
+    use tantivy::directory::error::OpenReadError as Open;
+    let cut_or_overwritten = |io: &std::io::Error| matches!(io.kind(), InvalidData | UnexpectedEof);
+    match e {
+        DataCorruption(_) | IncompatibleIndex(_) | SchemaError(_) | OpenReadError(Open::FileDoesNotExist(_)) => true,
+        IoError(io) | OpenReadError(Open::IoError { io_error: io, .. }) => cut_or_overwritten(io),
+        _ => false,
+    }
+}
+
+/// What opening says of a damaged index: the error, cut to 300 characters (tantivy quotes a
+/// damaged `meta.json` whole in its message).
+fn damage(e: &tantivy::TantivyError) -> Rebuilt {
+    let text = e.to_string();
+    let cut = text.char_indices().nth(300).map_or(text.len(), |(at, _)| at);
+    Rebuilt::Damaged(if cut < text.len() { format!("{}…", &text[..cut]) } else { text })
 }
 
 /// Bytes of stored texts compressed together in the document store (tantivy's default is 16 KB).
@@ -91,11 +106,11 @@ impl SearchIndex {
             let why = match Index::open_in_dir(dir) {
                 Ok(existing) if existing.schema() == schema => match Self::reader(&existing) {
                     Ok(reader) => return Ok(Self { index: existing, reader, fields, rebuilt: None }),
-                    Err(e) if is_damage(&e) => Rebuilt::Damaged(e.to_string()),
+                    Err(e) if is_damage(&e) => damage(&e),
                     Err(e) => return Err(e.into()),
                 },
                 Ok(_) => Rebuilt::Layout,
-                Err(e) if is_damage(&e) => Rebuilt::Damaged(e.to_string()),
+                Err(e) if is_damage(&e) => damage(&e),
                 Err(e) => return Err(e.into()),
             };
             // Not while another process writes it: its writer lock is taken first, and kept

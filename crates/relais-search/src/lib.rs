@@ -15,7 +15,7 @@
 //! | `sentiment_score`, `published` | score, UTC ms | fast (sort, time range, day facet) |
 //! | `author`, `domain` | every key [`relais_query::doc::for_each_meta_key`] gives: `bob@mastodon.social` and `bob`; `blog.lemonde.fr`, `lemonde.fr`, `fr` | keyword |
 //! | `raw` | the text as received | stored (document store, LZ4 blocks of 1 KB): what `raw:` checks |
-//! | `exact` | the text's words as written, when folding would change them (`Orange`, `été`), cut as the matcher cuts words, each followed by a marker per folded token it gives (`~orange`); each emoji | frequencies, no positions: `raw:` |
+//! | `exact` | the text's words as written, when folding would change them (`Orange`, `été`), cut as the matcher cuts words, with a marker for the folded word it gives (`~orange`; also for words too long to hold themselves); each emoji | frequencies, no positions: `raw:` |
 //! | `body`, `title` | text, title: **folded, unstemmed, every document** | analyzer `relais_fold`, positions |
 //! | `body_fr`, `title_fr` | the same text for documents whose language is `fr` | `relais_fr`, positions |
 //! | `body_en`, `title_en` | for documents whose language is `en` | `relais_en`, positions |
@@ -83,10 +83,11 @@
 //! - **Filters** (`lang:`, `author:`, `site:`, `source:`): a keyword lookup on the keys the matcher
 //!   uses, so `site:lemonde.fr` finds `www.blog.lemonde.fr` and `author:bob` finds
 //!   `bob@mastodon.social`, exactly as in listening.
-//! - Text fields cut and fold words exactly as the matcher does (one tokenizer,
-//!   [`relais_query::text`]; decomposed accents and every script included); they differ on sigils
-//!   (above; `@user@instance` is three words in search, one mention in the matcher) and on words
-//!   of 100 bytes or more (not indexed).
+//! - Text fields cut and fold words as the matcher does (one tokenizer, [`relais_query::text`];
+//!   decomposed accents and every script included); they differ on sigils (above): a handle or a
+//!   hashtag joined by `_`, `.` or `-` is one token in the matcher and several words in search
+//!   (`@alice.bsky.social`: three; `@user@instance`: three), so a phrase or a `NEAR` counted
+//!   across one counts more words in search; and on words of 100 bytes or more (not indexed).
 //!
 //! On unstemmed documents (language `und`) of plain words, for words, prefixes, phrases, `title:`,
 //! `source:`, `AND`/`OR`/`NOT` and `NEAR` between words, prefixes, phrases, `OR`s of them and
