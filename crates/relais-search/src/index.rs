@@ -100,7 +100,7 @@ impl SearchIndex {
     pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = Fields::schema();
-        let mut rebuilt = None;
+        let (mut rebuilt, mut lock) = (None, None);
         let directory = MmapDirectory::open(dir)?;
         if Index::exists(&directory)? {
             let why = match Index::open_in_dir(dir) {
@@ -114,8 +114,9 @@ impl SearchIndex {
                 Err(e) => return Err(e.into()),
             };
             // Not while another process writes it: its writer lock is taken first, and kept
-            // (the lock file stays) while the rest of the directory goes.
-            let _lock = directory.acquire_lock(&INDEX_WRITER_LOCK).map_err(|_| SearchError::Locked)?;
+            // (the lock file stays) while the rest of the directory goes and the new index is
+            // created.
+            lock = Some(directory.acquire_lock(&INDEX_WRITER_LOCK).map_err(|_| SearchError::Locked)?);
             for entry in std::fs::read_dir(dir)? {
                 let path = entry?.path();
                 if path.file_name() == INDEX_WRITER_LOCK.filepath.file_name() {
@@ -126,6 +127,7 @@ impl SearchIndex {
             rebuilt = Some(why);
         }
         let index = builder(schema).create_in_dir(dir)?;
+        drop(lock);
         let reader = Self::reader(&index)?;
         Ok(Self { index, reader, fields, rebuilt })
     }
