@@ -119,9 +119,22 @@ async fn serve(app: App, args: ServeArgs, lease_secs: u32) -> anyhow::Result<()>
     relais_web::serve(listener, state, shutdown_signal()).await?;
     jobs.abort();
     indexer.abort();
+    // An index pass under way ends with its commit, then merges under way get a few seconds to
+    // end (one cut short only throws its work away: what is committed stays).
+    match tokio::time::timeout(INDEX_CLOSE_WAIT, app.close_index_writer()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "Closing the search index failed."),
+        Err(_) => tracing::warn!(
+            seconds = INDEX_CLOSE_WAIT.as_secs(),
+            "Search index merges still running: stopping without them."
+        ),
+    }
     app.store.close().await;
     Ok(())
 }
+
+/// How long `serve` waits at stop for the search index's pass and merges to end.
+const INDEX_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The publishing engine's loop (in `serve` and `worker`): a pass every 200 ms, so a post
 /// leaves within a second of its due time; a full batch is followed by another pass at once.

@@ -146,3 +146,59 @@ async fn serve_demo_prepares_a_sandbox_workspace_once() {
     let workspaces = get(format!("{}/api/v1/workspaces", again.base)).await;
     assert_eq!(workspaces.as_array().unwrap().iter().filter(|w| w["name"] == "Démo Relais").count(), 1);
 }
+
+/// A stop (SIGTERM) once the search index has a writer: `serve` exits cleanly and promptly, and
+/// the index it leaves opens as it is (not rebuilt) with what was indexed.
+#[tokio::test]
+async fn serve_stops_cleanly_with_its_search_index_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), None);
+    let password = server.output.iter().find_map(|l| l.trim().strip_prefix("password: ")).unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let api = format!("{}/api/v1", server.base);
+    let login = serde_json::json!({ "email": "owner@relais.localhost", "password": password });
+    let token: serde_json::Value =
+        http.post(format!("{api}/auth/login")).json(&login).send().await.unwrap().json().await.unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let workspaces: serde_json::Value =
+        http.get(format!("{api}/workspaces")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let listen = format!("{api}/workspaces/{}/listen", workspaces[0]["id"]);
+    let query = serde_json::json!({ "name": "Marque", "query": "relais" });
+    let res = http.post(format!("{listen}/queries")).bearer_auth(&token).json(&query).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let posts = serde_json::json!([{ "external_id": "s1", "text": "Relais est en panne" }]);
+    let res = http.post(format!("{listen}/ingest")).bearer_auth(&token).json(&posts).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page: serde_json::Value = http
+            .get(format!("{listen}/search?q=panne"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["total"] == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not indexed: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let index = relais_search::SearchIndex::open_or_create(&dir.path().join("search")).unwrap();
+    assert_eq!((index.was_rebuilt(), index.num_docs()), (None, 1));
+    index.writer(relais_search::WriterOptions::default()).unwrap();
+}
