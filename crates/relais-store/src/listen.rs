@@ -420,11 +420,11 @@ impl Store {
             let sql = format!(
                 "INSERT INTO mentions (id, workspace_id, source, external_id, url, author, title, text, lang, \
                  sentiment, sentiment_label, story_id, published_at, received_at) VALUES {} \
-                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING RETURNING id",
+                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
                 placeholders_rows(chunk.len(), 14, anonymous)
             );
             // Not kept in the statement cache: a prepared batch of a thousand rows is large.
-            let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).persistent(false);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for (i, m) in chunk.iter().enumerate() {
                 q = q
                     .bind(first + (offset + i) as i64)
@@ -442,7 +442,22 @@ impl Store {
                     .bind(m.published_at)
                     .bind(m.received_at);
             }
-            for (id,) in q.fetch_all(&mut *tx).await? {
+            // Usually every row is new, and then its id is the one it was given (no row sent back:
+            // `RETURNING` cost a message from the driver's thread per row). Otherwise the chunk's
+            // ids that exist now are the new rows: nobody else writes ids reserved here.
+            let (from, to) = (first + offset as i64, first + (offset + chunk.len()) as i64);
+            let inserted = q.execute(&mut *tx).await?.rows_affected();
+            let new_ids: Vec<i64> = if inserted == chunk.len() as u64 {
+                (from..to).collect()
+            } else {
+                let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM mentions WHERE id >= $1 AND id < $2")
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                rows.into_iter().map(|(id,)| id).collect()
+            };
+            for id in new_ids {
                 let Some(i) = usize::try_from(id - first).ok().filter(|&i| i < batch.len()) else { continue };
                 let m = &batch[i];
                 ids[i] = Some(id);
