@@ -790,6 +790,21 @@ async fn mention_ids_follow_commits(store: &Store) {
         store.mentions_after(four, 10).await.expect("after").iter().map(|m| m.id).collect::<Vec<_>>(),
         vec![five]
     );
+    // Each mention comes with the queries it matched, in order.
+    let fields = |name| relais_store::listen::QueryFields { name, query: "relais", sensitivity: "off", min_volume: 1 };
+    let q1 = store.create_listen_query(b, &fields("un"), None, NOW).await.expect("query").id;
+    let q2 = store.create_listen_query(b, &fields("deux"), None, NOW).await.expect("query").id;
+    let linked = [
+        relais_store::testing::mention(b.0, "6", NOW, vec![q2, q1]),
+        relais_store::testing::mention(b.0, "7", NOW, vec![]),
+        relais_store::testing::mention(b.0, "8", NOW, vec![q2]),
+    ];
+    let ids = store.insert_mentions(&linked).await.expect("insert");
+    let after = store.mentions_after(five, 10).await.expect("after");
+    let got: Vec<(i64, Vec<i64>)> = after.into_iter().map(|m| (m.id, m.query_ids)).collect();
+    let expected: Vec<(i64, Vec<i64>)> =
+        ids.into_iter().map(Option::unwrap).zip([vec![q1.min(q2), q1.max(q2)], vec![], vec![q2]]).collect();
+    assert_eq!(got, expected);
 
     // Deleting workspace A logs its remaining mentions as erased, after the erasure before.
     store.delete_workspace(a, NOW).await.expect("delete");
