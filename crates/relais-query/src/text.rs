@@ -500,35 +500,42 @@ mod tests {
         }
     }
 
+    /// 20,000 seeded texts of up to `max_pieces` of `pieces`, each given to `check`.
+    fn random_texts(pieces: &[&str], max_pieces: u64, seed: u64, mut check: impl FnMut(&str)) {
+        let mut state = seed;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % max_pieces) {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(pieces[((state >> 33) % pieces.len() as u64) as usize]);
+            }
+            state = state.wrapping_add(0x9e37_79b9);
+            check(&text);
+        }
+    }
+
     #[test]
     fn fast_path_agrees_with_the_general_path() {
         let pieces = [
             "a", "Z", "7", "é", "É", "ç", "œ", "ß", "ı", "日", "😀", "\u{301}", " ", "\n", "#", "@", "_", ".", "-",
             "/", ":", "'", "’", "…", "café", "CAFÉ", "x@y", "a_b", "«", "½",
         ];
-        let mut state = 0x853c_49e6_748f_ea9bu64;
         let (mut scratch, mut fast, mut slow) = (String::new(), Vec::new(), Vec::new());
-        for _ in 0..20_000 {
-            let mut text = String::new();
-            for _ in 0..(state % 24) {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                text.push_str(pieces[((state >> 33) % pieces.len() as u64) as usize]);
-            }
-            state = state.wrapping_add(0x9e37_79b9);
+        random_texts(&pieces, 24, 0x853c_49e6_748f_ea9b, |text| {
             fast.clear();
             slow.clear();
-            for_each_token(&text, &mut scratch, |t| fast.push(t.to_owned()));
+            for_each_token(text, &mut scratch, |t| fast.push(t.to_owned()));
             let mut general = String::new();
             Scanner::<_, false, true> {
                 bytes: text.as_bytes(),
-                text: &text,
+                text,
                 at: 0,
                 buf: &mut general,
                 f: |_: &str, t: &str| slow.push(t.to_owned()),
             }
             .run();
             assert_eq!(fast, slow, "{text:?}");
-        }
+        });
     }
 
     #[test]
@@ -548,21 +555,14 @@ mod tests {
             "a", "Z", "7", "é", "É", "œ", "ß", "日", "😀", "\u{301}", " ", "#", "@", "_", ".", "-", "'", "’", "café",
             "CAFÉ", "x@y", "#a_b", "½", "ﬁ",
         ];
-        let mut state = 0x2f69_31c1_0b6e_a7d5u64;
-        for _ in 0..20_000 {
-            let mut text = String::new();
-            for _ in 0..(state % 20) {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                text.push_str(pieces[((state >> 33) % pieces.len() as u64) as usize]);
-            }
-            state = state.wrapping_add(0x9e37_79b9);
+        random_texts(&pieces, 20, 0x2f69_31c1_0b6e_a7d5, |text| {
             let expected: Vec<(String, String)> = text
                 .split(|c: char| !is_word_char(c))
                 .filter(|w| !w.is_empty())
                 .map(|w| (w.to_owned(), fold(w)))
                 .collect();
-            assert_eq!(words(&text), expected, "{text:?}");
-        }
+            assert_eq!(words(text), expected, "{text:?}");
+        });
     }
 
     #[test]

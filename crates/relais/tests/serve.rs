@@ -51,6 +51,19 @@ fn start_with(data_dir: &std::path::Path, database_url: Option<&str>, extra: &[&
     panic!("no listening line in {:?}", server.output);
 }
 
+/// Logs the owner in; the session token.
+async fn login(http: &reqwest::Client, base: &str, password: &str) -> String {
+    let login = serde_json::json!({ "email": "owner@relais.localhost", "password": password });
+    let res = http.post(format!("{base}/api/v1/auth/login")).json(&login).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+/// `GET url` with the token; the JSON answer.
+async fn get_json(http: &reqwest::Client, url: String, token: &str) -> serde_json::Value {
+    http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 async fn scenario(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), database_url.as_deref());
@@ -64,19 +77,8 @@ async fn scenario(database_url: Option<String>) {
     let health: serde_json::Value =
         http.get(format!("{}/healthz", server.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
-    let login = serde_json::json!({ "email": "owner@relais.localhost", "password": password });
-    let res = http.post(format!("{}/api/v1/auth/login", server.base)).json(&login).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let token = res.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
-    let workspaces: serde_json::Value = http
-        .get(format!("{}/api/v1/workspaces", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = login(&http, &server.base, &password).await;
+    let workspaces = get_json(&http, format!("{}/api/v1/workspaces", server.base), &token).await;
     assert_eq!(workspaces[0]["name"], "Mon espace");
     let metrics = http.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
     assert!(
@@ -117,21 +119,8 @@ async fn serve_demo_prepares_a_sandbox_workspace_once() {
     let password = server.output.iter().find_map(|l| l.trim().strip_prefix("password: ")).unwrap().to_owned();
     assert!(server.output.iter().any(|l| l.contains("Démo Relais")), "{:?}", server.output);
     let http = reqwest::Client::new();
-    let login = serde_json::json!({ "email": "owner@relais.localhost", "password": password });
-    let token: serde_json::Value = http
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
-    let get = |path: String| {
-        let (http, token) = (http.clone(), token.clone());
-        async move { http.get(path).bearer_auth(token).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
-    };
+    let token = login(&http, &server.base, &password).await;
+    let get = |path: String| get_json(&http, path, &token);
     let workspaces = get(format!("{}/api/v1/workspaces", server.base)).await;
     let demo =
         workspaces.as_array().unwrap().iter().find(|w| w["name"] == "Démo Relais").unwrap()["id"].as_i64().unwrap();
@@ -156,12 +145,8 @@ async fn serve_stops_cleanly_with_its_search_index_closed() {
     let password = server.output.iter().find_map(|l| l.trim().strip_prefix("password: ")).unwrap().to_owned();
     let http = reqwest::Client::new();
     let api = format!("{}/api/v1", server.base);
-    let login = serde_json::json!({ "email": "owner@relais.localhost", "password": password });
-    let token: serde_json::Value =
-        http.post(format!("{api}/auth/login")).json(&login).send().await.unwrap().json().await.unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
-    let workspaces: serde_json::Value =
-        http.get(format!("{api}/workspaces")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let token = login(&http, &server.base, &password).await;
+    let workspaces = get_json(&http, format!("{api}/workspaces"), &token).await;
     let listen = format!("{api}/workspaces/{}/listen", workspaces[0]["id"]);
     let query = serde_json::json!({ "name": "Marque", "query": "relais" });
     let res = http.post(format!("{listen}/queries")).bearer_auth(&token).json(&query).send().await.unwrap();
@@ -171,15 +156,7 @@ async fn serve_stops_cleanly_with_its_search_index_closed() {
     assert_eq!(res.status(), 200);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let page: serde_json::Value = http
-            .get(format!("{listen}/search?q=panne"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_json(&http, format!("{listen}/search?q=panne"), &token).await;
         if page["total"] == 1 {
             break;
         }
