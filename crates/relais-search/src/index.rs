@@ -103,7 +103,7 @@ impl SearchIndex {
         let (mut rebuilt, mut lock) = (None, None);
         let directory = MmapDirectory::open(dir)?;
         if Index::exists(&directory)? {
-            let why = match Index::open_in_dir(dir) {
+            let why = match Index::open(directory.clone()) {
                 Ok(existing) if existing.schema() == schema => match Self::reader(&existing) {
                     Ok(reader) => return Ok(Self { index: existing, reader, fields, rebuilt: None }),
                     Err(e) if is_damage(&e) => damage(&e),
@@ -187,7 +187,7 @@ impl SearchIndex {
     /// Whether a committed segment still holds deleted documents (see
     /// [`MentionWriter::purge_deleted`]).
     pub fn holds_deleted(&self) -> Result<bool, SearchError> {
-        Ok(self.index.searchable_segment_metas()?.iter().any(|m| m.has_deletes()))
+        Ok(!segments_with_deletes(&self.index)?.is_empty())
     }
 
     /// How many segments the searchable index has.
@@ -270,6 +270,12 @@ fn cursor(sort: Sort, hit: &crate::request::Hit) -> Cursor {
         Sort::Newest => Cursor::Newest { published_at_ms: hit.published_at_ms, id: hit.id },
         Sort::Relevance => Cursor::Relevance { score: hit.score, id: hit.id },
     }
+}
+
+/// The committed segments holding deleted documents. Ids only: a segment's files are kept while
+/// anything holds its metadata.
+fn segments_with_deletes(index: &Index) -> tantivy::Result<Vec<tantivy::index::SegmentId>> {
+    Ok(index.searchable_segment_metas()?.iter().filter(|m| m.has_deletes()).map(|m| m.id()).collect())
 }
 
 /// Changes handed to tantivy's indexing threads at once: one channel message (and wake-up) per
@@ -360,17 +366,8 @@ impl MentionWriter {
     /// deleted documents: those a background merge was already rewriting (it may carry the
     /// deletions over): call again later.
     pub fn purge_deleted(&mut self) -> Result<usize, SearchError> {
-        // Ids only: a segment's files are kept while anything holds its metadata.
-        let ids: Vec<_> = self
-            .writer
-            .index()
-            .searchable_segment_metas()?
-            .iter()
-            .filter(|m| m.has_deletes())
-            .map(|m| m.id())
-            .collect();
         let mut left = 0;
-        for id in ids {
+        for id in segments_with_deletes(self.writer.index())? {
             if self.writer.merge(&[id]).wait().is_err() {
                 left += 1;
             }

@@ -195,7 +195,7 @@ impl Scorer for RawScorer {
 
 /// `raw:word` for a word folding does not change (lower-case ASCII letters and digits): the
 /// documents where the folded field holds the word more often than the exact field holds its
-/// marker (`~word`, one per folded token coming from a word written otherwise, such as `Orange`):
+/// marker (`~word`, one per word written otherwise that folds to it, such as `Orange`):
 /// the difference is how often the word occurs as written ([`crate::schema::ExactWords`]). Only
 /// postings are read.
 #[derive(Debug, Clone)]

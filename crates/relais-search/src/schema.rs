@@ -153,16 +153,12 @@ pub fn register_analyzers(manager: &TokenizerManager) {
     manager.register(EXACT_ANALYZER, TextAnalyzer::from(ExactWords::default()));
 }
 
-/// The words of `text` as the listening matcher cuts them (runs of
-/// [`relais_query::text::is_word_char`]), unfolded, with their byte ranges.
-pub fn word_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        let start = at + text[at..].find(is_word_char)?;
-        let end = text[start..].find(|c: char| !is_word_char(c)).map_or(text.len(), |e| start + e);
-        at = end;
-        Some((start, &text[start..end]))
-    })
+/// The words of `text` as written, cut as the listening matcher cuts them ([`for_each_word`]:
+/// runs of word characters), in order: what a `raw:` pattern asks of the exact field.
+pub fn written_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for_each_word(text, &mut String::new(), |word, _| words.push(word.to_owned()));
+    words
 }
 
 /// Whether `word` (a word run) goes in the exact field: folding would change it (an upper-case
@@ -219,9 +215,8 @@ impl Tokenizer for FoldWords {
     }
 }
 
-/// The exact field's tokenizer. For each of the text's words ([`for_each_word`], the same as
-/// [`word_runs`]) that folding changes
-/// ([`is_exact_word`]'s `Orange`, `été`, `SNCF`), in order: the word as written, then a marker
+/// The exact field's tokenizer. For each of the text's words ([`for_each_word`]) that folding
+/// changes ([`is_exact_word`]'s `Orange`, `été`, `SNCF`), in order: the word as written, then a marker
 /// `~x` for the folded token `x` the folded field gets from that word (`~orange`, `~ete`), if it
 /// gets one ([`FoldWords`]: the fold is not empty and not too long).
 ///

@@ -4,7 +4,9 @@
 use crate::guard::Excluded;
 use crate::near::{NearQuery, Span};
 use crate::raw::{LowerWordQuery, RawQuery};
-use crate::schema::{Fields, MARKER, MAX_TOKEN_BYTES, TextFields, is_emoji, is_exact_word, is_folded_form, word_runs};
+use crate::schema::{
+    Fields, MARKER, MAX_TOKEN_BYTES, TextFields, is_emoji, is_exact_word, is_folded_form, written_words,
+};
 use relais_query::{FilterKind, Node, TextField};
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
@@ -171,7 +173,8 @@ impl Translator {
             // One emoji: the exact field holds each one a text has.
             return exact(&c.to_string());
         }
-        if word_runs(pattern).next().is_some_and(|(_, w)| w == pattern) {
+        let written = written_words(pattern);
+        if written.len() == 1 && written[0] == pattern {
             if is_exact_word(pattern) {
                 return exact(pattern);
             }
@@ -184,7 +187,7 @@ impl Translator {
             return Box::new(EmptyQuery);
         };
         let terms = analyze(analyzer, fold, pattern);
-        let words = word_runs(pattern).filter(|(_, w)| is_exact_word(w)).map(|(_, w)| exact(w));
+        let words = written.iter().filter(|w| is_exact_word(w)).map(|w| exact(w));
         let emoji = pattern.chars().filter(|c| is_emoji(*c)).map(|c| exact(&c.to_string()));
         let mut clauses: Vec<(Occur, Q)> = words.chain(emoji).map(|q| (Occur::Must, q)).collect();
         if !terms.is_empty() {
