@@ -83,6 +83,16 @@ pub struct NewMention {
     pub query_ids: Vec<i64>,
 }
 
+/// What [`Store::insert_mentions_reserving`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsertedMentions {
+    /// For each input, its new id, or `None` when it was already stored.
+    pub ids: Vec<Option<i64>>,
+    /// The ids the transaction reserved (empty for an empty batch): the new mentions' ids are
+    /// among them, and no other mention will ever have one.
+    pub reserved: std::ops::Range<i64>,
+}
+
 /// A stored mention.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MentionRecord {
@@ -412,9 +422,17 @@ impl Store {
     /// source and external id) is skipped and not counted again. Returns, for each input, its new
     /// id, or `None` when it was already stored.
     pub async fn insert_mentions(&self, batch: &[NewMention]) -> StoreResult<Vec<Option<i64>>> {
+        Ok(self.insert_mentions_reserving(batch).await?.ids)
+    }
+
+    /// [`Self::insert_mentions`], also saying which ids the transaction reserved: every mention
+    /// with an id in that range is one of this batch's (the others are never used), and every
+    /// mention with a smaller id was committed before. What follows the table by id (the search
+    /// index) can take the batch as it is instead of reading it back.
+    pub async fn insert_mentions_reserving(&self, batch: &[NewMention]) -> StoreResult<InsertedMentions> {
         let mut ids: Vec<Option<i64>> = vec![None; batch.len()];
         if batch.is_empty() {
-            return Ok(ids);
+            return Ok(InsertedMentions { ids, reserved: 0..0 });
         }
         let anonymous = self.backend == crate::Backend::Sqlite;
         let mut tx = self.pool.begin().await?;
@@ -505,7 +523,7 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(ids)
+        Ok(InsertedMentions { ids, reserved: first..first + batch.len() as i64 })
     }
 
     /// Reserves `n` ids of the table `mark` (`mentions` or `mention_erasures`) in `tx`, and returns
@@ -730,6 +748,17 @@ impl Store {
                 Ok(mention)
             })
             .collect()
+    }
+
+    /// Number of mentions, all workspaces, with an id in `ids` (the indexer checking that mentions
+    /// handed to it were not erased since: a range of the primary key, no row read).
+    pub async fn mention_count_in(&self, ids: std::ops::RangeInclusive<i64>) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE id >= $1 AND id <= $2")
+            .bind(*ids.start())
+            .bind(*ids.end())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
     }
 
     /// Number of mentions stored in a workspace.

@@ -191,15 +191,13 @@ async fn listening_loop(app: App) {
 }
 
 /// Keeps the search index behind the mention table (in `serve` only: the index has one writer):
-/// every second, and at once again while there is a backlog.
+/// as soon as the pipeline stores mentions, and at least every second, until caught up.
 async fn indexing_loop(app: App) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
         if let Err(e) = app.index_until_caught_up().await {
             tracing::warn!(error = %e, "Indexing mentions failed.");
         }
+        app.wait_for_new_mentions(std::time::Duration::from_secs(1)).await;
     }
 }
 

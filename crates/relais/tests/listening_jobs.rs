@@ -298,6 +298,86 @@ async fn the_index_follows_the_mentions_across_restarts() {
     assert_eq!(search(app.clone()).await, (6, 0));
 }
 
+/// The pipeline's writer hands each committed batch to the indexer, which takes it instead of
+/// reading it back only when it directly follows what the index holds and none of its mentions
+/// was erased since: a handed-over mention erased before it was indexed is never indexed, a
+/// mention stored without the hand-off (a gap) is read from the database, and nothing is
+/// indexed twice.
+#[tokio::test]
+async fn handed_over_mentions_are_indexed_once_and_never_after_their_erasure() {
+    use relais_app::listening::Listening;
+    use relais_app::listening::search::SearchInput;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let mut app: App = test_app(None, dir.path(), clock.clock(), vec![]).await;
+    // Two mentions per pass: a batch of two more waits for the next pass.
+    app.listening = Arc::new(Listening::with_index_dir(dir.path().join("search")).index_batch(2));
+    let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let ws = WorkspaceId(app.create_workspace(&actor, "Veille", "UTC").await.unwrap().id);
+    let query = QueryInput { name: "Marque".into(), query: "relais".into(), sensitivity: None, min_volume: None };
+    app.create_listen_query(&actor, ws, &query).await.unwrap();
+    let now = clock.now_ms();
+    let send = |app: App, from: i64| async move {
+        let posts = (from..from + 2).map(|n| post(n, now - n * 60_000, "Relais est en panne")).collect();
+        assert_eq!(app.listen_posts(ws, posts).await.unwrap().stored, 2);
+    };
+    let found = |app: App| {
+        let actor = actor.clone();
+        async move {
+            let input = SearchInput { q: "panne".into(), limit: 50, ..SearchInput::default() };
+            let page = app.search_mentions(&actor, ws, input).await.unwrap();
+            let mut ids: Vec<i64> = page.mentions.iter().map(|m| m.id).collect();
+            ids.sort_unstable();
+            (ids, page.not_yet_indexed)
+        }
+    };
+    let stored = |app: App| async move {
+        let mut ids: Vec<i64> =
+            app.store.mentions(ws, &MentionFilter::default(), 50).await.unwrap().iter().map(|m| m.id).collect();
+        ids.sort_unstable();
+        ids
+    };
+    send(app.clone(), 1).await; // batch A
+    send(app.clone(), 3).await; // batch B
+    let b: Vec<i64> = stored(app.clone()).await[2..].to_vec();
+    // One of B's mentions is erased while B waits in the hand-off; the pass that indexes A
+    // removes it (nothing to remove yet); B's pass must not bring it back.
+    app.store.erase_mentions(ws, Erase::Ids(&b[..1]), now).await.unwrap();
+    assert_eq!(app.index_pending().await.unwrap(), 2 + 1, "A and the erasure");
+    assert_eq!(app.index_pending().await.unwrap(), 1, "what is left of B");
+    assert_eq!(app.index_pending().await.unwrap(), 0);
+    assert_eq!(found(app.clone()).await, (stored(app.clone()).await, 0));
+    assert!(!found(app.clone()).await.0.contains(&b[0]), "an erased mention came back");
+
+    // A mention stored without the hand-off (another writer) makes a gap: the next batch does
+    // not follow the index, so the database is read, and the batch then dropped.
+    let mut other = relais_store::listen::NewMention {
+        workspace_id: ws.0,
+        source: "ingest".into(),
+        external_id: "elsewhere".into(),
+        url: None,
+        author: None,
+        title: None,
+        text: "Relais encore en panne".into(),
+        lang: "fr".into(),
+        sentiment: -0.5,
+        sentiment_label: "negative".into(),
+        story_id: 1,
+        published_at: now,
+        received_at: now,
+        query_ids: vec![],
+    };
+    other.query_ids = app.store.listen_queries(ws).await.unwrap().iter().map(|q| q.id).collect();
+    app.store.insert_mentions(&[other]).await.unwrap();
+    send(app.clone(), 5).await;
+    send(app.clone(), 7).await;
+    while app.index_pending().await.unwrap() > 0 {}
+    let (indexed, behind) = found(app.clone()).await;
+    assert_eq!((indexed.len(), behind), (3 + 1 + 4, 0));
+    assert_eq!(indexed, stored(app.clone()).await, "every stored mention indexed once");
+}
+
 fn post(n: i64, at: i64, text: &str) -> IncomingPost {
     IncomingPost {
         source: "ingest".into(),

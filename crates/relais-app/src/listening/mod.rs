@@ -437,9 +437,11 @@ impl App {
 
     /// The pipeline, started on first use.
     fn pipeline(&self) -> &Pipeline {
-        self.listening
-            .pipeline
-            .get_or_init(|| Pipeline::start(self.store.clone(), self.listening.enricher(), self.listening.config))
+        self.listening.pipeline.get_or_init(|| {
+            // Only the process that indexes takes the hand-off (nothing would empty it otherwise).
+            let handoff = self.listening.index.dir.is_some().then(|| self.listening.index.handoff.clone());
+            Pipeline::start(self.store.clone(), self.listening.enricher(), self.listening.config, handoff)
+        })
     }
 
     /// The pipeline's counters and lag.

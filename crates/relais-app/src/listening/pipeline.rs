@@ -22,15 +22,17 @@
 //! oldest).
 //!
 //! Search indexing is not in this path: the index follows the mention table by id (see
-//! `App::index_pending`), so it can always be rebuilt and never holds a submitter up.
+//! `App::index_pending`), so it can always be rebuilt and never holds a submitter up. The writer
+//! only hands each committed batch over to it, so that it need not read the batch back.
 
+use super::search::{self, Handoff};
 use super::{Compiled, PostPrepared};
 use futures_util::StreamExt;
 use relais_domain::listen::IncomingPost;
 use relais_listen::enrich::Enricher;
 use relais_listen::enrich::dedup::{Sketch, Stories, StoriesConfig};
 use relais_store::Store;
-use relais_store::listen::NewMention;
+use relais_store::listen::{InsertedMentions, NewMention};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -148,15 +150,21 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the stages on the current Tokio runtime.
-    pub fn start(store: Store, enricher: Arc<Enricher>, config: PipelineConfig) -> Self {
+    /// Starts the stages on the current Tokio runtime. With a `handoff`, each committed batch is
+    /// handed to the search indexer as written (see [`Handoff`]).
+    pub(crate) fn start(
+        store: Store,
+        enricher: Arc<Enricher>,
+        config: PipelineConfig,
+        handoff: Option<Arc<Handoff>>,
+    ) -> Self {
         let permits = Arc::new(Semaphore::new(config.capacity));
         let jobs_in_flight = (config.capacity / config.job_size.max(1)).max(1);
         let (jobs, jobs_rx) = mpsc::channel::<Job>(jobs_in_flight);
         let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(jobs_in_flight);
         let counters = Arc::new(Counters::default());
         tokio::spawn(cpu_stage(jobs_rx, prepared_tx, enricher, config, counters.clone()));
-        tokio::spawn(write_stage(prepared_rx, store, counters.clone(), config));
+        tokio::spawn(write_stage(prepared_rx, store, counters.clone(), config, handoff));
         Self { config, permits, jobs, counters }
     }
 
@@ -324,6 +332,7 @@ async fn write_stage(
     store: Store,
     counters: Arc<Counters>,
     config: PipelineConfig,
+    handoff: Option<Arc<Handoff>>,
 ) {
     while let Some(first) = prepared.recv().await {
         let mut group = vec![first];
@@ -342,9 +351,9 @@ async fn write_stage(
         // A failed write is retried (the database may be restarting): posts accepted are never
         // dropped; submitters keep waiting, and the semaphore keeps new posts out meanwhile.
         let mut delay = std::time::Duration::from_millis(100);
-        let ids = loop {
-            match store.insert_mentions(&batch).await {
-                Ok(ids) => break ids,
+        let InsertedMentions { ids, reserved } = loop {
+            match store.insert_mentions_reserving(&batch).await {
+                Ok(inserted) => break inserted,
                 Err(e) => {
                     tracing::warn!(error = %e, mentions = batch.len(), "Storing mentions failed; retrying.");
                     tokio::time::sleep(delay).await;
@@ -365,6 +374,13 @@ async fn write_stage(
             counters.unmatched.fetch_add(report.unmatched, Ordering::Relaxed);
             counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.number);
             let _ = p.done.send(Ok(report));
+        }
+        if let Some(handoff) = &handoff {
+            let docs: Vec<_> =
+                batch.into_iter().zip(ids).filter_map(|(m, id)| id.map(|id| search::stored_doc(id, m))).collect();
+            if !docs.is_empty() {
+                handoff.push(reserved, docs);
+            }
         }
     }
 }

@@ -25,8 +25,12 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// Mentions indexed per commit at most.
+/// Mentions indexed per commit at most (unless [`Listening::index_batch`] says otherwise).
 const INDEX_BATCH: i64 = 50_000;
+
+/// Most mentions waiting in the [`Handoff`] (a few hundred bytes each): past it the writer drops
+/// what it would hand over, and the indexer reads those mentions from the database instead.
+const HANDOFF_MAX: usize = INDEX_BATCH as usize;
 
 /// The index of a process: where it lives, opened on first use, and its one writer.
 #[derive(Default)]
@@ -34,6 +38,90 @@ pub(crate) struct IndexSlot {
     pub(crate) dir: Option<PathBuf>,
     index: Mutex<Option<Arc<SearchIndex>>>,
     writer: Arc<Mutex<Option<MentionWriter>>>,
+    pub(crate) handoff: Arc<Handoff>,
+    /// Mentions (and erasures) per pass at most: [`INDEX_BATCH`] unless set.
+    batch: Option<i64>,
+}
+
+impl IndexSlot {
+    fn batch(&self) -> i64 {
+        self.batch.unwrap_or(INDEX_BATCH)
+    }
+}
+
+/// Mentions the pipeline's writer has just committed, handed to the indexer as they were written,
+/// so that it need not read them back from the database (at full match rates, reading them back
+/// cost about as much as storing them).
+///
+/// Only an optimisation: the database stays the source of truth. A batch is used only when its
+/// reserved ids directly follow what the index holds (so nothing in between is skipped) and the
+/// table still holds every one of its mentions (none erased since); any other case, a batch
+/// dropped because the indexer was behind included, reads the database as before.
+#[derive(Debug, Default)]
+pub(crate) struct Handoff {
+    queue: Mutex<HandedQueue>,
+    /// Woken when a batch is handed over (see [`App::wait_for_new_mentions`]).
+    ready: tokio::sync::Notify,
+}
+
+#[derive(Debug, Default)]
+struct HandedQueue {
+    batches: std::collections::VecDeque<Handed>,
+    mentions: usize,
+}
+
+#[derive(Debug)]
+struct Handed {
+    /// The ids the writer's transaction reserved (`Store::insert_mentions_reserving`).
+    reserved: std::ops::Range<i64>,
+    docs: Vec<MentionDoc>,
+}
+
+impl Handoff {
+    /// Hands over a committed batch: its reserved ids and its new mentions as documents.
+    pub(crate) fn push(&self, reserved: std::ops::Range<i64>, docs: Vec<MentionDoc>) {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if reserved.is_empty() || q.mentions + docs.len() > HANDOFF_MAX {
+            return;
+        }
+        q.mentions += docs.len();
+        q.batches.push_back(Handed { reserved, docs });
+        drop(q);
+        self.ready.notify_one();
+    }
+
+    /// The handed mentions that directly follow `mark` (the last id the index covers), at most
+    /// `limit` of them unless one batch holds more, and the mark they bring the index to; `None`
+    /// when the mentions after `mark` were not handed over. Batches the index has passed are
+    /// dropped.
+    fn take_following(&self, mark: i64, limit: usize) -> Option<(Vec<MentionDoc>, i64)> {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut taken: Option<(Vec<MentionDoc>, i64)> = None;
+        let mut upto = mark;
+        while let Some(front) = q.batches.front() {
+            let last = front.reserved.end - 1;
+            let follows = front.reserved.start - 1 == upto;
+            let fits = taken.as_ref().is_none_or(|(docs, _)| docs.len() + front.docs.len() <= limit);
+            if last > upto && !(follows && fits) {
+                // Not next (a gap: read from the database), or not in this pass.
+                break;
+            }
+            let Some(batch) = q.batches.pop_front() else { break };
+            q.mentions -= batch.docs.len();
+            if last <= upto {
+                continue; // already indexed (read from the database meanwhile)
+            }
+            upto = last;
+            match &mut taken {
+                Some((docs, mark)) => {
+                    docs.extend(batch.docs);
+                    *mark = upto;
+                }
+                None => taken = Some((batch.docs, upto)),
+            }
+        }
+        taken
+    }
 }
 
 impl IndexSlot {
@@ -99,6 +187,12 @@ impl Listening {
     pub fn index_in(self, dir: PathBuf) -> Self {
         Self { index: IndexSlot { dir: Some(dir), ..IndexSlot::default() }, ..self }
     }
+
+    /// The same, indexing at most `mentions` mentions (and as many erasures) per commit.
+    pub fn index_batch(mut self, mentions: usize) -> Self {
+        self.index.batch = Some(i64::try_from(mentions.max(1)).unwrap_or(INDEX_BATCH));
+        self
+    }
 }
 
 /// What a search asks, as the API takes it.
@@ -154,6 +248,28 @@ fn decode_cursor(s: &str) -> Option<Cursor> {
     }
 }
 
+/// The document of a mention the pipeline has just stored with `id`: the same as [`to_doc`] of the
+/// row read back.
+pub(crate) fn stored_doc(id: i64, m: relais_store::listen::NewMention) -> MentionDoc {
+    let mut query_ids = m.query_ids;
+    query_ids.sort_unstable();
+    query_ids.dedup();
+    MentionDoc {
+        id,
+        workspace_id: m.workspace_id,
+        domain: m.url.as_deref().and_then(super::domain_of),
+        query_ids,
+        source: m.source,
+        lang: m.lang,
+        sentiment: m.sentiment_label,
+        sentiment_score: m.sentiment as f32,
+        published_at_ms: m.published_at,
+        author: m.author,
+        title: m.title,
+        text: m.text,
+    }
+}
+
 fn to_doc(m: MentionRecord) -> MentionDoc {
     MentionDoc {
         id: m.id,
@@ -173,7 +289,7 @@ fn to_doc(m: MentionRecord) -> MentionDoc {
 
 impl App {
     /// Indexes the mentions stored since the last pass and removes those erased since (at most
-    /// [`INDEX_BATCH`] of each, in one commit); returns how many. Does nothing when this process
+    /// [`INDEX_BATCH`] of each by default, in one commit); returns how many. Does nothing when this process
     /// has no index.
     pub async fn index_pending(&self) -> AppResult<usize> {
         let slot = &self.listening.index;
@@ -182,23 +298,28 @@ impl App {
         }
         let index = slot.open()?;
         let (marks, exact) = slot.marks(&index)?;
-        // Mentions first, then erasures: an erasure committed after the mentions were read is
-        // read below or in a later pass, so nothing erased stays indexed.
-        let mentions = self.store.mentions_after(marks.mentions, INDEX_BATCH).await?;
-        let erasures = self.store.mention_erasures_after(marks.erasures, INDEX_BATCH).await?;
+        // Mentions first, then erasures: an erasure committed after the mentions were read (or
+        // checked, when handed over) is read below or in a later pass, so nothing erased stays
+        // indexed.
+        let (mentions, mentions_mark) = match self.handed_following(marks.mentions, exact).await? {
+            Some(handed) => handed,
+            None => {
+                let rows = self.store.mentions_after(marks.mentions, slot.batch()).await?;
+                let mark = rows.last().map_or(marks.mentions, |m| m.id);
+                (rows.into_iter().map(to_doc).collect(), mark)
+            }
+        };
+        let erasures = self.store.mention_erasures_after(marks.erasures, slot.batch()).await?;
         // Erased mentions also leave the index files: their segments are rewritten once the
         // erasure log is caught up (a backlog of erasures, a deleted workspace, is purged once),
         // and again after a background merge that held a segment carried deletions over.
-        let purge = erasures.len() < INDEX_BATCH as usize
+        let purge = erasures.len() < slot.batch() as usize
             && (!erasures.is_empty() || index.holds_deleted().map_err(|e| AppError::internal(e.message().en))?);
         if mentions.is_empty() && erasures.is_empty() && !purge {
             return Ok(0);
         }
         let n = mentions.len() + erasures.len();
-        let next = Marks {
-            mentions: mentions.last().map_or(marks.mentions, |m| m.id),
-            erasures: erasures.last().map_or(marks.erasures, |e| e.0),
-        };
+        let next = Marks { mentions: mentions_mark, erasures: erasures.last().map_or(marks.erasures, |e| e.0) };
         let payload = serde_json::to_string(&next).map_err(AppError::internal)?;
         let writer = slot.writer.clone();
         tokio::task::spawn_blocking(move || -> AppResult<()> {
@@ -208,11 +329,10 @@ impl App {
             }
             let w = slot.as_mut().ok_or_else(|| AppError::internal("no index writer"))?;
             let pass = (|| -> Result<(), relais_search::SearchError> {
-                for m in mentions {
+                for doc in &mentions {
                     // Past the marks committed with the index, a mention cannot be in it yet;
                     // only marks from before they were committed with it may lag behind it.
-                    let doc = to_doc(m);
-                    if exact { w.add(&doc) } else { w.replace(&doc) }?;
+                    if exact { w.add(doc) } else { w.replace(doc) }?;
                 }
                 for (_, mention) in &erasures {
                     w.delete(*mention)?;
@@ -242,6 +362,31 @@ impl App {
         .await
         .map_err(AppError::internal)??;
         Ok(n)
+    }
+
+    /// The mentions the pipeline handed over that follow `mark`, if every one is still in the
+    /// table (none erased since it was handed over), with the mark they bring the index to.
+    async fn handed_following(&self, mark: i64, exact: bool) -> AppResult<Option<(Vec<MentionDoc>, i64)>> {
+        if !exact {
+            return Ok(None);
+        }
+        let slot = &self.listening.index;
+        let Some((docs, upto)) = slot.handoff.take_following(mark, slot.batch() as usize) else {
+            return Ok(None);
+        };
+        if !docs.is_empty() && self.store.mention_count_in(mark + 1..=upto).await? != docs.len() as i64 {
+            // Erased since: the database says what is left.
+            return Ok(None);
+        }
+        Ok(Some((docs, upto)))
+    }
+
+    /// Waits until the pipeline has stored new mentions, or at most `max`: what an indexing loop
+    /// waits on between [`Self::index_until_caught_up`] calls, so that mentions are indexed as
+    /// soon as they are stored (while the writer's batches are still in the hand-off: past its
+    /// size they are read back from the database, which costs about as much as storing them).
+    pub async fn wait_for_new_mentions(&self, max: std::time::Duration) {
+        let _ = tokio::time::timeout(max, self.listening.index.handoff.ready.notified()).await;
     }
 
     /// [`Self::index_pending`] until nothing is left; returns how many mentions were indexed or

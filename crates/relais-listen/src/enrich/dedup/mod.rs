@@ -181,25 +181,26 @@ impl Stories {
     fn similar(&self, shingles: &[u32], bands: &[u64; BANDS]) -> Option<u64> {
         // Work per post is bounded: the most recent stories of each band first, each compared
         // once, at most MAX_COMPARED in all (crowded buckets are templates of one message).
-        let mut compared: Vec<u64> = Vec::with_capacity(MAX_COMPARED);
-        for (band, key) in bands.iter().enumerate() {
+        let mut ids: SmallVec<[u64; MAX_COMPARED]> = SmallVec::new();
+        'bands: for (band, key) in bands.iter().enumerate() {
             for &id in self.bands[band].get(key).into_iter().flatten().rev() {
-                if compared.len() >= MAX_COMPARED {
-                    return None;
+                if ids.len() == MAX_COMPARED {
+                    break 'bands;
                 }
-                if compared.contains(&id) {
-                    continue;
-                }
-                compared.push(id);
-                let Some(story) = self.stories.get(&id) else { continue };
-                if similar_enough(shingles, &story.shingles, self.config.threshold) {
-                    // The most recent story similar enough is the post's story (most recent
-                    // first: a crowded bucket stops at its first match).
-                    return Some(id);
+                if !ids.contains(&id) {
+                    ids.push(id);
                 }
             }
         }
-        None
+        // Stories and their shingles are far apart in memory, one cache miss each: they are all
+        // looked up before any is compared, so that those misses overlap instead of following
+        // one another (this function is the pipeline's one sequential stage).
+        let stories: SmallVec<[(u64, &Story); MAX_COMPARED]> =
+            ids.iter().filter_map(|id| self.stories.get(id).map(|s| (*id, s))).collect();
+        std::hint::black_box(stories.iter().fold(0, |acc, (_, s)| acc ^ s.shingles.first().copied().unwrap_or(0)));
+        // The most recent story similar enough is the post's story (most recent first: a crowded
+        // bucket stops at its first match).
+        stories.iter().find(|(_, s)| similar_enough(shingles, &s.shingles, self.config.threshold)).map(|(id, _)| *id)
     }
 
     fn touch(&mut self, id: u64) -> Assignment {
