@@ -25,7 +25,7 @@
 //! `App::index_pending`), so it can always be rebuilt and never holds a submitter up. The writer
 //! only hands each committed batch over to it, so that it need not read the batch back.
 
-use super::search::{self, Handoff};
+use super::search::Handoff;
 use super::{Compiled, PostPrepared};
 use futures_util::StreamExt;
 use relais_domain::listen::IncomingPost;
@@ -376,11 +376,7 @@ async fn write_stage(
             let _ = p.done.send(Ok(report));
         }
         if let Some(handoff) = &handoff {
-            let docs: Vec<_> =
-                batch.into_iter().zip(ids).filter_map(|(m, id)| id.map(|id| search::stored_doc(id, m))).collect();
-            if !docs.is_empty() {
-                handoff.push(reserved, docs);
-            }
+            handoff.push(reserved, ids.into_iter().zip(batch).filter_map(|(id, m)| Some((id?, m))).collect());
         }
     }
 }

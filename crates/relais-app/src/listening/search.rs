@@ -20,7 +20,7 @@ use relais_domain::permissions::Action;
 use relais_search::{
     Cursor, Facets, Filters, MentionDoc, MentionWriter, SearchIndex, SearchRequest, Sort, WriterOptions,
 };
-use relais_store::listen::MentionRecord;
+use relais_store::listen::{MentionRecord, NewMention};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -74,18 +74,20 @@ struct HandedQueue {
 struct Handed {
     /// The ids the writer's transaction reserved (`Store::insert_mentions_reserving`).
     reserved: std::ops::Range<i64>,
-    docs: Vec<MentionDoc>,
+    /// The new mentions with their ids, as written.
+    mentions: Vec<(i64, NewMention)>,
 }
 
 impl Handoff {
-    /// Hands over a committed batch: its reserved ids and its new mentions as documents.
-    pub(crate) fn push(&self, reserved: std::ops::Range<i64>, docs: Vec<MentionDoc>) {
+    /// Hands over a committed batch: its reserved ids and its new mentions with their ids (the
+    /// writer does nothing more: it is the pipeline's bound, the indexer makes the documents).
+    pub(crate) fn push(&self, reserved: std::ops::Range<i64>, mentions: Vec<(i64, NewMention)>) {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if reserved.is_empty() || q.mentions + docs.len() > HANDOFF_MAX {
+        if reserved.is_empty() || mentions.is_empty() || q.mentions + mentions.len() > HANDOFF_MAX {
             return;
         }
-        q.mentions += docs.len();
-        q.batches.push_back(Handed { reserved, docs });
+        q.mentions += mentions.len();
+        q.batches.push_back(Handed { reserved, mentions });
         drop(q);
         self.ready.notify_one();
     }
@@ -94,33 +96,31 @@ impl Handoff {
     /// `limit` of them unless one batch holds more, and the mark they bring the index to; `None`
     /// when the mentions after `mark` were not handed over. Batches the index has passed are
     /// dropped.
-    fn take_following(&self, mark: i64, limit: usize) -> Option<(Vec<MentionDoc>, i64)> {
+    fn take_following(&self, mark: i64, limit: usize) -> Option<(Vec<(i64, NewMention)>, i64)> {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        let mut taken: Option<(Vec<MentionDoc>, i64)> = None;
+        let mut taken: Vec<(i64, NewMention)> = Vec::new();
         let mut upto = mark;
         while let Some(front) = q.batches.front() {
             let last = front.reserved.end - 1;
             let follows = front.reserved.start - 1 == upto;
-            let fits = taken.as_ref().is_none_or(|(docs, _)| docs.len() + front.docs.len() <= limit);
+            let fits = taken.is_empty() || taken.len() + front.mentions.len() <= limit;
             if last > upto && !(follows && fits) {
                 // Not next (a gap: read from the database), or not in this pass.
                 break;
             }
             let Some(batch) = q.batches.pop_front() else { break };
-            q.mentions -= batch.docs.len();
+            q.mentions -= batch.mentions.len();
             if last <= upto {
                 continue; // already indexed (read from the database meanwhile)
             }
             upto = last;
-            match &mut taken {
-                Some((docs, mark)) => {
-                    docs.extend(batch.docs);
-                    *mark = upto;
-                }
-                None => taken = Some((batch.docs, upto)),
+            if taken.is_empty() {
+                taken = batch.mentions;
+            } else {
+                taken.extend(batch.mentions);
             }
         }
-        taken
+        (upto > mark).then_some((taken, upto))
     }
 }
 
@@ -185,7 +185,8 @@ impl Listening {
 
     /// The same, with its search index in `dir` (created when needed).
     pub fn index_in(self, dir: PathBuf) -> Self {
-        Self { index: IndexSlot { dir: Some(dir), ..IndexSlot::default() }, ..self }
+        let batch = self.index.batch;
+        Self { index: IndexSlot { dir: Some(dir), batch, ..IndexSlot::default() }, ..self }
     }
 
     /// The same, indexing at most `mentions` mentions (and as many erasures) per commit.
@@ -250,7 +251,7 @@ fn decode_cursor(s: &str) -> Option<Cursor> {
 
 /// The document of a mention the pipeline has just stored with `id`: the same as [`to_doc`] of the
 /// row read back.
-pub(crate) fn stored_doc(id: i64, m: relais_store::listen::NewMention) -> MentionDoc {
+fn stored_doc(id: i64, m: NewMention) -> MentionDoc {
     let mut query_ids = m.query_ids;
     query_ids.sort_unstable();
     query_ids.dedup();
@@ -371,14 +372,14 @@ impl App {
             return Ok(None);
         }
         let slot = &self.listening.index;
-        let Some((docs, upto)) = slot.handoff.take_following(mark, slot.batch() as usize) else {
+        let Some((mentions, upto)) = slot.handoff.take_following(mark, slot.batch() as usize) else {
             return Ok(None);
         };
-        if !docs.is_empty() && self.store.mention_count_in(mark + 1..=upto).await? != docs.len() as i64 {
+        if self.store.mention_count_in(mark + 1..=upto).await? != mentions.len() as i64 {
             // Erased since: the database says what is left.
             return Ok(None);
         }
-        Ok(Some((docs, upto)))
+        Ok(Some((mentions.into_iter().map(|(id, m)| stored_doc(id, m)).collect(), upto)))
     }
 
     /// Waits until the pipeline has stored new mentions, or at most `max`: what an indexing loop
