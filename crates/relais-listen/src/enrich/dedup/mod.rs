@@ -6,7 +6,10 @@
 //! 64-value MinHash. Identical normalised texts meet through an exact hash; others through LSH
 //! (16 bands of 4 values: a pair at Jaccard 0.7 shares a band with probability 0.99, at 0.3 with
 //! 0.12), and a candidate is confirmed only if the Jaccard similarity of the shingle sets is at least
-//! [`StoriesConfig::threshold`] (0.7 by default, the reference's measured setting).
+//! [`StoriesConfig::threshold`] (0.7 by default, the reference's measured setting). Most
+//! candidates are turned down before their shingles are read: each post keeps a 512-bit map of
+//! its shingles, and the bits one map has that the other lacks bound what the two share (an
+//! exact bound: it never turns down a pair that reaches the threshold).
 //!
 //! Work per post is bounded: a post is compared with at most 16 stories, the most recent of its
 //! LSH buckets first, and a bucket keeps its 256 most recent stories (when thousands of posts
@@ -59,9 +62,11 @@ pub struct Assignment {
     pub new: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Story {
-    shingles: Vec<u32>,
+    /// 0 when the slot is free.
+    id: u64,
+    shingles: Shingles,
     exact: u64,
     bands: [u64; BANDS],
     count: u32,
@@ -73,7 +78,34 @@ struct Story {
 #[derive(Debug, Clone)]
 pub struct Sketch {
     exact: u64,
-    parts: Option<(Vec<u32>, [u64; BANDS])>,
+    parts: Option<(Shingles, [u64; BANDS])>,
+}
+
+/// A post's shingles: their sorted, deduplicated hashes, and a 512-bit map of them (one bit per
+/// hash, chosen by the hash), from which an exact upper bound of what two posts share is read
+/// without reading their hashes.
+#[derive(Debug, Clone, Default)]
+struct Shingles {
+    hashes: Vec<u32>,
+    map: [u64; 8],
+}
+
+impl Shingles {
+    fn new(hashes: Vec<u32>) -> Self {
+        let mut map = [0u64; 8];
+        for &h in &hashes {
+            let bit = h.wrapping_mul(0x9e37_79b1) >> 23;
+            map[(bit >> 6) as usize] |= 1 << (bit & 63);
+        }
+        Self { hashes, map }
+    }
+
+    /// At most how many hashes `self` shares with `other`: each bit of `self`'s map that `other`'s
+    /// lacks stands for at least one hash of `self` that `other` does not have.
+    fn shared_at_most(&self, other: &Self) -> usize {
+        let missing: u32 = self.map.iter().zip(&other.map).map(|(a, b)| (a & !b).count_ones()).sum();
+        self.hashes.len() - missing as usize
+    }
 }
 
 impl Sketch {
@@ -87,22 +119,31 @@ impl Sketch {
     }
 }
 
-fn parts(normalised: &str) -> (Vec<u32>, [u64; BANDS]) {
+fn parts(normalised: &str) -> (Shingles, [u64; BANDS]) {
     let shingles = shingles(normalised);
     let bands = band_keys(&minhash(&shingles));
-    (shingles, bands)
+    (Shingles::new(shingles), bands)
 }
 
 /// The grouper. Not shared between threads: one per stream (or behind a lock).
+///
+/// Stories live in slots of one vector (at most [`StoriesConfig::capacity`] of them, a freed
+/// slot is reused), and the exact-text and LSH indexes point at slots: a candidate costs one
+/// indexed read, not a hash lookup.
 #[derive(Debug, Default)]
 pub struct Stories {
     config: StoriesConfig,
-    stories: FxHashMap<u64, Story>,
-    exact: FxHashMap<u64, u64>,
-    /// Stories by LSH band key; most buckets hold one story, kept inline (no allocation, no
-    /// second cache miss).
-    bands: Vec<FxHashMap<u64, SmallVec<[u64; 2]>>>,
-    recency: VecDeque<(u64, u64)>,
+    slots: Vec<Story>,
+    free: Vec<u32>,
+    live: usize,
+    /// The slot of the story of each normalised text hash.
+    exact: FxHashMap<u64, u32>,
+    /// Slots by LSH band key, oldest first; most buckets hold one story, kept inline (no
+    /// allocation, no second cache miss).
+    bands: Vec<FxHashMap<u64, SmallVec<[u32; 4]>>>,
+    /// (clock when seen, slot), oldest first; an entry is stale when its slot's story was seen
+    /// since (or is another story: a slot's new story is seen later than any entry of the old).
+    recency: VecDeque<(u64, u32)>,
     next_id: u64,
     clock: u64,
     normalised: String,
@@ -116,17 +157,17 @@ impl Stories {
 
     /// Number of stories remembered.
     pub fn len(&self) -> usize {
-        self.stories.len()
+        self.live
     }
 
     /// No story remembered.
     pub fn is_empty(&self) -> bool {
-        self.stories.is_empty()
+        self.live == 0
     }
 
-    /// Posts counted in a remembered story.
+    /// Posts counted in a remembered story (a scan of every story: for tests and tools).
     pub fn count(&self, story: u64) -> Option<u32> {
-        self.stories.get(&story).map(|s| s.count)
+        self.slots.iter().find(|s| s.id == story && story != 0).map(|s| s.count)
     }
 
     /// Adds a post and returns its story.
@@ -140,7 +181,7 @@ impl Stories {
             // Shingles and MinHash only when no identical text is known (the common case for copies).
             let exact = hash_str(&normalised);
             match self.exact.get(&exact).copied() {
-                Some(id) => self.touch(id),
+                Some(slot) => self.touch(slot),
                 None => {
                     let (shingles, bands) = parts(&normalised);
                     self.place(shingles, bands, exact)
@@ -157,7 +198,7 @@ impl Stories {
         self.clock += 1;
         let Some((shingles, bands)) = sketch.parts else { return self.alone() };
         match self.exact.get(&sketch.exact).copied() {
-            Some(id) => self.touch(id),
+            Some(slot) => self.touch(slot),
             None => self.place(shingles, bands, sketch.exact),
         }
     }
@@ -171,52 +212,73 @@ impl Stories {
     }
 
     /// A post whose text is not known exactly: the story of a similar one, or a new one.
-    fn place(&mut self, shingles: Vec<u32>, bands: [u64; BANDS], exact: u64) -> Assignment {
+    fn place(&mut self, shingles: Shingles, bands: [u64; BANDS], exact: u64) -> Assignment {
         match self.similar(&shingles, &bands) {
-            Some(id) => self.touch(id),
+            Some(slot) => self.touch(slot),
             None => self.create(shingles, bands, exact),
         }
     }
 
-    fn similar(&self, shingles: &[u32], bands: &[u64; BANDS]) -> Option<u64> {
+    fn similar(&self, shingles: &Shingles, bands: &[u64; BANDS]) -> Option<u32> {
         // Work per post is bounded: the most recent stories of each band first, each compared
         // once, at most MAX_COMPARED in all (crowded buckets are templates of one message).
-        let mut ids: SmallVec<[u64; MAX_COMPARED]> = SmallVec::new();
-        'bands: for (band, key) in bands.iter().enumerate() {
-            for &id in self.bands[band].get(key).into_iter().flatten().rev() {
-                if ids.len() == MAX_COMPARED {
+        // Every bucket is looked up before any is read, so that their cache misses overlap.
+        let buckets: [Option<&SmallVec<[u32; 4]>>; BANDS] =
+            std::array::from_fn(|band| self.bands[band].get(&bands[band]));
+        let mut slots: SmallVec<[u32; MAX_COMPARED]> = SmallVec::new();
+        'bands: for bucket in buckets {
+            for &slot in bucket.into_iter().flatten().rev() {
+                if slots.len() == MAX_COMPARED {
                     break 'bands;
                 }
-                if !ids.contains(&id) {
-                    ids.push(id);
+                if !slots.contains(&slot) {
+                    slots.push(slot);
                 }
             }
         }
-        // Stories and their shingles are far apart in memory, one cache miss each: they are all
-        // looked up before any is compared, so that those misses overlap instead of following
-        // one another (this function is the pipeline's one sequential stage).
-        let stories: SmallVec<[(u64, &Story); MAX_COMPARED]> =
-            ids.iter().filter_map(|id| self.stories.get(id).map(|s| (*id, s))).collect();
-        std::hint::black_box(stories.iter().fold(0, |acc, (_, s)| acc ^ s.shingles.first().copied().unwrap_or(0)));
+        // Stories are far apart in memory, one cache miss each: they are all read before any is
+        // compared, so that those misses overlap instead of following one another (this function
+        // is the pipeline's one sequential stage).
+        std::hint::black_box(slots.iter().fold(0, |acc, &slot| acc ^ self.slots[slot as usize].shingles.map[0]));
         // The most recent story similar enough is the post's story (most recent first: a crowded
         // bucket stops at its first match).
-        stories.iter().find(|(_, s)| similar_enough(shingles, &s.shingles, self.config.threshold)).map(|(id, _)| *id)
+        slots
+            .into_iter()
+            .find(|&slot| similar_enough(shingles, &self.slots[slot as usize].shingles, self.config.threshold))
     }
 
-    fn touch(&mut self, id: u64) -> Assignment {
+    fn touch(&mut self, slot: u32) -> Assignment {
         let clock = self.clock;
-        let Some(story) = self.stories.get_mut(&id) else { return Assignment { story: id, count: 1, new: true } };
+        let story = &mut self.slots[slot as usize];
         story.count += 1;
         story.last_seen = clock;
-        let count = story.count;
-        self.recency.push_back((clock, id));
+        let assignment = Assignment { story: story.id, count: story.count, new: false };
+        self.recency.push_back((clock, slot));
         self.compact();
-        Assignment { story: id, count, new: false }
+        assignment
     }
 
-    fn create(&mut self, shingles: Vec<u32>, bands: [u64; BANDS], exact: u64) -> Assignment {
+    fn create(&mut self, shingles: Shingles, bands: [u64; BANDS], exact: u64) -> Assignment {
+        if self.config.capacity == 0 {
+            return self.alone();
+        }
+        if self.live >= self.config.capacity {
+            self.evict_oldest();
+        }
         let id = self.next_id;
         self.next_id += 1;
+        let story = Story { id, shingles, exact, bands, count: 1, last_seen: self.clock };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = story;
+                slot
+            }
+            None => {
+                self.slots.push(story);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.live += 1;
         for (band, key) in bands.iter().enumerate() {
             let bucket = self.bands[band].entry(*key).or_default();
             if bucket.len() >= MAX_BUCKET {
@@ -224,36 +286,35 @@ impl Stories {
                 // its exact hash).
                 bucket.remove(0);
             }
-            bucket.push(id);
+            bucket.push(slot);
         }
-        self.exact.insert(exact, id);
-        self.stories.insert(id, Story { shingles, exact, bands, count: 1, last_seen: self.clock });
-        self.recency.push_back((self.clock, id));
-        while self.stories.len() > self.config.capacity {
-            self.evict_oldest();
-        }
+        self.exact.insert(exact, slot);
+        self.recency.push_back((self.clock, slot));
         self.compact();
         Assignment { story: id, count: 1, new: true }
     }
 
     fn evict_oldest(&mut self) {
-        while let Some((seen, id)) = self.recency.pop_front() {
-            if self.stories.get(&id).is_some_and(|s| s.last_seen == seen) {
-                self.forget(id);
+        while let Some((seen, slot)) = self.recency.pop_front() {
+            let story = &self.slots[slot as usize];
+            if story.id != 0 && story.last_seen == seen {
+                self.forget(slot);
                 return;
             }
         }
     }
 
-    fn forget(&mut self, id: u64) {
-        let Some(story) = self.stories.remove(&id) else { return };
-        if self.exact.get(&story.exact) == Some(&id) {
+    fn forget(&mut self, slot: u32) {
+        let story = std::mem::take(&mut self.slots[slot as usize]);
+        self.free.push(slot);
+        self.live -= 1;
+        if self.exact.get(&story.exact) == Some(&slot) {
             self.exact.remove(&story.exact);
         }
         for (band, key) in story.bands.iter().enumerate() {
-            if let Some(ids) = self.bands[band].get_mut(key) {
-                ids.retain(|other| *other != id);
-                if ids.is_empty() {
+            if let Some(slots) = self.bands[band].get_mut(key) {
+                slots.retain(|other| *other != slot);
+                if slots.is_empty() {
                     self.bands[band].remove(key);
                 }
             }
@@ -262,9 +323,12 @@ impl Stories {
 
     /// Drops stale recency entries so the queue stays proportional to the stories kept.
     fn compact(&mut self) {
-        if self.recency.len() > 4 * self.stories.len() + 64 {
-            let stories = &self.stories;
-            self.recency.retain(|(seen, id)| stories.get(id).is_some_and(|s| s.last_seen == *seen));
+        if self.recency.len() > 4 * self.live + 64 {
+            let slots = &self.slots;
+            self.recency.retain(|&(seen, slot)| {
+                let story = &slots[slot as usize];
+                story.id != 0 && story.last_seen == seen
+            });
         }
     }
 }
@@ -302,19 +366,32 @@ pub fn normalise(text: &str, out: &mut String) {
 }
 
 fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(s.as_bytes());
+    h.write(bytes);
     h.finish()
 }
 
 /// Sorted, deduplicated hashes of the 5-character shingles (the whole text if shorter).
 fn shingles(normalised: &str) -> Vec<u32> {
-    let starts: Vec<usize> = normalised.char_indices().map(|(i, _)| i).chain([normalised.len()]).collect();
-    let n = starts.len() - 1;
-    let mut out: Vec<u32> = if n <= SHINGLE {
-        vec![hash_str(normalised) as u32]
+    let mut out: Vec<u32> = if normalised.is_ascii() {
+        // One byte per character (the common case): the shingles are the 5-byte windows.
+        if normalised.len() <= SHINGLE {
+            vec![hash_str(normalised) as u32]
+        } else {
+            normalised.as_bytes().windows(SHINGLE).map(|w| hash_bytes(w) as u32).collect()
+        }
     } else {
-        (0..=n - SHINGLE).map(|i| hash_str(&normalised[starts[i]..starts[i + SHINGLE]]) as u32).collect()
+        let starts: Vec<usize> = normalised.char_indices().map(|(i, _)| i).chain([normalised.len()]).collect();
+        let n = starts.len() - 1;
+        if n <= SHINGLE {
+            vec![hash_str(normalised) as u32]
+        } else {
+            (0..=n - SHINGLE).map(|i| hash_str(&normalised[starts[i]..starts[i + SHINGLE]]) as u32).collect()
+        }
     };
     out.sort_unstable();
     out.dedup();
@@ -322,18 +399,27 @@ fn shingles(normalised: &str) -> Vec<u32> {
 }
 
 /// MinHash by double hashing: the k-th function of a shingle is `h1 + k·h2` (two halves of one
-/// 64-bit mix), one multiply-add per function instead of a full hash.
+/// 64-bit mix). The values of one shingle are built by adding `h2` (no multiplication), and kept
+/// with their top bit flipped, so that their unsigned order is the signed order of `i32` (the
+/// minimum of each lane is then one signed comparison, which every x86-64 vector unit has).
 fn minhash(shingles: &[u32]) -> [u32; HASHES] {
-    let mut signature = [u32::MAX; HASHES];
+    const LANES: usize = 8;
+    const FLIP: u32 = 0x8000_0000;
+    let mut signature = [i32::MAX; HASHES];
     for &s in shingles {
         let h = mix64(u64::from(s));
-        let (h1, h2) = (h as u32, ((h >> 32) as u32) | 1);
-        for (k, slot) in signature.iter_mut().enumerate() {
-            let value = h1.wrapping_add((k as u32).wrapping_mul(h2));
-            *slot = (*slot).min(value);
+        let (h1, h2) = ((h as u32) ^ FLIP, ((h >> 32) as u32) | 1);
+        // (x + k·h2) ^ FLIP == (x ^ FLIP) + k·h2: flipping the top bit is adding 2^31.
+        let mut values: [i32; LANES] = std::array::from_fn(|k| h1.wrapping_add((k as u32).wrapping_mul(h2)) as i32);
+        let step = (LANES as u32).wrapping_mul(h2) as i32;
+        for chunk in signature.chunks_exact_mut(LANES) {
+            for (slot, value) in chunk.iter_mut().zip(values.iter_mut()) {
+                *slot = (*slot).min(*value);
+                *value = value.wrapping_add(step);
+            }
         }
     }
-    signature
+    signature.map(|v| (v as u32) ^ FLIP)
 }
 
 fn band_keys(signature: &[u32; HASHES]) -> [u64; BANDS] {
@@ -364,12 +450,17 @@ fn jaccard(a: &[u32], b: &[u32]) -> f64 {
     if union == 0 { 1.0 } else { both as f64 / union as f64 }
 }
 
-/// Whether two sorted sets have a Jaccard similarity of at least `threshold`: the same answer as
-/// computing it, but most dissimilar pairs are given up on part of the way through.
-fn similar_enough(a: &[u32], b: &[u32], threshold: f64) -> bool {
+/// Whether two posts' shingle sets have a Jaccard similarity of at least `threshold`: the same
+/// answer as computing it, but most dissimilar pairs are given up on from their maps alone or
+/// part of the way through their hashes.
+fn similar_enough(a: &Shingles, b: &Shingles, threshold: f64) -> bool {
     // J >= t  <=>  common >= t (|a| + |b|) / (1 + t); rounded down, so the bound never prunes a
     // pair that reaches the threshold (the exact test below decides).
-    let need = (threshold * (a.len() + b.len()) as f64 / (1.0 + threshold)).floor().max(0.0) as usize;
+    let need = (threshold * (a.hashes.len() + b.hashes.len()) as f64 / (1.0 + threshold)).floor().max(0.0) as usize;
+    if a.shared_at_most(b).min(b.shared_at_most(a)) < need {
+        return false;
+    }
+    let (a, b) = (&a.hashes, &b.hashes);
     let Some(both) = common(a, b, need) else { return false };
     let union = a.len() + b.len() - both;
     (if union == 0 { 1.0 } else { both as f64 / union as f64 }) >= threshold

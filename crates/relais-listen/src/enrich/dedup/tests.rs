@@ -121,7 +121,84 @@ fn early_exit_agrees_with_the_exact_similarity() {
             v.dedup();
         }
         for t in [0.0, 0.3, 0.5, 0.7, 0.9, 1.0] {
-            assert_eq!(similar_enough(&a, &b, t), jaccard(&a, &b) >= t, "{a:?} {b:?} {t}");
+            let (sa, sb) = (Shingles::new(a.clone()), Shingles::new(b.clone()));
+            assert_eq!(similar_enough(&sa, &sb, t), jaccard(&a, &b) >= t, "{a:?} {b:?} {t}");
         }
     }
+}
+
+#[test]
+fn minhash_gives_the_double_hashing_values() {
+    // The definition: the k-th value of a set is the least `h1 + k·h2` over its shingles.
+    let reference = |shingles: &[u32]| -> [u32; HASHES] {
+        let mut signature = [u32::MAX; HASHES];
+        for &s in shingles {
+            let h = mix64(u64::from(s));
+            let (h1, h2) = (h as u32, ((h >> 32) as u32) | 1);
+            for (k, slot) in signature.iter_mut().enumerate() {
+                *slot = (*slot).min(h1.wrapping_add((k as u32).wrapping_mul(h2)));
+            }
+        }
+        signature
+    };
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for n in 0..200 {
+        let shingles: Vec<u32> = (0..n % 90)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u32
+            })
+            .collect();
+        assert_eq!(minhash(&shingles), reference(&shingles), "{shingles:?}");
+    }
+    assert_eq!(minhash(&[]), [u32::MAX; HASHES]);
+}
+
+#[test]
+fn ascii_shingles_are_the_character_shingles() {
+    // The general path, character by character, for texts of one-byte characters.
+    let by_chars = |text: &str| -> Vec<u32> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out: Vec<u32> = if chars.len() <= SHINGLE {
+            vec![hash_str(text) as u32]
+        } else {
+            chars.windows(SHINGLE).map(|w| hash_str(&w.iter().collect::<String>()) as u32).collect()
+        };
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    for text in ["a", "abcde", "abcdef", "le tram de lyon est en service", "aaaaaaaaaaaa", "ete genial lyon"] {
+        assert_eq!(shingles(text), by_chars(text), "{text}");
+    }
+    // And non-ASCII texts still cut by characters, not bytes.
+    assert_eq!(shingles("é"), vec![hash_str("é") as u32]);
+    assert_eq!(shingles("ωμεγα ωμεγα").len(), by_chars("ωμεγα ωμεγα").len());
+}
+
+#[test]
+fn a_freed_slot_holds_a_new_story_and_never_answers_for_the_old_one() {
+    let mut stories = Stories::new(StoriesConfig { capacity: 2, ..StoriesConfig::default() });
+    let a = stories.add("alpha bravo charlie delta echo foxtrot").story;
+    let b = stories.add("golf hotel india juliett kilo lima").story;
+    // A third story takes the least recent one's slot.
+    let c = stories.add("mike november oscar papa quebec romeo").story;
+    assert_eq!((stories.len(), stories.count(a)), (2, None));
+    // A copy of the forgotten story starts again; copies of the others join theirs.
+    let again = stories.add("alpha bravo charlie delta echo foxtrot!");
+    assert!(again.new);
+    assert!(![a, b, c].contains(&again.story));
+    let copy = stories.add("MIKE november oscar papa quebec romeo");
+    assert_eq!((copy.story, copy.count, copy.new), (c, 2, false));
+    assert_eq!(stories.len(), 2);
+    // `b` was the least recent: forgotten for `again`.
+    assert_eq!(stories.count(b), None);
+    // Capacity 0 keeps nothing.
+    let mut none = Stories::new(StoriesConfig { capacity: 0, ..StoriesConfig::default() });
+    let first = none.add("sierra tango uniform victor whiskey");
+    let second = none.add("sierra tango uniform victor whiskey");
+    assert!(first.new && second.new && first.story != second.story);
+    assert!(none.is_empty());
 }
