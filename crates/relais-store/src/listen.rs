@@ -449,8 +449,10 @@ impl Store {
                  ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
                 placeholders_rows(chunk.len(), 14, anonymous)
             );
-            // Not kept in the statement cache: a prepared batch of a thousand rows is large.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            // A full chunk is always the same statement: kept in the connection's statement cache
+            // (a few MB per connection), since compiling a thousand rows' worth of SQL cost about
+            // a tenth of the pipeline's CPU at full match rates. A last, shorter chunk is not kept.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MENTION_CHUNK);
             for (i, m) in chunk.iter().enumerate() {
                 q = q
                     .bind(first + (offset + i) as i64)
@@ -502,7 +504,7 @@ impl Store {
                 "INSERT INTO mention_queries (query_id, mention_id, published_at) VALUES {} ON CONFLICT DO NOTHING",
                 placeholders_rows(chunk.len(), 3, anonymous)
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MENTION_CHUNK * 4);
             for (query, mention, at) in chunk {
                 q = q.bind(*query).bind(*mention).bind(*at);
             }

@@ -768,6 +768,10 @@ async fn oauth_pending_taken_once_in_its_workspace(store: &Store) {
 /// The search index follows mentions and erasures by id: a new mention's id is above every id
 /// handed out before, even after the newest mention was erased (SQLite alone would give its rowid
 /// again), and a deleted workspace's mentions are logged as erased.
+fn ids_max(ids: &[(i64, Vec<i64>)]) -> i64 {
+    ids.iter().map(|(id, _)| *id).max().unwrap_or(0)
+}
+
 async fn mention_ids_follow_commits(store: &Store) {
     use relais_store::listen::Erase;
     let owner = user(store, "cm@example.fr").await;
@@ -805,6 +809,26 @@ async fn mention_ids_follow_commits(store: &Store) {
     let expected: Vec<(i64, Vec<i64>)> =
         ids.into_iter().map(Option::unwrap).zip([vec![q1.min(q2), q1.max(q2)], vec![], vec![q2]]).collect();
     assert_eq!(got, expected);
+
+    // Batches of several full statements (the cached ones) and a shorter last one, twice over
+    // the same connections, the second half duplicates: every new mention stored once, with its
+    // links.
+    let bulk = |from: usize, to: usize| -> Vec<_> {
+        (from..to).map(|i| relais_store::testing::mention(b.0, &format!("bulk-{i}"), NOW, vec![q1, q2])).collect()
+    };
+    let mut stored = Vec::new();
+    for (from, to) in [(0, 2_100), (1_050, 3_150), (3_150, 4_200)] {
+        let ids = store.insert_mentions(&bulk(from, to)).await.expect("bulk insert");
+        let new: Vec<i64> = ids.iter().flatten().copied().collect();
+        assert_eq!(new.len(), to - from.max(stored.len()), "{from}..{to}");
+        stored.extend(new);
+    }
+    assert_eq!(stored.len(), 4_200);
+    assert!(stored.windows(2).all(|w| w[0] < w[1]));
+    let read = store.mentions_after(ids_max(&expected), 5_000).await.expect("after");
+    assert_eq!(read.iter().map(|m| m.id).collect::<Vec<_>>(), stored);
+    assert!(read.iter().all(|m| m.query_ids == vec![q1.min(q2), q1.max(q2)]));
+    assert_eq!(store.mention_count_in(stored[0]..=stored[stored.len() - 1]).await.expect("count"), 4_200);
 
     // Deleting workspace A logs its remaining mentions as erased, after the erasure before.
     store.delete_workspace(a, NOW).await.expect("delete");
