@@ -768,10 +768,6 @@ async fn oauth_pending_taken_once_in_its_workspace(store: &Store) {
 /// The search index follows mentions and erasures by id: a new mention's id is above every id
 /// handed out before, even after the newest mention was erased (SQLite alone would give its rowid
 /// again), and a deleted workspace's mentions are logged as erased.
-fn ids_max(ids: &[(i64, Vec<i64>)]) -> i64 {
-    ids.iter().map(|(id, _)| *id).max().unwrap_or(0)
-}
-
 async fn mention_ids_follow_commits(store: &Store) {
     use relais_store::listen::Erase;
     let owner = user(store, "cm@example.fr").await;
@@ -825,7 +821,8 @@ async fn mention_ids_follow_commits(store: &Store) {
     }
     assert_eq!(stored.len(), 4_200);
     assert!(stored.windows(2).all(|w| w[0] < w[1]));
-    let read = store.mentions_after(ids_max(&expected), 5_000).await.expect("after");
+    let linked_last = expected.iter().map(|(id, _)| *id).max().expect("linked mentions");
+    let read = store.mentions_after(linked_last, 5_000).await.expect("after");
     assert_eq!(read.iter().map(|m| m.id).collect::<Vec<_>>(), stored);
     assert!(read.iter().all(|m| m.query_ids == vec![q1.min(q2), q1.max(q2)]));
     assert_eq!(store.mention_count_in(stored[0]..=stored[stored.len() - 1]).await.expect("count"), 4_200);

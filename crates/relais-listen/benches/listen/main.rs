@@ -256,33 +256,18 @@ fn row(n: usize, docs: &[Doc<'_>], sample: &[Doc<'_>], o: &Opts) {
     }
     let mbuild = t.elapsed();
     let mut buf = String::new();
-    let (dm, _) = best(o.runs, || {
-        let mut f = 0;
-        for p in docs {
-            f += perc.percolate(&mokaccino_doc(p, &mut buf)).count();
-        }
-        f
-    });
+    let mut percolate_all = || docs.iter().map(|p| perc.percolate(&mokaccino_doc(p, &mut buf)).count()).sum::<usize>();
+    let (dm, _) = best(o.runs, &mut percolate_all);
     let moka = rate(docs.len(), dm);
     // The same ratio from adjacent passes: each round times one pass of each engine, one right
     // after the other, and the median of the rounds' ratios is kept. On a shared host whose speed
     // changes over seconds, the two bests above may come from different phases; adjacent passes
     // see the same one.
-    let mut scratch = Scratch::default();
-    let mut out = Vec::new();
     let mut ratios: Vec<f64> = (0..o.runs.max(1))
         .map(|_| {
-            let t = Instant::now();
-            for doc in docs {
-                out.clear();
-                matcher.matches_into(doc, &mut scratch, &mut out);
-            }
-            let relais = t.elapsed();
-            let t = Instant::now();
-            for p in docs {
-                black_box(perc.percolate(&mokaccino_doc(p, &mut buf)).count());
-            }
-            t.elapsed().as_secs_f64() / relais.as_secs_f64()
+            let (relais, _) = run(&matcher, docs, 1);
+            let (moka, _) = best(1, &mut percolate_all);
+            moka.as_secs_f64() / relais.as_secs_f64()
         })
         .collect();
     ratios.sort_by(f64::total_cmp);
