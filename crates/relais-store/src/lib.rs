@@ -75,6 +75,13 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where the listening pipeline's bulk inserts go ([`Store::insert_mentions_reserving`]). On
+    /// SQLite, a pool of one connection of its own: a connection's page cache is dropped whenever
+    /// another connection wrote since its last transaction, and the main pool hands its
+    /// connections out in turn, so each batch used to start cold and read back the pages it was
+    /// about to change (about 3,000 per batch). On PostgreSQL, and for an in-memory SQLite database
+    /// (a second pool would open another database), the main pool.
+    bulk: AnyPool,
     backend: Backend,
 }
 
@@ -90,20 +97,29 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let options = match backend {
-            // One writer at a time on SQLite: WAL lets readers go on while it writes. A page cache
-            // of up to 32 MB per connection (SQLite's default is 2 MB): the listening pipeline's
-            // writer inserts into indexes that outgrow 2 MB after some ten thousand mentions.
-            Backend::Sqlite => AnyPoolOptions::new().max_connections(8).after_connect(|conn, _| {
+        // One writer at a time on SQLite: WAL lets readers go on while it writes.
+        // - A page cache of up to 32 MB per connection (SQLite's default is 2 MB): the listening
+        //   pipeline's writer inserts into indexes that outgrow 2 MB after some ten thousand
+        //   mentions.
+        // - The WAL is copied back into the database once it holds 8,192 pages (32 MB; SQLite's
+        //   default is 1,000): a batch of mentions rewrites about a thousand of the same pages (the
+        //   tail of each query's links, its series), which used to be copied back after every
+        //   batch, and now once every few. The WAL file keeps its largest size, about 32 MB plus a
+        //   batch.
+        let sqlite_pool = |connections| {
+            AnyPoolOptions::new().max_connections(connections).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
-                         PRAGMA cache_size = -32768;",
+                         PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192;",
                     )
                     .await?;
                     Ok(())
                 })
-            }),
+            })
+        };
+        let options = match backend {
+            Backend::Sqlite => sqlite_pool(8),
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         // Slow statements are logged at debug level: a batch of a thousand mentions is one long
@@ -114,8 +130,14 @@ impl Store {
             log::LevelFilter::Debug,
             std::time::Duration::from_secs(1),
         );
-        let pool = options.connect_with(connect).await?;
-        Ok(Store { pool, backend })
+        let pool = options.connect_with(connect.clone()).await?;
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let bulk = if backend == Backend::Sqlite && !in_memory {
+            sqlite_pool(1).connect_with(connect).await?
+        } else {
+            pool.clone()
+        };
+        Ok(Store { pool, bulk, backend })
     }
 
     /// Applies every pending migration of this backend.
@@ -142,6 +164,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
+        self.bulk.close().await;
         self.pool.close().await;
     }
 }

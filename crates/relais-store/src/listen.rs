@@ -435,7 +435,7 @@ impl Store {
             return Ok(InsertedMentions { ids, reserved: 0..0 });
         }
         let anonymous = self.backend == crate::Backend::Sqlite;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.bulk.begin().await?;
         // Input `i` gets id `first + i` (an id not used, when the mention is already stored, is
         // skipped for good: ids need not be dense).
         let first = Self::reserve_ids(&mut tx, "mentions", batch.len()).await?;
@@ -450,7 +450,7 @@ impl Store {
                 placeholders_rows(chunk.len(), 14, anonymous)
             );
             // A full chunk is always the same statement: kept in the connection's statement cache
-            // (a few MB per connection), since compiling a thousand rows' worth of SQL cost about
+            // (a few MB, on the one bulk connection on SQLite), since compiling a thousand rows' worth of SQL cost about
             // a tenth of the pipeline's CPU at full match rates. A last, shorter chunk is not kept.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MENTION_CHUNK);
             for (i, m) in chunk.iter().enumerate() {

@@ -47,7 +47,9 @@ pub struct PipelineConfig {
     pub capacity: usize,
     /// Posts per job (a submission is cut into jobs of this size).
     pub job_size: usize,
-    /// Most mentions written in one transaction.
+    /// Most mentions written in one transaction. Each transaction rewrites the last page of the
+    /// links of every query it touches, and of its series, whatever its size: 16,000 (8,000 before)
+    /// halves that cost per mention at full match rates.
     pub max_batch: usize,
     /// Stories remembered per workspace for near-duplicate grouping.
     pub stories_per_workspace: usize,
@@ -55,7 +57,7 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        Self { capacity: 50_000, job_size: 1_000, max_batch: 8_000, stories_per_workspace: 20_000 }
+        Self { capacity: 50_000, job_size: 1_000, max_batch: 16_000, stories_per_workspace: 20_000 }
     }
 }
 
@@ -376,7 +378,7 @@ async fn write_stage(
             let _ = p.done.send(Ok(report));
         }
         if let Some(handoff) = &handoff {
-            handoff.push(reserved, ids.into_iter().zip(batch).filter_map(|(id, m)| Some((id?, m))).collect());
+            handoff.push(reserved, ids, batch);
         }
     }
 }

@@ -78,36 +78,49 @@ struct HandedQueue {
 struct Handed {
     /// The ids the writer's transaction reserved (`Store::insert_mentions_reserving`).
     reserved: std::ops::Range<i64>,
-    /// The new mentions with their ids, as written.
-    mentions: Vec<(i64, NewMention)>,
+    /// The batch as written, and the id each mention got (`None`: it was already stored). Kept
+    /// as the writer had them: pairing them up here cost a copy of every batch.
+    ids: Vec<Option<i64>>,
+    mentions: Vec<NewMention>,
+    /// How many of them are new.
+    new: usize,
+}
+
+impl Handed {
+    /// The new mentions with their ids.
+    fn into_new(self) -> impl Iterator<Item = (i64, NewMention)> {
+        self.ids.into_iter().zip(self.mentions).filter_map(|(id, m)| Some((id?, m)))
+    }
 }
 
 impl Handoff {
-    /// Hands over a committed batch: its reserved ids and its new mentions with their ids (the
-    /// writer does nothing more: it is the pipeline's bound, the indexer makes the documents).
-    pub(crate) fn push(&self, reserved: std::ops::Range<i64>, mentions: Vec<(i64, NewMention)>) {
+    /// Hands over a committed batch: its reserved ids, the mentions as written and the id each
+    /// got, if new (the writer does nothing more: it is the pipeline's bound, the indexer makes the
+    /// documents).
+    pub(crate) fn push(&self, reserved: std::ops::Range<i64>, ids: Vec<Option<i64>>, mentions: Vec<NewMention>) {
+        let new = ids.iter().flatten().count();
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if reserved.is_empty() || mentions.is_empty() || q.mentions + mentions.len() > HANDOFF_MAX {
+        if reserved.is_empty() || new == 0 || q.mentions + mentions.len() > HANDOFF_MAX {
             return;
         }
         q.mentions += mentions.len();
-        q.batches.push_back(Handed { reserved, mentions });
+        q.batches.push_back(Handed { reserved, ids, mentions, new });
         drop(q);
         self.ready.notify_one();
     }
 
-    /// The handed mentions that directly follow `mark` (the last id the index covers), at most
-    /// `limit` of them unless one batch holds more, and the mark they bring the index to; `None`
-    /// when the mentions after `mark` were not handed over. Batches the index has passed are
-    /// dropped.
-    fn take_following(&self, mark: i64, limit: usize) -> Option<(Vec<(i64, NewMention)>, i64)> {
+    /// The handed batches that directly follow `mark` (the last id the index covers), with at
+    /// most `limit` new mentions in all unless one batch holds more, how many new mentions they
+    /// hold, and the mark they bring the index to; `None` when the mentions after `mark` were not
+    /// handed over. Batches the index has passed are dropped.
+    fn take_following(&self, mark: i64, limit: usize) -> Option<(Vec<Handed>, usize, i64)> {
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        let mut taken: Vec<(i64, NewMention)> = Vec::new();
+        let (mut taken, mut new): (Vec<Handed>, usize) = (Vec::new(), 0);
         let mut upto = mark;
         while let Some(front) = q.batches.front() {
             let last = front.reserved.end - 1;
             let follows = front.reserved.start - 1 == upto;
-            let fits = taken.is_empty() || taken.len() + front.mentions.len() <= limit;
+            let fits = taken.is_empty() || new + front.new <= limit;
             if last > upto && !(follows && fits) {
                 // Not next (a gap: read from the database), or not in this pass.
                 break;
@@ -118,13 +131,10 @@ impl Handoff {
                 continue; // already indexed (read from the database meanwhile)
             }
             upto = last;
-            if taken.is_empty() {
-                taken = batch.mentions;
-            } else {
-                taken.extend(batch.mentions);
-            }
+            new += batch.new;
+            taken.push(batch);
         }
-        (upto > mark).then_some((taken, upto))
+        (upto > mark).then_some((taken, new, upto))
     }
 }
 
@@ -376,14 +386,14 @@ impl App {
             return Ok(None);
         }
         let slot = &self.listening.index;
-        let Some((mentions, upto)) = slot.handoff.take_following(mark, slot.batch() as usize) else {
+        let Some((handed, new, upto)) = slot.handoff.take_following(mark, slot.batch() as usize) else {
             return Ok(None);
         };
-        if self.store.mention_count_in(mark + 1..=upto).await? != mentions.len() as i64 {
+        if self.store.mention_count_in(mark + 1..=upto).await? != new as i64 {
             // Erased since: the database says what is left.
             return Ok(None);
         }
-        Ok(Some((mentions.into_iter().map(|(id, m)| stored_doc(id, m)).collect(), upto)))
+        Ok(Some((handed.into_iter().flat_map(Handed::into_new).map(|(id, m)| stored_doc(id, m)).collect(), upto)))
     }
 
     /// Waits until the pipeline has stored new mentions, or at most `max`: what an indexing loop
