@@ -52,8 +52,8 @@ const fn folded_bytes(extra: &[u8]) -> [bool; 256] {
     }
     t
 }
-static AUTHOR_BYTES: [bool; 256] = folded_bytes(b".-_@");
-static DOMAIN_BYTES: [bool; 256] = folded_bytes(b".-");
+const AUTHOR_BYTES: [bool; 256] = folded_bytes(b".-_@");
+const DOMAIN_BYTES: [bool; 256] = folded_bytes(b".-");
 
 /// Calls `f` with every filter value that the post's metadata `value` satisfies: the language's
 /// primary subtag; the handle and, for `user@instance`, `user`; the domain and each parent domain.

@@ -128,7 +128,7 @@ pub fn is_word_char(c: char) -> bool {
 /// The folded ASCII letter of each character of U+00C0..U+017F (`é` → `e`), 0 where folding
 /// does not give one ASCII letter (`æ`, `×`): the fast path for French. A test checks it against
 /// the full folding.
-static LATIN: &[u8; 0xC0] = b"aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0\0aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0y\
+const LATIN: &[u8; 0xC0] = b"aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0\0aaaaaa\0ceeeeiiii\0nooooo\0\0uuuuy\0y\
 aaaaaaccccccccdd\0\0eeeeeeeeeegggggggghh\0\0iiiiiiiii\0\0\0jjkk\0llllllll\0\0nnnnnn\0\0\0oooooo\0\0rrrrrrsssssssstttt\0\0\
 uuuuuuuuuuuuwwyyyzzzzzzs";
 
@@ -201,7 +201,11 @@ const OTHER: u8 = 3;
 
 /// The class of every byte. `SEP` is only for bytes after which a sigil may start a tag or mention
 /// (so not `/ . & : # @ _ -`, nor bytes of non-ASCII characters).
-static CLASS: [u8; 256] = {
+///
+/// A `const`, not a `static`: the scanner is generic, so it is compiled in the crates that call it,
+/// which reached a `static` of this crate through one more load (its address, from the global
+/// offset table) on every byte.
+const CLASS: [u8; 256] = {
     let mut t = [OTHER; 256];
     let mut i = 0;
     while i < 128 {
@@ -312,16 +316,21 @@ impl<F: FnMut(&str, &str), const FAST: bool, const SIGILS: bool> Scanner<'_, F, 
         // (`fold_word` has its own byte loop: one shared helper measured about 5 % slower at 1k
         // queries, in interleaved runs.)
         let (mut end, mut upper) = (self.at, false);
-        // Eight bytes at a time while they are all ASCII letters or digits, then the rest.
+        // Eight bytes at a time while they are all ASCII letters or digits; one at a time only
+        // for the last few bytes of the text (a shorter run already ends at a byte that is not).
+        let mut ended = false;
         while let Some(chunk) = self.bytes.get(end..end + 8) {
             let (run, up) = alnum_run(chunk);
             upper |= up;
             end += run;
             if run < 8 {
+                ended = true;
                 break;
             }
         }
-        while let Some(&c) = self.bytes.get(end) {
+        while let Some(&c) = self.bytes.get(end)
+            && !ended
+        {
             match CLASS[c as usize] {
                 LOWER => {}
                 UPPER => upper = true,
