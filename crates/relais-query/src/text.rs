@@ -202,10 +202,11 @@ const OTHER: u8 = 3;
 /// The class of every byte. `SEP` is only for bytes after which a sigil may start a tag or mention
 /// (so not `/ . & : # @ _ -`, nor bytes of non-ASCII characters).
 ///
-/// A `const`, not a `static`: the scanner is generic, so it is compiled in the crates that call it,
-/// which reached a `static` of this crate through one more load (its address, from the global
-/// offset table) on every byte.
-const CLASS: [u8; 256] = {
+/// A `const` reference, not a `static`: the scanner is generic, so it is compiled in the crates that
+/// call it, which reached a `static` of this crate through one more load (its address, from the
+/// global offset table) on every byte. A reference, not an array: an unoptimised build would copy
+/// a `const` array at each use.
+const CLASS: &[u8; 256] = &{
     let mut t = [OTHER; 256];
     let mut i = 0;
     while i < 128 {

@@ -162,7 +162,7 @@ impl Store {
         Ok(Tx(self.pool.begin().await?))
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
         self.bulk.close().await;
         self.pool.close().await;

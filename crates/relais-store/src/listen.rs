@@ -450,8 +450,9 @@ impl Store {
                 placeholders_rows(chunk.len(), 14, anonymous)
             );
             // A full chunk is always the same statement: kept in the connection's statement cache
-            // (a few MB, on the one bulk connection on SQLite), since compiling a thousand rows' worth of SQL cost about
-            // a tenth of the pipeline's CPU at full match rates. A last, shorter chunk is not kept.
+            // (a few MB, on the one bulk connection on SQLite), since compiling a thousand rows'
+            // worth of SQL cost about a tenth of the pipeline's CPU at full match rates. A last,
+            // shorter chunk is not kept.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MENTION_CHUNK);
             for (i, m) in chunk.iter().enumerate() {
                 q = q

@@ -807,8 +807,8 @@ async fn mention_ids_follow_commits(store: &Store) {
     assert_eq!(got, expected);
 
     // Batches of several full statements (the cached ones) and a shorter last one, twice over
-    // the same connections, the second half duplicates: every new mention stored once, with its
-    // links.
+    // the same connection (on SQLite, the store's one bulk connection), the second half
+    // duplicates: every new mention stored once, with its links.
     let bulk = |from: usize, to: usize| -> Vec<_> {
         (from..to).map(|i| relais_store::testing::mention(b.0, &format!("bulk-{i}"), NOW, vec![q1, q2])).collect()
     };

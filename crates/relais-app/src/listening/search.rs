@@ -78,18 +78,17 @@ struct HandedQueue {
 struct Handed {
     /// The ids the writer's transaction reserved (`Store::insert_mentions_reserving`).
     reserved: std::ops::Range<i64>,
-    /// The batch as written, and the id each mention got (`None`: it was already stored). Kept
-    /// as the writer had them: pairing them up here cost a copy of every batch.
-    ids: Vec<Option<i64>>,
+    /// The batch's new mentions and their ids, in two vectors: when every mention of the batch
+    /// is new (the usual case), its vector as the writer had it (pairing each mention with its id
+    /// cost a copy of every batch).
+    ids: Vec<i64>,
     mentions: Vec<NewMention>,
-    /// How many of them are new.
-    new: usize,
 }
 
 impl Handed {
     /// The new mentions with their ids.
     fn into_new(self) -> impl Iterator<Item = (i64, NewMention)> {
-        self.ids.into_iter().zip(self.mentions).filter_map(|(id, m)| Some((id?, m)))
+        self.ids.into_iter().zip(self.mentions)
     }
 }
 
@@ -99,12 +98,21 @@ impl Handoff {
     /// documents).
     pub(crate) fn push(&self, reserved: std::ops::Range<i64>, ids: Vec<Option<i64>>, mentions: Vec<NewMention>) {
         let new = ids.iter().flatten().count();
+        if reserved.is_empty() || new == 0 {
+            return;
+        }
+        // Mentions already stored are not kept: they would take room the new ones need.
+        let (ids, mentions): (Vec<i64>, Vec<NewMention>) = if new == ids.len() {
+            (ids.into_iter().flatten().collect(), mentions)
+        } else {
+            ids.into_iter().zip(mentions).filter_map(|(id, m)| Some((id?, m))).unzip()
+        };
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if reserved.is_empty() || new == 0 || q.mentions + mentions.len() > HANDOFF_MAX {
+        if q.mentions + mentions.len() > HANDOFF_MAX {
             return;
         }
         q.mentions += mentions.len();
-        q.batches.push_back(Handed { reserved, ids, mentions, new });
+        q.batches.push_back(Handed { reserved, ids, mentions });
         drop(q);
         self.ready.notify_one();
     }
@@ -120,7 +128,7 @@ impl Handoff {
         while let Some(front) = q.batches.front() {
             let last = front.reserved.end - 1;
             let follows = front.reserved.start - 1 == upto;
-            let fits = taken.is_empty() || new + front.new <= limit;
+            let fits = taken.is_empty() || new + front.mentions.len() <= limit;
             if last > upto && !(follows && fits) {
                 // Not next (a gap: read from the database), or not in this pass.
                 break;
@@ -131,7 +139,7 @@ impl Handoff {
                 continue; // already indexed (read from the database meanwhile)
             }
             upto = last;
-            new += batch.new;
+            new += batch.mentions.len();
             taken.push(batch);
         }
         (upto > mark).then_some((taken, new, upto))
@@ -484,6 +492,7 @@ fn read_mark(path: &std::path::Path) -> i64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -497,5 +506,44 @@ mod tests {
         assert_eq!(decode_cursor("x1:2"), None);
         assert_eq!(decode_cursor(""), None);
         assert_eq!(decode_cursor("n12"), None);
+    }
+
+    fn mention(text: &str) -> NewMention {
+        NewMention {
+            workspace_id: 1,
+            source: "rss".into(),
+            external_id: text.into(),
+            url: None,
+            author: None,
+            title: None,
+            text: text.into(),
+            lang: "fr".into(),
+            sentiment: 0.0,
+            sentiment_label: "neutral".into(),
+            story_id: 1,
+            published_at: 0,
+            received_at: 0,
+            query_ids: vec![1],
+        }
+    }
+
+    #[test]
+    fn the_handoff_keeps_only_new_mentions_with_their_ids() {
+        let handoff = Handoff::default();
+        // A batch of four whose second and fourth were already stored, then one all new.
+        let batch = ["a", "b", "c", "d"].map(mention).to_vec();
+        handoff.push(11..15, vec![Some(11), None, Some(13), None], batch);
+        handoff.push(15..17, vec![Some(15), Some(16)], ["e", "f"].map(mention).to_vec());
+        // Only duplicates: nothing to hand over.
+        handoff.push(17..18, vec![None], vec![mention("g")]);
+        assert_eq!(handoff.queue.lock().unwrap().mentions, 4, "duplicates take no room");
+        let (taken, new, upto) = handoff.take_following(10, 100).expect("follows the mark");
+        assert_eq!((new, upto), (4, 16));
+        let got: Vec<(i64, String)> =
+            taken.into_iter().flat_map(Handed::into_new).map(|(id, m)| (id, m.text)).collect();
+        assert_eq!(got, [(11, "a"), (13, "c"), (15, "e"), (16, "f")].map(|(id, t)| (id, t.to_owned())));
+        assert_eq!(handoff.queue.lock().unwrap().mentions, 0);
+        // Past the mark of the only-duplicates batch, nothing was handed over.
+        assert!(handoff.take_following(16, 100).is_none());
     }
 }
