@@ -25,9 +25,10 @@ impl MastodonMock {
     /// Starts a mock on a free port.
     pub fn start() -> Result<MastodonMock, String> {
         let script = crate::script("mastodon-mock.sh");
-        let port = crate::free_port()?;
         crate::run_script(&script, &["setup"], &[])?;
-        crate::run_script(&script, &["start", &port.to_string()], &[])?;
+        let port = crate::on_free_ports(|[port]| {
+            crate::run_script(&script, &["start", &port.to_string()], &[]).map(|_| port)
+        })?;
         Ok(MastodonMock { script, port })
     }
 

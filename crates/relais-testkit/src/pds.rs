@@ -25,10 +25,11 @@ impl Pds {
         let script = crate::script("atproto.sh");
         let watch = [("RELAIS_PEERS_WATCH_PID", std::process::id().to_string())];
         crate::run_script(&script, &["setup"], &watch)?;
-        let (pds_port, plc_port) = (crate::free_port()?, crate::free_port()?);
-        let started = crate::run_script(&script, &["start", &pds_port.to_string(), &plc_port.to_string()], &watch)?;
-        eprintln!("local PDS: {}", started.trim());
-        Ok(Pds { port: pds_port })
+        crate::on_free_ports(|[pds_port, plc_port]| {
+            let started = crate::run_script(&script, &["start", &pds_port.to_string(), &plc_port.to_string()], &watch)?;
+            eprintln!("local PDS: {}", started.trim());
+            Ok(Pds { port: pds_port })
+        })
     }
 
     /// Its base URL, `http://localhost:<port>`.
