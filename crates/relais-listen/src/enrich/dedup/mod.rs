@@ -73,6 +73,15 @@ struct Story {
     last_seen: u64,
 }
 
+impl Story {
+    /// Whether a recency entry `(seen, its slot)` is current: the slot holds a story, and that
+    /// story was last seen at `seen` (a later sighting, or another story in the slot, makes it
+    /// stale).
+    fn last_seen_at(&self, seen: u64) -> bool {
+        self.id != 0 && self.last_seen == seen
+    }
+}
+
 /// What the grouper compares of a post, computed without the grouper (so in parallel): the hash of
 /// its normalised text, its shingles and its LSH band keys.
 #[derive(Debug, Clone)]
@@ -296,8 +305,7 @@ impl Stories {
 
     fn evict_oldest(&mut self) {
         while let Some((seen, slot)) = self.recency.pop_front() {
-            let story = &self.slots[slot as usize];
-            if story.id != 0 && story.last_seen == seen {
+            if self.slots[slot as usize].last_seen_at(seen) {
                 self.forget(slot);
                 return;
             }
@@ -333,10 +341,7 @@ impl Stories {
     fn compact(&mut self) {
         if self.recency.len() > 4 * self.live + 64 {
             let slots = &self.slots;
-            self.recency.retain(|&(seen, slot)| {
-                let story = &slots[slot as usize];
-                story.id != 0 && story.last_seen == seen
-            });
+            self.recency.retain(|&(seen, slot)| slots[slot as usize].last_seen_at(seen));
         }
     }
 }
