@@ -9,7 +9,7 @@
 use crate::{Store, StoreError, StoreResult, found, numbered};
 use relais_domain::ids::WorkspaceId;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Width of a stored series bucket: 5 minutes.
 pub const BUCKET_MS: i64 = 5 * 60 * 1000;
@@ -439,10 +439,23 @@ impl Store {
         // Input `i` gets id `first + i` (an id not used, when the mention is already stored, is
         // skipped for good: ids need not be dense).
         let first = Self::reserve_ids(&mut tx, "mentions", batch.len()).await?;
+        // The pipeline matched these posts against the queries it knew: a query, or a workspace,
+        // may have been deleted since. Its links are dropped (and a deleted workspace's mentions),
+        // instead of failing the batch on a foreign key, which the writer would retry forever.
+        // Checked under the write lock (SQLite), or with the rows locked until the end (PostgreSQL).
+        let workspaces =
+            Self::existing_ids(&mut tx, "workspaces", batch.iter().map(|m| m.workspace_id), anonymous).await?;
+        let queries = Self::existing_ids(
+            &mut tx,
+            "listen_queries",
+            batch.iter().flat_map(|m| m.query_ids.iter().copied()),
+            anonymous,
+        )
+        .await?;
+        let kept: Vec<usize> = (0..batch.len()).filter(|&i| workspaces.contains(&batch[i].workspace_id)).collect();
         let mut links: Vec<(i64, i64, i64)> = Vec::new();
         let mut series: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
-        for (chunk_no, chunk) in batch.chunks(MENTION_CHUNK).enumerate() {
-            let offset = chunk_no * MENTION_CHUNK;
+        for chunk in kept.chunks(MENTION_CHUNK) {
             let sql = format!(
                 "INSERT INTO mentions (id, workspace_id, source, external_id, url, author, title, text, lang, \
                  sentiment, sentiment_label, story_id, published_at, received_at) VALUES {} \
@@ -454,9 +467,10 @@ impl Store {
             // worth of SQL cost about a tenth of the pipeline's CPU at full match rates. A last,
             // shorter chunk is not kept.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MENTION_CHUNK);
-            for (i, m) in chunk.iter().enumerate() {
+            for &i in chunk {
+                let m = &batch[i];
                 q = q
-                    .bind(first + (offset + i) as i64)
+                    .bind(first + i as i64)
                     .bind(m.workspace_id)
                     .bind(&m.source)
                     .bind(&m.external_id)
@@ -474,10 +488,11 @@ impl Store {
             // Usually every row is new, and then its id is the one it was given (no row sent back:
             // `RETURNING` cost a message from the driver's thread per row). Otherwise the chunk's
             // ids that exist now are the new rows: nobody else writes ids reserved here.
-            let (from, to) = (first + offset as i64, first + (offset + chunk.len()) as i64);
+            let chunk_ids = chunk.iter().map(|&i| first + i as i64);
+            let (from, to) = (first + chunk[0] as i64, first + chunk[chunk.len() - 1] as i64 + 1);
             let inserted = q.execute(&mut *tx).await?.rows_affected();
             let new_ids: Vec<i64> = if inserted == chunk.len() as u64 {
-                (from..to).collect()
+                chunk_ids.collect()
             } else {
                 let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM mentions WHERE id >= $1 AND id < $2")
                     .bind(from)
@@ -492,7 +507,7 @@ impl Store {
                 ids[i] = Some(id);
                 let bucket = m.published_at.div_euclid(BUCKET_MS) * BUCKET_MS;
                 let negative = i64::from(m.sentiment_label == "negative");
-                for q in &m.query_ids {
+                for q in m.query_ids.iter().filter(|q| queries.contains(q)) {
                     links.push((*q, id, m.published_at));
                     let e = series.entry((*q, bucket)).or_insert((0, 0));
                     e.0 += 1;
@@ -527,6 +542,33 @@ impl Store {
         }
         tx.commit().await?;
         Ok(InsertedMentions { ids, reserved: first..first + batch.len() as i64 })
+    }
+
+    /// Which of `ids` are rows of `table` now (`workspaces` or `listen_queries`), in the
+    /// transaction `tx`; on PostgreSQL they stay locked against deletion until it ends (on SQLite
+    /// the transaction already holds the write lock).
+    async fn existing_ids(
+        tx: &mut sqlx::AnyConnection,
+        table: &str,
+        ids: impl Iterator<Item = i64>,
+        anonymous: bool,
+    ) -> StoreResult<HashSet<i64>> {
+        let mut ids: Vec<i64> = ids.collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = HashSet::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = if anonymous { vec!["?"; chunk.len()].join(", ") } else { numbered(1, chunk.len()) };
+            let lock = if anonymous { "" } else { " FOR KEY SHARE" };
+            let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM {table} WHERE id IN ({list}){lock}"
+            )));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            found.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+        }
+        Ok(found)
     }
 
     /// Reserves `n` ids of the table `mark` (`mentions` or `mention_erasures`) in `tx`, and returns

@@ -55,6 +55,7 @@ conformance! {
     delivery_batch_and_crash_repair => delivery_batch_and_crash_repair_sqlite, delivery_batch_and_crash_repair_postgres;
     oauth_pending_taken_once_in_its_workspace => oauth_pending_taken_once_in_its_workspace_sqlite, oauth_pending_taken_once_in_its_workspace_postgres;
     mention_ids_follow_commits => mention_ids_follow_commits_sqlite, mention_ids_follow_commits_postgres;
+    mentions_outlive_deleted_queries => mentions_outlive_deleted_queries_sqlite, mentions_outlive_deleted_queries_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -835,4 +836,29 @@ async fn mention_ids_follow_commits(store: &Store) {
     assert_eq!(erased, vec![first[0], first[1], five]);
     assert!(store.mentions_after(0, 10).await.expect("after").iter().all(|m| m.workspace_id == b.0));
     assert_not_found(store.delete_workspace(a, NOW).await, "deleted twice");
+}
+
+/// The pipeline matches a post against the queries it knew, then stores it: a query (or a whole
+/// workspace) deleted in between must not make the batch fail, or the writer would retry it
+/// forever. The mention is stored with the links of the queries that still exist (and counted in
+/// their series only); a deleted workspace's mentions are not stored.
+async fn mentions_outlive_deleted_queries(store: &Store) {
+    let owner = user(store, "cm@example.fr").await;
+    let (a, b) = (workspace(store, owner, "A").await, workspace(store, owner, "B").await);
+    let fields = |name| relais_store::listen::QueryFields { name, query: "relais", sensitivity: "off", min_volume: 1 };
+    let kept = store.create_listen_query(a, &fields("kept"), None, NOW).await.expect("query").id;
+    let gone = store.create_listen_query(a, &fields("gone"), None, NOW).await.expect("query").id;
+    let in_b = store.create_listen_query(b, &fields("b"), None, NOW).await.expect("query").id;
+    store.delete_listen_query(a, gone).await.expect("delete query");
+    store.delete_workspace(b, NOW).await.expect("delete workspace");
+    let mention = |ws: WorkspaceId, id: &str, q: Vec<i64>| relais_store::testing::mention(ws.0, id, NOW, q);
+    let batch = [mention(a, "1", vec![kept, gone]), mention(a, "2", vec![gone]), mention(b, "3", vec![in_b])];
+    let ids = store.insert_mentions(&batch).await.expect("a deleted query or workspace fails nothing");
+    assert!(ids[0].is_some() && ids[1].is_some(), "{ids:?}");
+    assert_eq!(ids[2], None, "a deleted workspace's mention is not stored");
+    let stored = store.mentions_after(0, 10).await.expect("after");
+    let got: Vec<(i64, Vec<i64>)> = stored.into_iter().map(|m| (m.id, m.query_ids)).collect();
+    assert_eq!(got, vec![(ids[0].unwrap(), vec![kept]), (ids[1].unwrap(), vec![])]);
+    let series = store.listen_series(kept, NOW - 1_000_000, NOW + 1_000_000).await.expect("series");
+    assert_eq!(series.iter().map(|p| p.volume).sum::<i64>(), 1);
 }
