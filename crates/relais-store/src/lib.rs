@@ -71,6 +71,17 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Settings of the SQLite bulk connection ([`Store::insert_mentions_reserving`] alone uses it).
+///
+/// Foreign keys are not enforced there: that transaction checks under its write lock that the
+/// workspaces and queries it refers to exist, and links only the mentions it inserted. Enforced,
+/// they made SQLite open a statement journal for every multi-row `INSERT` (a statement that
+/// may abort halfway must be undone alone), which copied each page the statement changed, about
+/// a thousand 4 KB pages of random index leaves per thousand mentions: the largest item of the
+/// writer's profile. `OR IGNORE` on those statements removes the other reason (a `NOT NULL` or
+/// `UNIQUE` constraint that could abort them).
+const BULK_PRAGMAS: &str = "PRAGMA foreign_keys = OFF;";
+
 /// The storage handle: a connection pool and the backend it talks to. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -106,20 +117,21 @@ impl Store {
         //   tail of each query's links, its series), which used to be copied back after every
         //   batch, and now once every few. The WAL file keeps its largest size, about 32 MB plus a
         //   batch.
-        let sqlite_pool = |connections| {
-            AnyPoolOptions::new().max_connections(connections).after_connect(|conn, _| {
+        let sqlite_pool = |connections, pragmas: &'static str| {
+            AnyPoolOptions::new().max_connections(connections).after_connect(move |conn, _| {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
                          PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192;",
                     )
                     .await?;
+                    conn.execute(pragmas).await?;
                     Ok(())
                 })
             })
         };
         let options = match backend {
-            Backend::Sqlite => sqlite_pool(8),
+            Backend::Sqlite => sqlite_pool(8, ""),
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         // Slow statements are logged at debug level: a batch of a thousand mentions is one long
@@ -133,7 +145,7 @@ impl Store {
         let pool = options.connect_with(connect.clone()).await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let bulk = if backend == Backend::Sqlite && !in_memory {
-            sqlite_pool(1).connect_with(connect).await?
+            sqlite_pool(1, BULK_PRAGMAS).connect_with(connect).await?
         } else {
             pool.clone()
         };

@@ -452,14 +452,20 @@ impl Store {
             anonymous,
         )
         .await?;
+        // SQLite: `OR IGNORE` rather than `ON CONFLICT … DO NOTHING`, so that no constraint of these
+        // statements can abort them (see `BULK_PRAGMAS`).
+        let (or_ignore, on_conflict) = if anonymous {
+            ("OR IGNORE", "")
+        } else {
+            ("", "ON CONFLICT (workspace_id, source, external_id) DO NOTHING")
+        };
         let kept: Vec<usize> = (0..batch.len()).filter(|&i| workspaces.contains(&batch[i].workspace_id)).collect();
         let mut links: Vec<(i64, i64, i64)> = Vec::new();
         let mut series: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
         for chunk in kept.chunks(MENTION_CHUNK) {
             let sql = format!(
-                "INSERT INTO mentions (id, workspace_id, source, external_id, url, author, title, text, lang, \
-                 sentiment, sentiment_label, story_id, published_at, received_at) VALUES {} \
-                 ON CONFLICT (workspace_id, source, external_id) DO NOTHING",
+                "INSERT {or_ignore} INTO mentions (id, workspace_id, source, external_id, url, author, title, text, \
+                 lang, sentiment, sentiment_label, story_id, published_at, received_at) VALUES {} {on_conflict}",
                 placeholders_rows(chunk.len(), 14, anonymous)
             );
             // A full chunk is always the same statement: kept in the connection's statement cache
@@ -479,7 +485,7 @@ impl Store {
                     .bind(m.title.as_deref())
                     .bind(&m.text)
                     .bind(&m.lang)
-                    .bind(m.sentiment)
+                    .bind(if m.sentiment.is_nan() { 0.0 } else { m.sentiment })
                     .bind(&m.sentiment_label)
                     .bind(m.story_id)
                     .bind(m.published_at)
@@ -517,8 +523,9 @@ impl Store {
         }
         for chunk in links.chunks(MENTION_CHUNK * 4) {
             let sql = format!(
-                "INSERT INTO mention_queries (query_id, mention_id, published_at) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders_rows(chunk.len(), 3, anonymous)
+                "INSERT {or_ignore} INTO mention_queries (query_id, mention_id, published_at) VALUES {} {}",
+                placeholders_rows(chunk.len(), 3, anonymous),
+                if anonymous { "" } else { "ON CONFLICT DO NOTHING" }
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MENTION_CHUNK * 4);
             for (query, mention, at) in chunk {
