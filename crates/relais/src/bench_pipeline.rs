@@ -222,9 +222,11 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
             after as f64 / took.as_secs_f64().max(1e-9),
         );
         println!(
-            "stored and searchable: every post {:.2} s after the start, {:.0} posts/s",
+            "stored and searchable: every post {:.2} s after the start, {:.0} posts/s; {} mentions read back \
+             from the database (not handed over)",
             searchable.as_secs_f64(),
-            total.received as f64 / searchable.as_secs_f64()
+            total.received as f64 / searchable.as_secs_f64(),
+            app.index_handoff_dropped(),
         );
     }
     anyhow::ensure!(

@@ -349,7 +349,12 @@ async fn write_stage(
             }
         }
         let lens: Vec<usize> = group.iter().map(|p| p.rows.len()).collect();
-        let batch: Vec<NewMention> = group.iter_mut().flat_map(|p| std::mem::take(&mut p.rows)).collect();
+        // Sized once: a batch holds up to `max_batch` mentions (megabytes), which growing by
+        // doubling copied and faulted in afresh several times over.
+        let mut batch: Vec<NewMention> = Vec::with_capacity(rows);
+        for p in &mut group {
+            batch.append(&mut p.rows);
+        }
         // A failed write is retried (the database may be restarting): posts accepted are never
         // dropped; submitters keep waiting, and the semaphore keeps new posts out meanwhile.
         let mut delay = std::time::Duration::from_millis(100);
@@ -378,7 +383,7 @@ async fn write_stage(
             let _ = p.done.send(Ok(report));
         }
         if let Some(handoff) = &handoff {
-            handoff.push(reserved, ids, batch);
+            handoff.push(reserved, ids, batch).await;
         }
     }
 }
