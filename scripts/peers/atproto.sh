@@ -50,6 +50,11 @@ start() {
   local pds_port=${1:?usage: start PDS_PORT PLC_PORT} plc_port=${2:?usage: start PDS_PORT PLC_PORT}
   [[ -f $MARK ]] || { echo "atproto peer not installed: run $0 setup"; exit 1; }
   local state="$PEERS/atproto-state/$pds_port"
+  # Two test processes may be handed the same free port: the first start claims it with a lock
+  # that its servers inherit (fd 8), held as long as they run, so that a second start fails here
+  # instead of wiping the first one's state below (the caller tries other ports).
+  mkdir -p "$PEERS/atproto-state"; exec 8>"$state.lock"
+  flock -n 8 || { echo "port $pds_port busy: another start holds it"; exit 1; }
   for p in "$plc_port" "$pds_port"; do
     if curl -s -o /dev/null -m 2 "http://127.0.0.1:$p/"; then echo "port $p busy"; exit 1; fi
   done
