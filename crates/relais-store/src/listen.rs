@@ -9,7 +9,7 @@
 use crate::{Store, StoreError, StoreResult, found, numbered};
 use relais_domain::ids::WorkspaceId;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Width of a stored series bucket: 5 minutes.
 pub const BUCKET_MS: i64 = 5 * 60 * 1000;
@@ -91,6 +91,22 @@ pub struct InsertedMentions {
     /// The ids the transaction reserved (empty for an empty batch): the new mentions' ids are
     /// among them, and no other mention will ever have one.
     pub reserved: std::ops::Range<i64>,
+    /// When some links were not stored (a query deleted since the post was matched, or not of
+    /// the mention's workspace): the batch's queries that exist, with their workspace. A link
+    /// `(mention, query)` was stored when `unlinked[query]` is the mention's workspace. `None`
+    /// when every link was stored.
+    pub unlinked: Option<HashMap<i64, i64>>,
+}
+
+impl InsertedMentions {
+    /// Removes from `batch` (the batch as given) the query ids whose links were not stored.
+    pub fn drop_unstored_links(&self, batch: &mut [NewMention]) {
+        if let Some(queries) = &self.unlinked {
+            for m in batch {
+                m.query_ids.retain(|q| queries.get(q) == Some(&m.workspace_id));
+            }
+        }
+    }
 }
 
 /// A stored mention.
@@ -432,7 +448,7 @@ impl Store {
     pub async fn insert_mentions_reserving(&self, batch: &[NewMention]) -> StoreResult<InsertedMentions> {
         let mut ids: Vec<Option<i64>> = vec![None; batch.len()];
         if batch.is_empty() {
-            return Ok(InsertedMentions { ids, reserved: 0..0 });
+            return Ok(InsertedMentions { ids, reserved: 0..0, unlinked: None });
         }
         let anonymous = self.backend == crate::Backend::Sqlite;
         let mut tx = self.bulk.begin().await?;
@@ -443,15 +459,19 @@ impl Store {
         // may have been deleted since. Its links are dropped (and a deleted workspace's mentions),
         // instead of failing the batch on a foreign key, which the writer would retry forever.
         // Checked under the write lock (SQLite), or with the rows locked until the end (PostgreSQL).
+        // A link is kept only to a query of the mention's own workspace (ids of deleted rows may
+        // be handed out again on SQLite).
         let workspaces =
-            Self::existing_ids(&mut tx, "workspaces", batch.iter().map(|m| m.workspace_id), anonymous).await?;
+            Self::existing_ids(&mut tx, "workspaces", "id", batch.iter().map(|m| m.workspace_id), anonymous).await?;
         let queries = Self::existing_ids(
             &mut tx,
             "listen_queries",
+            "workspace_id",
             batch.iter().flat_map(|m| m.query_ids.iter().copied()),
             anonymous,
         )
         .await?;
+        let links_kept = batch.iter().all(|m| m.query_ids.iter().all(|q| queries.get(q) == Some(&m.workspace_id)));
         // SQLite: `OR IGNORE` rather than `ON CONFLICT … DO NOTHING`, so that no constraint of these
         // statements can abort them (see `BULK_PRAGMAS`).
         let (or_ignore, on_conflict) = if anonymous {
@@ -459,7 +479,7 @@ impl Store {
         } else {
             ("", "ON CONFLICT (workspace_id, source, external_id) DO NOTHING")
         };
-        let kept: Vec<usize> = (0..batch.len()).filter(|&i| workspaces.contains(&batch[i].workspace_id)).collect();
+        let kept: Vec<usize> = (0..batch.len()).filter(|&i| workspaces.contains_key(&batch[i].workspace_id)).collect();
         let mut links: Vec<(i64, i64, i64)> = Vec::new();
         let mut series: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
         for chunk in kept.chunks(MENTION_CHUNK) {
@@ -513,7 +533,7 @@ impl Store {
                 ids[i] = Some(id);
                 let bucket = m.published_at.div_euclid(BUCKET_MS) * BUCKET_MS;
                 let negative = i64::from(m.sentiment_label == "negative");
-                for q in m.query_ids.iter().filter(|q| queries.contains(q)) {
+                for q in m.query_ids.iter().filter(|q| queries.get(q) == Some(&m.workspace_id)) {
                     links.push((*q, id, m.published_at));
                     let e = series.entry((*q, bucket)).or_insert((0, 0));
                     e.0 += 1;
@@ -548,32 +568,34 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(InsertedMentions { ids, reserved: first..first + batch.len() as i64 })
+        let unlinked = (!links_kept).then_some(queries);
+        Ok(InsertedMentions { ids, reserved: first..first + batch.len() as i64, unlinked })
     }
 
-    /// Which of `ids` are rows of `table` now (`workspaces` or `listen_queries`), in the
-    /// transaction `tx`; on PostgreSQL they stay locked against deletion until it ends (on SQLite
-    /// the transaction already holds the write lock).
+    /// Which of `ids` are rows of `table` now (`workspaces` or `listen_queries`), each with its
+    /// workspace (the column `workspace`), in the transaction `tx`; on PostgreSQL they stay locked
+    /// against deletion until it ends (on SQLite the transaction already holds the write lock).
     async fn existing_ids(
         tx: &mut sqlx::AnyConnection,
         table: &str,
+        workspace: &str,
         ids: impl Iterator<Item = i64>,
         anonymous: bool,
-    ) -> StoreResult<HashSet<i64>> {
+    ) -> StoreResult<HashMap<i64, i64>> {
         let mut ids: Vec<i64> = ids.collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut found = HashSet::with_capacity(ids.len());
+        let mut found = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let list = if anonymous { vec!["?"; chunk.len()].join(", ") } else { numbered(1, chunk.len()) };
             let lock = if anonymous { "" } else { " FOR KEY SHARE" };
-            let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
-                "SELECT id FROM {table} WHERE id IN ({list}){lock}"
+            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(format!(
+                "SELECT id, {workspace} FROM {table} WHERE id IN ({list}){lock}"
             )));
             for id in chunk {
                 q = q.bind(*id);
             }
-            found.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+            found.extend(q.fetch_all(&mut *tx).await?);
         }
         Ok(found)
     }

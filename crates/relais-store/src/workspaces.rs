@@ -178,6 +178,12 @@ impl Store {
     pub async fn delete_workspace(&self, id: WorkspaceId, now: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         Self::reserve_ids(&mut tx, "mention_erasures", 0).await?;
+        if self.backend == crate::Backend::Postgres {
+            // Waits for the listening writes that hold the workspace (`FOR KEY SHARE`), so that
+            // their mentions are counted and logged below; later ones find it gone. (On SQLite the
+            // mark above already took the one write lock.)
+            sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE").bind(id.0).execute(&mut *tx).await?;
+        }
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE workspace_id = $1")
             .bind(id.0)
             .fetch_one(&mut *tx)

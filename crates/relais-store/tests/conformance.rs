@@ -840,20 +840,27 @@ async fn mention_ids_follow_commits(store: &Store) {
 
 /// The pipeline matches a post against the queries it knew, then stores it: a query (or a whole
 /// workspace) deleted in between must not make the batch fail, or the writer would retry it
-/// forever. The mention is stored with the links of the queries that still exist (and counted in
-/// their series only); a deleted workspace's mentions are not stored.
+/// forever. The mention is stored with the links of the queries that still exist in its own
+/// workspace (and counted in their series only); a deleted workspace's mentions are not stored.
+/// The batch handed to the index loses the same links.
 async fn mentions_outlive_deleted_queries(store: &Store) {
     let owner = user(store, "cm@example.fr").await;
     let (a, b) = (workspace(store, owner, "A").await, workspace(store, owner, "B").await);
+    let c = workspace(store, owner, "C").await;
     let fields = |name| relais_store::listen::QueryFields { name, query: "relais", sensitivity: "off", min_volume: 1 };
     let kept = store.create_listen_query(a, &fields("kept"), None, NOW).await.expect("query").id;
     let gone = store.create_listen_query(a, &fields("gone"), None, NOW).await.expect("query").id;
     let in_b = store.create_listen_query(b, &fields("b"), None, NOW).await.expect("query").id;
+    let in_c = store.create_listen_query(c, &fields("c"), None, NOW).await.expect("query").id;
     store.delete_listen_query(a, gone).await.expect("delete query");
     store.delete_workspace(b, NOW).await.expect("delete workspace");
     let mention = |ws: WorkspaceId, id: &str, q: Vec<i64>| relais_store::testing::mention(ws.0, id, NOW, q);
-    let batch = [mention(a, "1", vec![kept, gone]), mention(a, "2", vec![gone]), mention(b, "3", vec![in_b])];
-    let ids = store.insert_mentions(&batch).await.expect("a deleted query or workspace fails nothing");
+    let mut batch =
+        vec![mention(a, "1", vec![kept, gone, in_c]), mention(a, "2", vec![gone]), mention(b, "3", vec![in_b])];
+    let inserted = store.insert_mentions_reserving(&batch).await.expect("a deleted query or workspace fails nothing");
+    inserted.drop_unstored_links(&mut batch);
+    assert_eq!(batch.iter().map(|m| m.query_ids.clone()).collect::<Vec<_>>(), [vec![kept], vec![], vec![]]);
+    let ids = inserted.ids;
     assert!(ids[0].is_some() && ids[1].is_some(), "{ids:?}");
     assert_eq!(ids[2], None, "a deleted workspace's mention is not stored");
     let stored = store.mentions_after(0, 10).await.expect("after");

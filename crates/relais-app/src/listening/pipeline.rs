@@ -358,7 +358,7 @@ async fn write_stage(
         // A failed write is retried (the database may be restarting): posts accepted are never
         // dropped; submitters keep waiting, and the semaphore keeps new posts out meanwhile.
         let mut delay = std::time::Duration::from_millis(100);
-        let InsertedMentions { ids, reserved } = loop {
+        let inserted = loop {
             match store.insert_mentions_reserving(&batch).await {
                 Ok(inserted) => break inserted,
                 Err(e) => {
@@ -369,6 +369,9 @@ async fn write_stage(
             }
         };
         counters.batches.fetch_add(1, Ordering::Relaxed);
+        // The index gets the links the database got.
+        inserted.drop_unstored_links(&mut batch);
+        let InsertedMentions { ids, reserved, .. } = inserted;
         let mut offset = 0;
         for (p, n) in group.into_iter().zip(lens) {
             let slice = &ids[offset..offset + n];
