@@ -92,9 +92,8 @@ pub struct InsertedMentions {
     /// among them, and no other mention will ever have one.
     pub reserved: std::ops::Range<i64>,
     /// When some links were not stored (a query deleted since the post was matched, or not of
-    /// the mention's workspace): the batch's queries that exist, with their workspace. A link
-    /// `(mention, query)` was stored when `unlinked[query]` is the mention's workspace. `None`
-    /// when every link was stored.
+    /// the mention's workspace): the batch's queries that exist, with their workspace (see
+    /// [`Self::drop_unstored_links`]). `None` when every link was stored.
     pub unlinked: Option<HashMap<i64, i64>>,
 }
 
@@ -103,10 +102,18 @@ impl InsertedMentions {
     pub fn drop_unstored_links(&self, batch: &mut [NewMention]) {
         if let Some(queries) = &self.unlinked {
             for m in batch {
-                m.query_ids.retain(|q| queries.get(q) == Some(&m.workspace_id));
+                let workspace = m.workspace_id;
+                m.query_ids.retain(|&q| link_stored(queries, workspace, q));
             }
         }
     }
+}
+
+/// Whether the link of a mention of `workspace` to `query` is stored, `queries` being the batch's
+/// existing queries with their workspace: a query deleted since the post was matched, or of
+/// another workspace (SQLite hands a deleted row's id out again), gets no link.
+fn link_stored(queries: &HashMap<i64, i64>, workspace: i64, query: i64) -> bool {
+    queries.get(&query) == Some(&workspace)
 }
 
 /// A stored mention.
@@ -471,7 +478,7 @@ impl Store {
             anonymous,
         )
         .await?;
-        let links_kept = batch.iter().all(|m| m.query_ids.iter().all(|q| queries.get(q) == Some(&m.workspace_id)));
+        let links_kept = batch.iter().all(|m| m.query_ids.iter().all(|&q| link_stored(&queries, m.workspace_id, q)));
         // SQLite: `OR IGNORE` rather than `ON CONFLICT … DO NOTHING`, so that no constraint of these
         // statements can abort them (see `BULK_PRAGMAS`).
         let (or_ignore, on_conflict) = if anonymous {
@@ -533,7 +540,7 @@ impl Store {
                 ids[i] = Some(id);
                 let bucket = m.published_at.div_euclid(BUCKET_MS) * BUCKET_MS;
                 let negative = i64::from(m.sentiment_label == "negative");
-                for q in m.query_ids.iter().filter(|q| queries.get(q) == Some(&m.workspace_id)) {
+                for q in m.query_ids.iter().filter(|&&q| link_stored(&queries, m.workspace_id, q)) {
                     links.push((*q, id, m.published_at));
                     let e = series.entry((*q, bucket)).or_insert((0, 0));
                     e.0 += 1;

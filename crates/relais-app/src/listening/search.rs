@@ -127,8 +127,7 @@ impl Handoff {
 
     /// Hands over a committed batch: its reserved ids, the mentions as written and the id each
     /// got, if new (the writer does nothing more: it is the pipeline's bound, the indexer makes the
-    /// documents).
-    /// Waits for room while an indexer takes batches (see the type's doc).
+    /// documents). Waits for room while an indexer takes batches (see the type's doc).
     pub(crate) async fn push(&self, reserved: std::ops::Range<i64>, ids: Vec<Option<i64>>, mentions: Vec<NewMention>) {
         let new = ids.iter().flatten().count();
         if reserved.is_empty() || new == 0 {
