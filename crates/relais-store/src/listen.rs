@@ -6,10 +6,17 @@
 //! of mentions, their query links and the series counts is one transaction: a batch is either
 //! wholly stored or not at all, so a crash never leaves a mention counted twice or not at all.
 
-use crate::{Store, StoreError, StoreResult, found, numbered};
+use crate::{Backend, Store, StoreError, StoreResult, found, numbered};
 use relais_domain::ids::WorkspaceId;
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// The tables whose ids come from an id mark on SQLite ([`Store::raise_id_mark`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MarkedTable {
+    Workspaces,
+    ListenQueries,
+}
 
 /// Width of a stored series bucket: 5 minutes.
 pub const BUCKET_MS: i64 = 5 * 60 * 1000;
@@ -111,7 +118,8 @@ impl InsertedMentions {
 
 /// Whether the link of a mention of `workspace` to `query` is stored, `queries` being the batch's
 /// existing queries with their workspace: a query deleted since the post was matched, or of
-/// another workspace (SQLite hands a deleted row's id out again), gets no link.
+/// another workspace (SQLite handed a deleted row's id out again before migration 0009), gets no
+/// link.
 fn link_stored(queries: &HashMap<i64, i64>, workspace: i64, query: i64) -> bool {
     queries.get(&query) == Some(&workspace)
 }
@@ -348,9 +356,10 @@ impl Store {
         now: i64,
     ) -> StoreResult<ListenQueryRecord> {
         let mut tx = self.pool.begin().await?;
+        let (id_column, id) = Self::raise_id_mark(&mut tx, self.backend, MarkedTable::ListenQueries).await?;
         let rec: ListenQueryRecord = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO listen_queries (workspace_id, name, query, sensitivity, min_volume, created_by, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {QUERY_COLUMNS}"
+            "INSERT INTO listen_queries ({id_column}workspace_id, name, query, sensitivity, min_volume, created_by, \
+             created_at, updated_at) VALUES ({id}$1, $2, $3, $4, $5, $6, $7, $7) RETURNING {QUERY_COLUMNS}"
         )))
         .bind(ws.0)
         .bind(q.name)
@@ -457,7 +466,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(InsertedMentions { ids, reserved: 0..0, unlinked: None });
         }
-        let anonymous = self.backend == crate::Backend::Sqlite;
+        let anonymous = self.backend == Backend::Sqlite;
         let mut tx = self.bulk.begin().await?;
         // Input `i` gets id `first + i` (an id not used, when the mention is already stored, is
         // skipped for good: ids need not be dense).
@@ -466,8 +475,8 @@ impl Store {
         // may have been deleted since. Its links are dropped (and a deleted workspace's mentions),
         // instead of failing the batch on a foreign key, which the writer would retry forever.
         // Checked under the write lock (SQLite), or with the rows locked until the end (PostgreSQL).
-        // A link is kept only to a query of the mention's own workspace (ids of deleted rows may
-        // be handed out again on SQLite).
+        // A link is kept only to a query of the mention's own workspace (a rule that does not rest
+        // on ids never being handed out again, which holds only since migration 0009 on SQLite).
         let workspaces =
             Self::existing_ids(&mut tx, "workspaces", "id", batch.iter().map(|m| m.workspace_id), anonymous).await?;
         let queries = Self::existing_ids(
@@ -622,6 +631,36 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         Ok(last - n + 1)
+    }
+
+    /// On SQLite, raises the id mark of `table` in `tx`, which must then insert the row, and
+    /// returns the id column and the id's SQL (the raised mark), each followed by a comma, for that
+    /// `INSERT`: SQLite would hand the id of the newest row out again once it is deleted (see
+    /// migration 0009). Empty on PostgreSQL, whose sequences never do.
+    pub(crate) async fn raise_id_mark(
+        tx: &mut sqlx::AnyConnection,
+        backend: Backend,
+        table: MarkedTable,
+    ) -> StoreResult<(&'static str, &'static str)> {
+        if backend == Backend::Postgres {
+            return Ok(("", ""));
+        }
+        let (name, id) = match table {
+            MarkedTable::Workspaces => ("workspaces", "(SELECT last FROM listen_id_marks WHERE name = 'workspaces'), "),
+            MarkedTable::ListenQueries => {
+                ("listen_queries", "(SELECT last FROM listen_id_marks WHERE name = 'listen_queries'), ")
+            }
+        };
+        // The table's own maximum too: a row inserted without the mark (a restored backup) is
+        // never collided with.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE listen_id_marks SET last = MAX(last, (SELECT COALESCE(MAX(id), 0) FROM {name})) + 1 \
+             WHERE name = $1"
+        )))
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        Ok(("id, ", id))
     }
 
     /// Attaches the matched query ids to mentions.
@@ -808,8 +847,8 @@ impl Store {
         // would be a message per link from the SQLite driver's thread (2.2 per mention at full
         // match rates), read by the indexer's every pass.
         let links = match self.backend {
-            crate::Backend::Sqlite => "group_concat(query_id)",
-            crate::Backend::Postgres => "string_agg(query_id::text, ',')",
+            Backend::Sqlite => "group_concat(query_id)",
+            Backend::Postgres => "string_agg(query_id::text, ',')",
         };
         let rows: Vec<MentionWithLinks> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MENTION_COLUMNS}, (SELECT {links} FROM mention_queries q WHERE q.mention_id = m.id) AS links \

@@ -54,6 +54,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_listen_id_marks.sql"),
         include_str!("../migrations/postgres/0008_listen_id_marks.sql"),
     ),
+    (
+        9,
+        "id_marks_for_workspaces_and_queries",
+        include_str!("../migrations/sqlite/0009_id_marks_for_workspaces_and_queries.sql"),
+        include_str!("../migrations/postgres/0009_id_marks_for_workspaces_and_queries.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.
@@ -98,11 +104,9 @@ mod tests {
     async fn links_survive_0007(store: Store) {
         migrator_until(store.backend(), 6).run(&store.pool).await.unwrap();
         let user = store.create_user("m@relais.localhost", "M", "x", "fr", 1).await.unwrap();
-        let ws = store.create_workspace("W", "UTC", UserId(user.id), 1).await.unwrap();
-        let ws = WorkspaceId(ws.id);
-        let query = |name| QueryFields { name, query: "relais", sensitivity: "medium", min_volume: 10 };
-        let a = store.create_listen_query(ws, &query("a"), None, 1).await.unwrap().id;
-        let b = store.create_listen_query(ws, &query("b"), None, 1).await.unwrap().id;
+        let ws = raw_workspace(&store, UserId(user.id), "W").await;
+        let a = raw_query(&store, ws, "a").await;
+        let b = raw_query(&store, ws, "b").await;
         let mention = |id: &str, query_ids| crate::testing::mention(ws.0, id, 1_000, query_ids);
         // Written as the code of that time did (the store's own insert needs a later schema).
         let one = raw_mention(&store, ws, "1").await;
@@ -137,6 +141,58 @@ mod tests {
         store.close().await;
     }
 
+    /// A workspace (owned by `owner`) as the schema before 0009 stored it: its id given by the
+    /// database.
+    async fn raw_workspace(store: &Store, owner: UserId, name: &str) -> WorkspaceId {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO workspaces (name, timezone, created_at, updated_at) VALUES ($1, 'UTC', 1, 1) RETURNING id",
+        )
+        .bind(name)
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'owner', 1)")
+            .bind(id)
+            .bind(owner.0)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        WorkspaceId(id)
+    }
+
+    /// A listening query as the schema before 0009 stored it; returns its id.
+    async fn raw_query(store: &Store, ws: WorkspaceId, name: &str) -> i64 {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO listen_queries (workspace_id, name, query, sensitivity, min_volume, created_at, updated_at) \
+             VALUES ($1, $2, 'relais', 'medium', 10, 1, 1) RETURNING id",
+        )
+        .bind(ws.0)
+        .bind(name)
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// Migration 0009: workspaces and listening queries created after it take ids after every
+    /// existing one, and never the id of one deleted since.
+    async fn ids_continue_after_0009(store: Store) {
+        migrator_until(store.backend(), 8).run(&store.pool).await.unwrap();
+        let owner = UserId(store.create_user("m@relais.localhost", "M", "x", "fr", 1).await.unwrap().id);
+        let first = raw_workspace(&store, owner, "first").await;
+        let last = raw_workspace(&store, owner, "last").await;
+        let query = raw_query(&store, last, "q").await;
+
+        store.migrate().await.unwrap();
+        store.delete_workspace(last, 2).await.unwrap();
+        let next = store.create_workspace("next", "UTC", owner, 3).await.unwrap().id;
+        assert!(next > last.0 && last.0 > first.0, "{next} after {last:?}");
+        let fields = QueryFields { name: "q", query: "relais", sensitivity: "medium", min_volume: 10 };
+        let next_query = store.create_listen_query(first, &fields, None, 3).await.unwrap().id;
+        assert!(next_query > query, "{next_query} after {query}");
+        store.close().await;
+    }
+
     /// A mention as the schema before 0008 stored it (its id given by the database); returns its id.
     async fn raw_mention(store: &Store, ws: WorkspaceId, external_id: &str) -> i64 {
         let (id,): (i64,) = sqlx::query_as(
@@ -159,7 +215,7 @@ mod tests {
     async fn ids_continue_after_0008(store: Store) {
         migrator_until(store.backend(), 7).run(&store.pool).await.unwrap();
         let user = store.create_user("m@relais.localhost", "M", "x", "fr", 1).await.unwrap();
-        let ws = WorkspaceId(store.create_workspace("W", "UTC", UserId(user.id), 1).await.unwrap().id);
+        let ws = raw_workspace(&store, UserId(user.id), "W").await;
         let mut ids = Vec::new();
         for external_id in ["1", "2", "3"] {
             ids.push(raw_mention(&store, ws, external_id).await);
@@ -205,5 +261,6 @@ mod tests {
     on_both_backends! {
         links_survive_0007 => links_survive_0007_sqlite, links_survive_0007_postgres;
         ids_continue_after_0008 => ids_continue_after_0008_sqlite, ids_continue_after_0008_postgres;
+        ids_continue_after_0009 => ids_continue_after_0009_sqlite, ids_continue_after_0009_postgres;
     }
 }

@@ -84,8 +84,11 @@ impl Store {
         now: i64,
     ) -> StoreResult<WorkspaceRecord> {
         let mut tx = self.pool.begin().await?;
+        let (id_column, id) =
+            Self::raise_id_mark(&mut tx, self.backend, crate::listen::MarkedTable::Workspaces).await?;
         let sql = format!(
-            "INSERT INTO workspaces (name, timezone, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING {WS_COLUMNS}"
+            "INSERT INTO workspaces ({id_column}name, timezone, created_at, updated_at) VALUES ({id}$1, $2, $3, $3) \
+             RETURNING {WS_COLUMNS}"
         );
         let row: WorkspaceRow =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name).bind(timezone).bind(now).fetch_one(&mut *tx).await?;

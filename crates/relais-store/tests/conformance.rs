@@ -56,6 +56,7 @@ conformance! {
     oauth_pending_taken_once_in_its_workspace => oauth_pending_taken_once_in_its_workspace_sqlite, oauth_pending_taken_once_in_its_workspace_postgres;
     mention_ids_follow_commits => mention_ids_follow_commits_sqlite, mention_ids_follow_commits_postgres;
     mentions_outlive_deleted_queries => mentions_outlive_deleted_queries_sqlite, mentions_outlive_deleted_queries_postgres;
+    deleted_ids_are_never_handed_out_again => deleted_ids_are_never_handed_out_again_sqlite, deleted_ids_are_never_handed_out_again_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -868,4 +869,25 @@ async fn mentions_outlive_deleted_queries(store: &Store) {
     assert_eq!(got, vec![(ids[0].unwrap(), vec![kept]), (ids[1].unwrap(), vec![])]);
     let series = store.listen_series(kept, NOW - 1_000_000, NOW + 1_000_000).await.expect("series");
     assert_eq!(series.iter().map(|p| p.volume).sum::<i64>(), 1);
+}
+
+/// A workspace or a listening query created after the newest one was deleted takes a new id
+/// (SQLite hands the highest rowid out again by itself): posts in flight in the listening
+/// pipeline still carry the deleted one's id, and must not reach the new row, another tenant's.
+async fn deleted_ids_are_never_handed_out_again(store: &Store) {
+    let owner = user(store, "cm@example.fr").await;
+    let a = workspace(store, owner, "A").await;
+    let b = workspace(store, owner, "B").await;
+    store.delete_workspace(b, NOW).await.expect("delete workspace");
+    let c = workspace(store, owner, "C").await;
+    assert!(c.0 > b.0, "workspace {} took the id of deleted workspace {}", c.0, b.0);
+    let fields = |name| relais_store::listen::QueryFields { name, query: "relais", sensitivity: "off", min_volume: 1 };
+    let first = store.create_listen_query(a, &fields("first"), None, NOW).await.expect("query").id;
+    let newest = store.create_listen_query(a, &fields("newest"), None, NOW).await.expect("query").id;
+    store.delete_listen_query(a, newest).await.expect("delete query");
+    let next = store.create_listen_query(c, &fields("next"), None, NOW).await.expect("query").id;
+    assert!(next > newest && newest > first, "query {next} after deleted query {newest}");
+    // The workspace's row and its owner are there as before.
+    assert_eq!(store.workspace(c).await.expect("workspace").name, "C");
+    assert_eq!(store.workspaces_of(owner).await.expect("workspaces").len(), 2);
 }
