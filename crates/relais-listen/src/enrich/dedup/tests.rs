@@ -41,6 +41,19 @@ fn trivial_edits_join_the_story() {
 }
 
 #[test]
+fn the_bound_on_comparisons_is_the_configured_one() {
+    // Comparing with no story at all: a near copy starts its own story, an exact one (same
+    // normalised text, found by its hash) still joins.
+    let mut none = Stories::new(StoriesConfig { max_compared: 0, ..StoriesConfig::default() });
+    let first = story_of(&mut none, BASE);
+    assert!(story_of(&mut none, &format!("{BASE} #Lyon")).new);
+    assert_eq!(story_of(&mut none, &BASE.to_uppercase()).story, first.story);
+    let mut one = Stories::new(StoriesConfig { max_compared: 1, ..StoriesConfig::default() });
+    let first = story_of(&mut one, BASE);
+    assert_eq!(story_of(&mut one, &format!("{BASE} #Lyon")).story, first.story);
+}
+
+#[test]
 fn unrelated_posts_stay_apart() {
     let mut stories = Stories::new(StoriesConfig::default());
     let posts = [
