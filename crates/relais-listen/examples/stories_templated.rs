@@ -1,7 +1,8 @@
-//! Near-duplicate grouping on posts cut from templates (the pipeline benchmark's generated posts:
-//! `relais_listen::corpus`, the same seed and 200 brands as `relais bench listen-pipeline
-//! --brands 200`), with the default bound on the stories a post is compared with and without it:
-//! how many stories each leaves, and the time per post on one core. Prints markdown.
+//! Near-duplicate grouping on posts cut from templates (from the generator of `relais bench
+//! listen-pipeline`, `relais_listen::corpus`, with its 200-brand list of `--brands 200`; not the
+//! very posts the benchmark draws), comparing each post with at most 16 stories (the default), 64,
+//! or every candidate: how many stories each leaves, and the time per post on one core. Prints
+//! markdown.
 //! Usage: `stories_templated [--posts N]` (default 300,000).
 #![allow(clippy::print_stdout)]
 

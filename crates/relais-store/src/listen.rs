@@ -356,10 +356,11 @@ impl Store {
         now: i64,
     ) -> StoreResult<ListenQueryRecord> {
         let mut tx = self.pool.begin().await?;
-        let (id_column, id) = Self::raise_id_mark(&mut tx, self.backend, MarkedTable::ListenQueries).await?;
-        let rec: ListenQueryRecord = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO listen_queries ({id_column}workspace_id, name, query, sensitivity, min_volume, created_by, \
-             created_at, updated_at) VALUES ({id}$1, $2, $3, $4, $5, $6, $7, $7) RETURNING {QUERY_COLUMNS}"
+        let id = Self::raise_id_mark(&mut tx, self.backend, MarkedTable::ListenQueries).await?;
+        let (id_column, id_value) = if id.is_some() { (", id", ", $8") } else { ("", "") };
+        let insert = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO listen_queries (workspace_id, name, query, sensitivity, min_volume, created_by, created_at, \
+             updated_at{id_column}) VALUES ($1, $2, $3, $4, $5, $6, $7, $7{id_value}) RETURNING {QUERY_COLUMNS}"
         )))
         .bind(ws.0)
         .bind(q.name)
@@ -367,7 +368,11 @@ impl Store {
         .bind(q.sensitivity)
         .bind(q.min_volume)
         .bind(created_by)
-        .bind(now)
+        .bind(now);
+        let rec: ListenQueryRecord = match id {
+            Some(id) => insert.bind(id),
+            None => insert,
+        }
         .fetch_one(&mut *tx)
         .await?;
         Self::bump_listen_version(&mut tx, ws).await?;
@@ -633,34 +638,32 @@ impl Store {
         Ok(last - n + 1)
     }
 
-    /// On SQLite, raises the id mark of `table` in `tx`, which must then insert the row, and
-    /// returns the id column and the id's SQL (the raised mark), each followed by a comma, for that
-    /// `INSERT`: SQLite would hand the id of the newest row out again once it is deleted (see
-    /// migration 0009). Empty on PostgreSQL, whose sequences never do.
+    /// On SQLite, raises the id mark of `table` in `tx`, which must then insert the row with the
+    /// id returned: SQLite would hand the id of the newest row out again once it is deleted (see
+    /// migration 0009). `None` on PostgreSQL, whose sequences never do.
     pub(crate) async fn raise_id_mark(
         tx: &mut sqlx::AnyConnection,
         backend: Backend,
         table: MarkedTable,
-    ) -> StoreResult<(&'static str, &'static str)> {
+    ) -> StoreResult<Option<i64>> {
         if backend == Backend::Postgres {
-            return Ok(("", ""));
+            return Ok(None);
         }
-        let (name, id) = match table {
-            MarkedTable::Workspaces => ("workspaces", "(SELECT last FROM listen_id_marks WHERE name = 'workspaces'), "),
-            MarkedTable::ListenQueries => {
-                ("listen_queries", "(SELECT last FROM listen_id_marks WHERE name = 'listen_queries'), ")
-            }
+        let name = match table {
+            MarkedTable::Workspaces => "workspaces",
+            MarkedTable::ListenQueries => "listen_queries",
         };
         // The table's own maximum too: a row inserted without the mark (a restored backup) is
-        // never collided with.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        // never collided with. A missing mark is an error, not a silent fallback to SQLite's own
+        // (reusing) choice.
+        let (id,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE listen_id_marks SET last = MAX(last, (SELECT COALESCE(MAX(id), 0) FROM {name})) + 1 \
-             WHERE name = $1"
+             WHERE name = $1 RETURNING last"
         )))
         .bind(name)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(("id, ", id))
+        Ok(Some(id))
     }
 
     /// Attaches the matched query ids to mentions.

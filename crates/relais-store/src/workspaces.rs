@@ -84,14 +84,19 @@ impl Store {
         now: i64,
     ) -> StoreResult<WorkspaceRecord> {
         let mut tx = self.pool.begin().await?;
-        let (id_column, id) =
-            Self::raise_id_mark(&mut tx, self.backend, crate::listen::MarkedTable::Workspaces).await?;
+        let id = Self::raise_id_mark(&mut tx, self.backend, crate::listen::MarkedTable::Workspaces).await?;
+        let (id_column, id_value) = if id.is_some() { (", id", ", $4") } else { ("", "") };
         let sql = format!(
-            "INSERT INTO workspaces ({id_column}name, timezone, created_at, updated_at) VALUES ({id}$1, $2, $3, $3) \
+            "INSERT INTO workspaces (name, timezone, created_at, updated_at{id_column}) VALUES ($1, $2, $3, $3{id_value}) \
              RETURNING {WS_COLUMNS}"
         );
-        let row: WorkspaceRow =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name).bind(timezone).bind(now).fetch_one(&mut *tx).await?;
+        let insert = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(name).bind(timezone).bind(now);
+        let row: WorkspaceRow = match id {
+            Some(id) => insert.bind(id),
+            None => insert,
+        }
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)")
             .bind(row.id)
             .bind(owner.0)

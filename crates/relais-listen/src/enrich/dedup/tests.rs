@@ -233,3 +233,26 @@ fn crowded_buckets_still_find_the_story_of_a_near_copy() {
     let merges = |stories: usize| posts.len() - stories;
     assert!(merges(bounded) * 100 >= merges(every) * 97, "{bounded} stories with the bound, {every} without");
 }
+
+#[test]
+fn crowded_buckets_rank_stories_by_bands_shared_then_recency() {
+    // Buckets list their stories oldest first. Story 7 is in three of the post's buckets, 3 and 11
+    // in two (3 the most recent of a bucket, 11 one from the end), 9 and 20 in one.
+    let lists: [&[u32]; 4] = [&[7, 20, 3], &[11, 7, 9], &[7], &[3, 11, 5]];
+    let mut buckets: [Option<SmallVec<[u32; 4]>>; BANDS] = Default::default();
+    for (band, list) in lists.iter().enumerate() {
+        buckets[band * 3] = Some(list.iter().copied().collect());
+    }
+    let buckets: [Option<&SmallVec<[u32; 4]>>; BANDS] = std::array::from_fn(|b| buckets[b].as_ref());
+    let mut ranker = Ranker::default();
+    let ranked = |ranker: &mut Ranker, max| {
+        let mut slots = SmallVec::new();
+        ranker.rank(&buckets, max, &mut slots);
+        slots.into_vec()
+    };
+    assert_eq!(ranked(&mut ranker, 100), [7, 3, 11, 5, 9, 20]);
+    // The table is reset between posts: the same answer again, and cut at the bound.
+    assert_eq!(ranked(&mut ranker, 3), [7, 3, 11]);
+    assert_eq!(ranked(&mut ranker, 0), Vec::<u32>::new());
+    assert!(ranker.table.iter().all(|e| *e == (0, 0, 0)) && ranker.used.is_empty());
+}
