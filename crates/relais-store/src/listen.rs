@@ -102,6 +102,9 @@ pub struct InsertedMentions {
     /// the mention's workspace): the batch's queries that exist, with their workspace (see
     /// [`Self::drop_unstored_links`]). `None` when every link was stored.
     pub unlinked: Option<HashMap<i64, i64>>,
+    /// The batch's workspaces deleted since its posts were matched: their mentions were not
+    /// stored (their `ids` are `None`, as for a mention already stored).
+    pub workspaces_gone: Vec<i64>,
 }
 
 impl InsertedMentions {
@@ -469,7 +472,7 @@ impl Store {
     pub async fn insert_mentions_reserving(&self, batch: &[NewMention]) -> StoreResult<InsertedMentions> {
         let mut ids: Vec<Option<i64>> = vec![None; batch.len()];
         if batch.is_empty() {
-            return Ok(InsertedMentions { ids, reserved: 0..0, unlinked: None });
+            return Ok(InsertedMentions { ids, reserved: 0..0, unlinked: None, workspaces_gone: Vec::new() });
         }
         let anonymous = self.backend == Backend::Sqlite;
         let mut tx = self.bulk.begin().await?;
@@ -590,7 +593,11 @@ impl Store {
         }
         tx.commit().await?;
         let unlinked = (!links_kept).then_some(queries);
-        Ok(InsertedMentions { ids, reserved: first..first + batch.len() as i64, unlinked })
+        let mut workspaces_gone: Vec<i64> =
+            batch.iter().map(|m| m.workspace_id).filter(|w| !workspaces.contains_key(w)).collect();
+        workspaces_gone.sort_unstable();
+        workspaces_gone.dedup();
+        Ok(InsertedMentions { ids, reserved: first..first + batch.len() as i64, unlinked, workspaces_gone })
     }
 
     /// Which of `ids` are rows of `table` now (`workspaces` or `listen_queries`), each with its

@@ -859,6 +859,7 @@ async fn mentions_outlive_deleted_queries(store: &Store) {
     let mut batch =
         vec![mention(a, "1", vec![kept, gone, in_c]), mention(a, "2", vec![gone]), mention(b, "3", vec![in_b])];
     let inserted = store.insert_mentions_reserving(&batch).await.expect("a deleted query or workspace fails nothing");
+    assert_eq!(inserted.workspaces_gone, [b.0], "the deleted workspace");
     inserted.drop_unstored_links(&mut batch);
     assert_eq!(batch.iter().map(|m| m.query_ids.clone()).collect::<Vec<_>>(), [vec![kept], vec![], vec![]]);
     let ids = inserted.ids;

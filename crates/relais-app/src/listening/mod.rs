@@ -880,6 +880,39 @@ mod tests {
         assert!(check_post(&mut bad_source, 5, now).is_err());
     }
 
+    #[tokio::test]
+    #[allow(clippy::unwrap_used)]
+    async fn posts_of_a_workspace_deleted_in_flight_are_discarded_not_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = crate::App {
+            store: relais_store::testing::fresh_store(None, dir.path()).await.unwrap(),
+            secrets: std::sync::Arc::new(crate::crypto::SecretBox::new(&[7; 32])),
+            media_dir: dir.path().join("media"),
+            clock: crate::system_clock(),
+            http: relais_networks::GuardedClient::new(vec![]),
+            login_failures: Default::default(),
+            listening: Default::default(),
+        };
+        let user = app.create_user("cm@relais.localhost", "CM", "a long enough password", "fr").await.unwrap();
+        let actor = Actor { user: relais_domain::ids::UserId(user.id), ip: None };
+        let ws = WorkspaceId(app.create_workspace(&actor, "Marque", "Europe/Paris").await.unwrap().id);
+        let query = QueryInput { name: "Relais".into(), query: "relais".into(), sensitivity: None, min_volume: None };
+        app.create_listen_query(&actor, ws, &query).await.unwrap();
+        let post = |text: &str| IncomingPost { text: text.into(), source: "ingest".into(), ..Default::default() };
+        // Matched against the workspace's queries, then the workspace is deleted before the
+        // posts are written.
+        let compiled = app.compiled_queries(ws).await.unwrap();
+        app.store.delete_workspace(ws, app.now_ms()).await.unwrap();
+        let posts = vec![post("Relais publie"), post("Relais écoute"), post("autre chose")];
+        let report = app.pipeline().submit(ws.0, compiled, posts, app.now_ms()).await.unwrap();
+        assert_eq!(
+            report,
+            IngestReport { received: 3, stored: 0, duplicates: 0, unmatched: 1, discarded: 2 },
+            "{report:?}"
+        );
+        assert_eq!(app.pipeline_stats().discarded, 2);
+    }
+
     #[test]
     fn content_ids_are_stable_and_distinct() {
         let a = IncomingPost { text: "Hello".into(), author: Some("a".into()), ..Default::default() };

@@ -72,6 +72,9 @@ pub struct IngestReport {
     pub duplicates: u64,
     /// Posts that matched no query of the workspace (not stored).
     pub unmatched: u64,
+    /// Posts that matched but were not stored: their workspace was deleted while they were in
+    /// flight.
+    pub discarded: u64,
 }
 
 impl IngestReport {
@@ -81,6 +84,7 @@ impl IngestReport {
         self.stored += other.stored;
         self.duplicates += other.duplicates;
         self.unmatched += other.unmatched;
+        self.discarded += other.discarded;
     }
 }
 
@@ -101,6 +105,8 @@ pub struct PipelineStats {
     pub duplicates: u64,
     /// Posts that matched nothing, since start.
     pub unmatched: u64,
+    /// Posts of workspaces deleted while they were in flight (not stored), since start.
+    pub discarded: u64,
     /// Write transactions since start.
     pub batches: u64,
 }
@@ -111,6 +117,7 @@ struct Counters {
     stored: AtomicU64,
     duplicates: AtomicU64,
     unmatched: AtomicU64,
+    discarded: AtomicU64,
     batches: AtomicU64,
     next_job: AtomicU64,
     /// Start time of every job in flight, by job number (the first is the oldest).
@@ -129,6 +136,7 @@ struct Job {
 
 struct Prepared {
     number: u64,
+    workspace: i64,
     rows: Vec<NewMention>,
     unmatched: u64,
     received: u64,
@@ -216,6 +224,7 @@ impl Pipeline {
             stored: c.stored.load(Ordering::Relaxed),
             duplicates: c.duplicates.load(Ordering::Relaxed),
             unmatched: c.unmatched.load(Ordering::Relaxed),
+            discarded: c.discarded.load(Ordering::Relaxed),
             batches: c.batches.load(Ordering::Relaxed),
         }
     }
@@ -275,7 +284,7 @@ async fn cpu_stage(
             Err(e) => Err(e),
         };
         let item = match grouped {
-            Ok((rows, unmatched)) => Prepared { number, rows, unmatched, received, _permit, done },
+            Ok((rows, unmatched)) => Prepared { number, workspace, rows, unmatched, received, _permit, done },
             Err(e) => {
                 counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&number);
                 let _ = done.send(Err(format!("the listening pipeline failed: {e}")));
@@ -371,17 +380,20 @@ async fn write_stage(
         counters.batches.fetch_add(1, Ordering::Relaxed);
         // The index gets the links the database got.
         inserted.drop_unstored_links(&mut batch);
-        let InsertedMentions { ids, reserved, .. } = inserted;
+        let InsertedMentions { ids, reserved, workspaces_gone, .. } = inserted;
         let mut offset = 0;
         for (p, n) in group.into_iter().zip(lens) {
             let slice = &ids[offset..offset + n];
             offset += n;
             let stored = slice.iter().filter(|id| id.is_some()).count() as u64;
-            let report =
-                IngestReport { received: p.received, stored, duplicates: n as u64 - stored, unmatched: p.unmatched };
+            // A submission is one workspace's: deleted in flight, its posts were not stored.
+            let (duplicates, discarded) =
+                if workspaces_gone.contains(&p.workspace) { (0, n as u64 - stored) } else { (n as u64 - stored, 0) };
+            let report = IngestReport { received: p.received, stored, duplicates, unmatched: p.unmatched, discarded };
             counters.stored.fetch_add(report.stored, Ordering::Relaxed);
             counters.duplicates.fetch_add(report.duplicates, Ordering::Relaxed);
             counters.unmatched.fetch_add(report.unmatched, Ordering::Relaxed);
+            counters.discarded.fetch_add(report.discarded, Ordering::Relaxed);
             counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.number);
             let _ = p.done.send(Ok(report));
         }
