@@ -1036,10 +1036,10 @@ async fn listening_queries_ingest_and_mentions(t: &TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN, "{report}");
     let (s, report) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(posts.clone())).await;
     assert_eq!(s, StatusCode::OK, "{report}");
-    assert_eq!(report, json!({ "received": 3, "stored": 2, "duplicates": 0, "unmatched": 1 }));
+    assert_eq!(report, json!({ "received": 3, "stored": 2, "duplicates": 0, "unmatched": 1, "discarded": 0 }));
     // The same posts again: stored once.
     let (_, report) = t.call(&owner, "POST", &format!("{base}/ingest"), Some(posts)).await;
-    assert_eq!(report, json!({ "received": 3, "stored": 0, "duplicates": 2, "unmatched": 1 }));
+    assert_eq!(report, json!({ "received": 3, "stored": 0, "duplicates": 2, "unmatched": 1, "discarded": 0 }));
 
     // NDJSON, with a formula in the text (CSV export must defuse it) and a copy of a message.
     let ndjson = format!(
