@@ -503,7 +503,13 @@ impl Store {
         } else {
             ("", "ON CONFLICT (workspace_id, source, external_id) DO NOTHING")
         };
-        let kept: Vec<usize> = (0..batch.len()).filter(|&i| workspaces.contains_key(&batch[i].workspace_id)).collect();
+        // A deleted workspace's mentions are not stored.
+        let mut workspaces_gone: Vec<i64> =
+            batch.iter().map(|m| m.workspace_id).filter(|w| !workspaces.contains_key(w)).collect();
+        workspaces_gone.sort_unstable();
+        workspaces_gone.dedup();
+        let kept: Vec<usize> =
+            (0..batch.len()).filter(|&i| !workspaces_gone.contains(&batch[i].workspace_id)).collect();
         let mut links: Vec<(i64, i64, i64)> = Vec::new();
         let mut series: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
         for chunk in kept.chunks(MENTION_CHUNK) {
@@ -593,10 +599,6 @@ impl Store {
         }
         tx.commit().await?;
         let unlinked = (!links_kept).then_some(queries);
-        let mut workspaces_gone: Vec<i64> =
-            batch.iter().map(|m| m.workspace_id).filter(|w| !workspaces.contains_key(w)).collect();
-        workspaces_gone.sort_unstable();
-        workspaces_gone.dedup();
         Ok(InsertedMentions { ids, reserved: first..first + batch.len() as i64, unlinked, workspaces_gone })
     }
 
