@@ -57,6 +57,7 @@ conformance! {
     mention_ids_follow_commits => mention_ids_follow_commits_sqlite, mention_ids_follow_commits_postgres;
     mentions_outlive_deleted_queries => mentions_outlive_deleted_queries_sqlite, mentions_outlive_deleted_queries_postgres;
     deleted_ids_are_never_handed_out_again => deleted_ids_are_never_handed_out_again_sqlite, deleted_ids_are_never_handed_out_again_postgres;
+    ids_created_at_once_are_distinct => ids_created_at_once_are_distinct_sqlite, ids_created_at_once_are_distinct_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -891,4 +892,40 @@ async fn deleted_ids_are_never_handed_out_again(store: &Store) {
     // The workspace's row and its owner are there as before.
     assert_eq!(store.workspace(c).await.expect("workspace").name, "C");
     assert_eq!(store.workspaces_of(owner).await.expect("workspaces").len(), 2);
+}
+
+/// Workspaces and listening queries created at the same moment (several requests, several pool
+/// connections) all succeed and get distinct ids: on SQLite each takes its id from the mark in
+/// `listen_id_marks`, whose `UPDATE` is the transaction's first statement, so the transactions
+/// queue for the write lock instead of failing on a lock upgrade or reading the same mark.
+async fn ids_created_at_once_are_distinct(store: &Store) {
+    const AT_ONCE: usize = 24;
+    let owner = user(store, "cm@example.fr").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..AT_ONCE {
+        let store = store.clone();
+        tasks.spawn(async move { store.create_workspace(&format!("W{i}"), "Europe/Paris", owner, NOW).await });
+    }
+    let mut ids: Vec<i64> =
+        tasks.join_all().await.into_iter().map(|w| w.expect("workspace created at once").id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), AT_ONCE, "workspaces created at once share ids: {ids:?}");
+    assert_eq!(store.workspaces_of(owner).await.expect("workspaces").len(), AT_ONCE);
+
+    let ws = WorkspaceId(ids[0]);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..AT_ONCE {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let name = format!("q{i}");
+            let fields =
+                relais_store::listen::QueryFields { name: &name, query: "relais", sensitivity: "off", min_volume: 1 };
+            store.create_listen_query(ws, &fields, None, NOW).await
+        });
+    }
+    let mut ids: Vec<i64> = tasks.join_all().await.into_iter().map(|q| q.expect("query created at once").id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), AT_ONCE, "queries created at once share ids: {ids:?}");
 }
