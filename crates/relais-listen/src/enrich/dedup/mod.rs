@@ -103,6 +103,8 @@ pub struct Sketch {
 struct Shingles {
     hashes: Vec<u32>,
     map: [u64; 8],
+    /// Bits set in `map`.
+    bits: u32,
 }
 
 impl Shingles {
@@ -112,14 +114,17 @@ impl Shingles {
             let bit = h.wrapping_mul(0x9e37_79b1) >> 23;
             map[(bit >> 6) as usize] |= 1 << (bit & 63);
         }
-        Self { hashes, map }
+        let bits = map.iter().map(|w| w.count_ones()).sum();
+        Self { hashes, map, bits }
     }
 
-    /// At most how many hashes `self` shares with `other`: each bit of `self`'s map that `other`'s
-    /// lacks stands for at least one hash of `self` that `other` does not have.
+    /// At most how many hashes two posts share: each bit of one map that the other lacks stands
+    /// for at least one hash of the first that the second does not have, so each side bounds it
+    /// by its hashes less its bits outside the maps' intersection (the smaller bound holds).
     fn shared_at_most(&self, other: &Self) -> usize {
-        let missing: u32 = self.map.iter().zip(&other.map).map(|(a, b)| (a & !b).count_ones()).sum();
-        self.hashes.len() - missing as usize
+        let both: u32 = self.map.iter().zip(&other.map).map(|(a, b)| (a & b).count_ones()).sum();
+        let bound = |s: &Self| s.hashes.len() - (s.bits - both) as usize;
+        bound(self).min(bound(other))
     }
 }
 
@@ -549,8 +554,9 @@ fn jaccard(a: &[u32], b: &[u32]) -> f64 {
 fn similar_enough(a: &Shingles, b: &Shingles, threshold: f64) -> bool {
     // J >= t  <=>  common >= t (|a| + |b|) / (1 + t); rounded down, so the bound never prunes a
     // pair that reaches the threshold (the exact test below decides).
-    let need = (threshold * (a.hashes.len() + b.hashes.len()) as f64 / (1.0 + threshold)).floor().max(0.0) as usize;
-    if a.shared_at_most(b).min(b.shared_at_most(a)) < need {
+    // (A float-to-integer cast rounds toward zero and saturates: the floor of a non-negative value.)
+    let need = (threshold * (a.hashes.len() + b.hashes.len()) as f64 / (1.0 + threshold)) as usize;
+    if a.shared_at_most(b) < need {
         return false;
     }
     let (a, b) = (&a.hashes, &b.hashes);
