@@ -51,6 +51,11 @@ pub struct PipelineBench {
     /// as the pipeline takes them: whether a steady load is sustained, index included.
     #[arg(long)]
     pub rate: Option<u64>,
+    /// Send each submission as clients of the ingest endpoint do: the submitter encodes its posts
+    /// as NDJSON, and they are read back and checked as the endpoint reads and checks them
+    /// (`parse_posts`, then `App::ingest`; the HTTP layer aside), in the same process.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the benchmark and prints its figures.
@@ -87,7 +92,10 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     app.compiled_queries(ws).await?;
     let _ = app.listening.enricher();
     let rss_start = rss_kb();
-    let offered = opts.rate.map_or_else(|| "as fast as taken".to_owned(), |r| format!("offered at {r} posts/s"));
+    let mut offered = opts.rate.map_or_else(|| "as fast as taken".to_owned(), |r| format!("offered at {r} posts/s"));
+    if opts.json {
+        offered.push_str(" as NDJSON read and checked as the ingest endpoint does");
+    }
     println!(
         "{backend}, {} posts {offered}, {} queries over {} brands, {} submitters × {} posts, capacity {} posts, {} cores",
         opts.posts,
@@ -135,6 +143,7 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     for s in 0..opts.submitters.max(1) {
         let (app, brands, chunk) = (app.clone(), brands.clone(), opts.chunk.max(1));
         let (rate, submitters) = (opts.rate.filter(|r| *r > 0), opts.submitters.max(1));
+        let (json, actor) = (opts.json, actor.clone());
         let started = tokio::time::Instant::from_std(started);
         let count = per.min(opts.posts.saturating_sub(s * per));
         tasks.push(tokio::spawn(async move {
@@ -164,7 +173,20 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
                     })
                     .collect();
                 sent += n;
-                report.add(&app.listen_posts(ws, posts).await?);
+                let stored = if json {
+                    let mut body = Vec::with_capacity(posts.len() * 256);
+                    for post in &posts {
+                        serde_json::to_writer(&mut body, post)?;
+                        body.push(b'\n');
+                    }
+                    drop(posts);
+                    let posts = relais_web::api::parse_posts("application/x-ndjson", &body)
+                        .map_err(|e| anyhow::anyhow!("reading the posts: {e}"))?;
+                    app.ingest(&actor, ws, posts).await.map_err(|e| anyhow::anyhow!("ingest: {e}"))?
+                } else {
+                    app.listen_posts(ws, posts).await?
+                };
+                report.add(&stored);
             }
             anyhow::Ok(report)
         }));

@@ -606,3 +606,37 @@ fn import(env: &Env, ws: &str, channel: &str, year: i16, existing: usize) {
     assert!(run.stderr.contains("nothing was imported"), "{run:#?}");
     assert_eq!(post_lines(env, ws), after, "an import with a broken row writes nothing");
 }
+
+/// The pipeline benchmark's `--json` path (posts encoded as NDJSON, read and checked as the
+/// ingest endpoint does) stores what it reports, with the index following: the benchmark itself
+/// fails when the database holds another count or the pipeline held more than its capacity.
+#[test]
+fn pipeline_benchmark_reads_posts_as_the_ingest_endpoint_does() {
+    let env = Env::sqlite();
+    let run = env
+        .run(&[
+            "bench",
+            "listen-pipeline",
+            "--posts",
+            "3000",
+            "--brands",
+            "200",
+            "--chunk",
+            "500",
+            "--submitters",
+            "2",
+            "--json",
+            "--index",
+        ])
+        .ok();
+    assert!(run.stdout.contains("as NDJSON read and checked as the ingest endpoint does"), "{}", run.stdout);
+    let stored: u64 = run
+        .stdout
+        .split_once("posts/s; ")
+        .and_then(|(_, rest)| rest.split_once(" stored"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no stored count in {}", run.stdout));
+    // About 92 % of the benchmark's posts match at 200 brands.
+    assert!(stored > 2_000, "{}", run.stdout);
+    assert!(run.stdout.contains("stored and searchable"), "{}", run.stdout);
+}

@@ -11,6 +11,8 @@ mod posts;
 mod system;
 mod workspaces;
 
+pub use listening::parse_posts;
+
 use crate::WebState;
 use crate::problem::{Problem, locale_of};
 use axum::extract::DefaultBodyLimit;
