@@ -60,20 +60,25 @@ pub struct PipelineBench {
 
 /// Runs the benchmark and prints its figures.
 pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("relais-bench-listen-{:016x}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir)?;
-    let store = relais_store::testing::fresh_store(opts.postgres.as_deref(), &dir).await?;
+    let max = relais_app::listening::MAX_POSTS_PER_REQUEST;
+    anyhow::ensure!(
+        !opts.json || opts.chunk <= max,
+        "with --json, --chunk is at most {max} (the ingest endpoint's limit)"
+    );
+    let dir = TempDir(std::env::temp_dir().join(format!("relais-bench-listen-{:016x}", rand::random::<u64>())));
+    std::fs::create_dir_all(&dir.0)?;
+    let store = relais_store::testing::fresh_store(opts.postgres.as_deref(), &dir.0).await?;
     let backend = format!("{:?}", store.backend());
     let config = PipelineConfig { capacity: opts.capacity, ..PipelineConfig::default() };
     let app = App {
         store,
         secrets: Arc::new(relais_app::crypto::SecretBox::new(&rand::random::<[u8; 32]>())),
-        media_dir: dir.join("media"),
+        media_dir: dir.0.join("media"),
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(vec![]),
         login_failures: Default::default(),
         listening: Arc::new(if opts.index {
-            Listening::with_config(config).index_in(dir.join("index"))
+            Listening::with_config(config).index_in(dir.0.join("index"))
         } else {
             Listening::with_config(config)
         }),
@@ -181,8 +186,8 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
                     }
                     drop(posts);
                     let posts = relais_web::api::parse_posts("application/x-ndjson", &body)
-                        .map_err(|e| anyhow::anyhow!("reading the posts: {e}"))?;
-                    app.ingest(&actor, ws, posts).await.map_err(|e| anyhow::anyhow!("ingest: {e}"))?
+                        .map_err(|e| anyhow::anyhow!("reading the posts: {e} {:?}", e.problems))?;
+                    app.ingest(&actor, ws, posts).await.map_err(|e| anyhow::anyhow!("ingest: {e} {:?}", e.problems))?
                 } else {
                     app.listen_posts(ws, posts).await?
                 };
@@ -258,8 +263,16 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     );
     anyhow::ensure!(in_flight_max <= opts.capacity as u64, "more posts in flight than the capacity");
     app.store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The benchmark's data directory, removed however the run ends.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Resident memory of this process in KiB (Linux), 0 elsewhere.
