@@ -355,20 +355,29 @@ impl<F: FnMut(&str, &str), const FAST: bool, const SIGILS: bool> Scanner<'_, F, 
             } else {
                 (self.f)(token, token);
             }
+        } else if FAST {
+            // The ASCII letters and digits read so far need not be read again.
+            self.slow_word(start, end, upper, tag, mention);
         } else {
-            self.slow_word(start, tag, mention);
+            self.slow_word(start, self.at, false, tag, mention);
         }
         if mention && self.bytes.get(self.at) == Some(&b'@') {
             self.skip_instance();
         }
     }
 
-    /// [`Self::word`] for a token that is not all ASCII letters and digits.
+    /// [`Self::word`] for a token that is not all ASCII letters and digits, whose first bytes up to
+    /// `ascii_end` are ASCII letters and digits (`upper`: some upper-case) already read.
     #[inline(never)]
-    fn slow_word(&mut self, start: usize, tag: bool, mention: bool) {
+    fn slow_word(&mut self, start: usize, ascii_end: usize, upper: bool, tag: bool, mention: bool) {
         self.buf.clear();
         self.buf.push_str(&self.text[start..self.at]);
         let sigil = self.buf.len();
+        self.buf.push_str(&self.text[self.at..ascii_end]);
+        if upper {
+            self.buf[sigil..].make_ascii_lowercase();
+        }
+        self.at = ascii_end;
         self.fold_word(tag, mention);
         // Combining marks alone (a stray accent, a Tibetan vowel sign) fold to nothing: no token
         // (a word, with its empty fold, for `for_each_word`).
