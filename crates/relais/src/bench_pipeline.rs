@@ -65,20 +65,20 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
         !opts.json || opts.chunk <= max,
         "with --json, --chunk is at most {max} (the ingest endpoint's limit)"
     );
-    let dir = TempDir(std::env::temp_dir().join(format!("relais-bench-listen-{:016x}", rand::random::<u64>())));
-    std::fs::create_dir_all(&dir.0)?;
-    let store = relais_store::testing::fresh_store(opts.postgres.as_deref(), &dir.0).await?;
+    // Removed when dropped, however the run ends.
+    let dir = tempfile::Builder::new().prefix("relais-bench-listen-").tempdir()?;
+    let store = relais_store::testing::fresh_store(opts.postgres.as_deref(), dir.path()).await?;
     let backend = format!("{:?}", store.backend());
     let config = PipelineConfig { capacity: opts.capacity, ..PipelineConfig::default() };
     let app = App {
         store,
         secrets: Arc::new(relais_app::crypto::SecretBox::new(&rand::random::<[u8; 32]>())),
-        media_dir: dir.0.join("media"),
+        media_dir: dir.path().join("media"),
         clock: relais_app::system_clock(),
         http: relais_networks::GuardedClient::new(vec![]),
         login_failures: Default::default(),
         listening: Arc::new(if opts.index {
-            Listening::with_config(config).index_in(dir.0.join("index"))
+            Listening::with_config(config).index_in(dir.path().join("index"))
         } else {
             Listening::with_config(config)
         }),
@@ -264,15 +264,6 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     anyhow::ensure!(in_flight_max <= opts.capacity as u64, "more posts in flight than the capacity");
     app.store.close().await;
     Ok(())
-}
-
-/// The benchmark's data directory, removed however the run ends.
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Resident memory of this process in KiB (Linux), 0 elsewhere.
