@@ -11,11 +11,26 @@ use relais_domain::ids::WorkspaceId;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The tables whose ids come from an id mark on SQLite ([`Store::raise_id_mark`]).
+/// The marks of `listen_id_marks`, each handing out the ids of the table of its name
+/// ([`Store::reserve_ids`]; workspaces and queries on SQLite only, [`Store::raise_id_mark`]).
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum MarkedTable {
+pub(crate) enum IdMark {
+    Mentions,
+    MentionErasures,
     Workspaces,
     ListenQueries,
+}
+
+impl IdMark {
+    /// The table, which is also the mark's name.
+    fn table(self) -> &'static str {
+        match self {
+            IdMark::Mentions => "mentions",
+            IdMark::MentionErasures => "mention_erasures",
+            IdMark::Workspaces => "workspaces",
+            IdMark::ListenQueries => "listen_queries",
+        }
+    }
 }
 
 /// Width of a stored series bucket: 5 minutes.
@@ -359,7 +374,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<ListenQueryRecord> {
         let mut tx = self.pool.begin().await?;
-        let id = Self::raise_id_mark(&mut tx, self.backend, MarkedTable::ListenQueries).await?;
+        let id = Self::raise_id_mark(&mut tx, self.backend, IdMark::ListenQueries).await?;
         let (id_column, id_value) = if id.is_some() { (", id", ", $8") } else { ("", "") };
         let insert = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO listen_queries (workspace_id, name, query, sensitivity, min_volume, created_by, created_at, \
@@ -478,7 +493,7 @@ impl Store {
         let mut tx = self.bulk.begin().await?;
         // Input `i` gets id `first + i` (an id not used, when the mention is already stored, is
         // skipped for good: ids need not be dense).
-        let first = Self::reserve_ids(&mut tx, "mentions", batch.len()).await?;
+        let first = Self::reserve_ids(&mut tx, self.backend, IdMark::Mentions, batch.len()).await?;
         // The pipeline matched these posts against the queries it knew: a query, or a workspace,
         // may have been deleted since. Its links are dropped (and a deleted workspace's mentions),
         // instead of failing the batch on a foreign key, which the writer would retry forever.
@@ -636,43 +651,43 @@ impl Store {
     /// mark's row stays locked until the transaction ends. Either way the next writer's ids come
     /// after these and are committed after them, and no id is handed out twice, whatever was
     /// deleted since (see migration 0008).
-    pub(crate) async fn reserve_ids(tx: &mut sqlx::AnyConnection, mark: &str, n: usize) -> StoreResult<i64> {
-        let n = n as i64;
-        let (last,): (i64,) =
-            sqlx::query_as("UPDATE listen_id_marks SET last = last + $2 WHERE name = $1 RETURNING last")
-                .bind(mark)
-                .bind(n)
-                .fetch_one(&mut *tx)
-                .await?;
-        Ok(last - n + 1)
+    ///
+    /// The ids also come after the table's own largest: a row written without the mark (a table
+    /// restored from an older backup than the mark, a row inserted by hand) is never collided
+    /// with. A collision would not fail loudly: the bulk insert ignores conflicting rows (see
+    /// `BULK_PRAGMAS`), so the new mention would be dropped and the old row taken for it.
+    pub(crate) async fn reserve_ids(
+        tx: &mut sqlx::AnyConnection,
+        backend: Backend,
+        mark: IdMark,
+        n: usize,
+    ) -> StoreResult<i64> {
+        let table = mark.table();
+        let greatest = if backend == Backend::Postgres { "GREATEST" } else { "MAX" };
+        let (last,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE listen_id_marks SET last = {greatest}(last, (SELECT COALESCE(MAX(id), 0) FROM {table})) + $2 \
+             WHERE name = $1 RETURNING last"
+        )))
+        .bind(table)
+        .bind(n as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(last - n as i64 + 1)
     }
 
-    /// On SQLite, raises the id mark of `table` in `tx`, which must then insert the row with the
+    /// On SQLite, raises the id mark `mark` (workspaces or listening queries) in `tx`, which must then insert the row with the
     /// id returned: SQLite would hand the id of the newest row out again once it is deleted (see
-    /// migration 0009). `None` on PostgreSQL, whose sequences never do.
+    /// migration 0009). `None` on PostgreSQL, whose sequences never do. A missing mark is an
+    /// error, not a silent fallback to SQLite's own (reusing) choice.
     pub(crate) async fn raise_id_mark(
         tx: &mut sqlx::AnyConnection,
         backend: Backend,
-        table: MarkedTable,
+        mark: IdMark,
     ) -> StoreResult<Option<i64>> {
         if backend == Backend::Postgres {
             return Ok(None);
         }
-        let name = match table {
-            MarkedTable::Workspaces => "workspaces",
-            MarkedTable::ListenQueries => "listen_queries",
-        };
-        // The table's own maximum too: a row inserted without the mark (a restored backup) is
-        // never collided with. A missing mark is an error, not a silent fallback to SQLite's own
-        // (reusing) choice.
-        let (id,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE listen_id_marks SET last = MAX(last, (SELECT COALESCE(MAX(id), 0) FROM {name})) + 1 \
-             WHERE name = $1 RETURNING last"
-        )))
-        .bind(name)
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok(Some(id))
+        Ok(Some(Self::reserve_ids(tx, backend, mark, 1).await?))
     }
 
     /// Attaches the matched query ids to mentions.
@@ -764,7 +779,7 @@ impl Store {
     pub async fn erase_mentions(&self, ws: WorkspaceId, which: Erase<'_>, now: i64) -> StoreResult<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
         // First, so that the whole erasure holds the write lock (see `reserve_ids`).
-        Self::reserve_ids(&mut tx, "mention_erasures", 0).await?;
+        Self::reserve_ids(&mut tx, self.backend, IdMark::MentionErasures, 0).await?;
         let mut ids: Vec<i64> = Vec::new();
         match which {
             Erase::Ids(list) => {
@@ -817,7 +832,7 @@ impl Store {
                 ids.extend(rows.into_iter().map(|(id,)| id));
             }
         }
-        let first = Self::reserve_ids(&mut tx, "mention_erasures", ids.len()).await?;
+        let first = Self::reserve_ids(&mut tx, self.backend, IdMark::MentionErasures, ids.len()).await?;
         for (chunk_no, chunk) in ids.chunks(500).enumerate() {
             let list = numbered(1, chunk.len());
             for sql in [

@@ -52,6 +52,13 @@ pub async fn fresh_store(postgres: Option<&str>, dir: &std::path::Path) -> Store
     Ok(store)
 }
 
+/// Runs `sql` on the store's database as it is, around the store's API: for tests that need a
+/// state the API never writes (a row restored from a backup, inserted by hand). Returns the rows
+/// changed.
+pub async fn execute(store: &Store, sql: &str) -> StoreResult<u64> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&store.pool).await?.rows_affected())
+}
+
 /// A neutral French mention of `workspace_id` from the ingest endpoint, published at `at`
 /// (received then too), text `relais <external_id>`, linked to `query_ids`.
 pub fn mention(workspace_id: i64, external_id: &str, at: i64, query_ids: Vec<i64>) -> NewMention {

@@ -84,7 +84,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<WorkspaceRecord> {
         let mut tx = self.pool.begin().await?;
-        let id = Self::raise_id_mark(&mut tx, self.backend, crate::listen::MarkedTable::Workspaces).await?;
+        let id = Self::raise_id_mark(&mut tx, self.backend, crate::listen::IdMark::Workspaces).await?;
         let (id_column, id_value) = if id.is_some() { (", id", ", $4") } else { ("", "") };
         let sql = format!(
             "INSERT INTO workspaces (name, timezone, created_at, updated_at{id_column}) VALUES ($1, $2, $3, $3{id_value}) \
@@ -185,7 +185,7 @@ impl Store {
     /// that the search index drops them too.
     pub async fn delete_workspace(&self, id: WorkspaceId, now: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        Self::reserve_ids(&mut tx, "mention_erasures", 0).await?;
+        Self::reserve_ids(&mut tx, self.backend, crate::listen::IdMark::MentionErasures, 0).await?;
         if self.backend == crate::Backend::Postgres {
             // Waits for the listening writes that hold the workspace (`FOR KEY SHARE`), so that
             // their mentions are counted and logged below; later ones find it gone. (On SQLite the
@@ -196,7 +196,13 @@ impl Store {
             .bind(id.0)
             .fetch_one(&mut *tx)
             .await?;
-        let first = Self::reserve_ids(&mut tx, "mention_erasures", usize::try_from(n).unwrap_or(0)).await?;
+        let first = Self::reserve_ids(
+            &mut tx,
+            self.backend,
+            crate::listen::IdMark::MentionErasures,
+            usize::try_from(n).unwrap_or(0),
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO mention_erasures (id, mention_id, erased_at) \
              SELECT $2 - 1 + ROW_NUMBER() OVER (ORDER BY id), id, $3 FROM mentions WHERE workspace_id = $1",

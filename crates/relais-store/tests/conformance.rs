@@ -58,6 +58,7 @@ conformance! {
     mentions_outlive_deleted_queries => mentions_outlive_deleted_queries_sqlite, mentions_outlive_deleted_queries_postgres;
     deleted_ids_are_never_handed_out_again => deleted_ids_are_never_handed_out_again_sqlite, deleted_ids_are_never_handed_out_again_postgres;
     ids_created_at_once_are_distinct => ids_created_at_once_are_distinct_sqlite, ids_created_at_once_are_distinct_postgres;
+    rows_written_beside_the_marks_are_not_collided_with => rows_written_beside_the_marks_are_not_collided_with_sqlite, rows_written_beside_the_marks_are_not_collided_with_postgres;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -928,4 +929,47 @@ async fn ids_created_at_once_are_distinct(store: &Store) {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), AT_ONCE, "queries created at once share ids: {ids:?}");
+}
+
+/// Mentions and erasures written without the id marks (tables restored from an older backup than
+/// the marks, rows inserted by hand) are never collided with: the next batch's mentions are all
+/// stored, under new ids, none taken for a duplicate, and the rows already there are untouched.
+/// (The bulk insert ignores conflicting rows: a collision would drop the new mention and take the
+/// old row for it.)
+async fn rows_written_beside_the_marks_are_not_collided_with(store: &Store) {
+    let owner = user(store, "cm@example.fr").await;
+    let a = workspace(store, owner, "A").await;
+    let mention = |external_id: &str| relais_store::testing::mention(a.0, external_id, NOW, vec![]);
+    let first = store.insert_mentions(&[mention("1")]).await.expect("insert")[0].expect("new");
+    // The next two ids the mark would hand out, taken by rows written beside it.
+    let restored =
+        |id: i64| format!("({id}, {}, 'rss', 'restored-{id}', 'restored {id}', 'fr', 0, 'neutral', {NOW}, {NOW})", a.0);
+    let sql = format!(
+        "INSERT INTO mentions (id, workspace_id, source, external_id, text, lang, sentiment, sentiment_label, \
+         published_at, received_at) VALUES {}, {}",
+        restored(first + 1),
+        restored(first + 2)
+    );
+    assert_eq!(relais_store::testing::execute(store, &sql).await.expect("rows beside the mark"), 2);
+    let ids = store.insert_mentions(&[mention("2"), mention("3")]).await.expect("insert after them");
+    assert!(ids.iter().all(Option::is_some), "a new mention taken for a duplicate: {ids:?}");
+    assert!(ids.iter().flatten().all(|id| *id > first + 2), "ids {ids:?} at or below a row already there");
+    let stored = store.mentions_after(0, 10).await.expect("after");
+    let texts: Vec<(i64, String)> = stored.into_iter().map(|m| (m.id, m.text)).collect();
+    assert_eq!(
+        texts,
+        vec![
+            (first, "relais 1".to_owned()),
+            (first + 1, format!("restored {}", first + 1)),
+            (first + 2, format!("restored {}", first + 2)),
+            (ids[0].unwrap(), "relais 2".to_owned()),
+            (ids[1].unwrap(), "relais 3".to_owned()),
+        ]
+    );
+    // The erasure log likewise: an entry written beside its mark is followed, not overwritten.
+    let sql = format!("INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES (1, {}, {NOW})", first + 1);
+    assert_eq!(relais_store::testing::execute(store, &sql).await.expect("erasure beside the mark"), 1);
+    store.erase_mentions(a, relais_store::listen::Erase::Ids(&[first]), NOW).await.expect("erase after it");
+    let log = store.mention_erasures_after(0, 10).await.expect("erasures");
+    assert_eq!(log.iter().map(|e| e.1).collect::<Vec<_>>(), [first + 1, first], "{log:?}");
 }
