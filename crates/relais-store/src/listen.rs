@@ -645,17 +645,18 @@ impl Store {
         Ok(found)
     }
 
-    /// Reserves `n` ids of the table `mark` (`mentions` or `mention_erasures`) in `tx`, and returns
+    /// Reserves `n` ids of the table of `mark` in `tx`, and returns
     /// the first: the caller's rows take `first..first + n`. It must be the transaction's first
     /// statement: on SQLite it takes the write lock before anything is read; on PostgreSQL the
     /// mark's row stays locked until the transaction ends. Either way the next writer's ids come
     /// after these and are committed after them, and no id is handed out twice, whatever was
     /// deleted since (see migration 0008).
     ///
-    /// The ids also come after the table's own largest: a row written without the mark (a table
-    /// restored from an older backup than the mark, a row inserted by hand) is never collided
-    /// with. A collision would not fail loudly: the bulk insert ignores conflicting rows (see
-    /// `BULK_PRAGMAS`), so the new mention would be dropped and the old row taken for it.
+    /// The ids also come after the table's own largest: a row written beside the mark (the marks
+    /// restored from an older backup than the tables, rows imported or inserted by hand) is never
+    /// collided with. A collision would drop the new mention on SQLite, silently (the bulk insert
+    /// ignores conflicting rows, see `BULK_PRAGMAS`, and the old row was taken for it), and fail
+    /// the batch on every retry on PostgreSQL.
     pub(crate) async fn reserve_ids(
         tx: &mut sqlx::AnyConnection,
         backend: Backend,
@@ -673,6 +674,26 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         Ok(last - n as i64 + 1)
+    }
+
+    /// Raises the mentions mark to `erased` (the largest id being erased) if it is below: the
+    /// mark's guard ([`Self::reserve_ids`]) sees the table's largest id, not the erased ones, and
+    /// an erased id handed out again would be dropped from the search index with the erasure. The
+    /// mark is below only when rows were written beside it; otherwise this changes nothing and
+    /// locks nothing (the row does not satisfy the condition).
+    pub(crate) async fn keep_erased_ids(
+        tx: &mut sqlx::AnyConnection,
+        backend: Backend,
+        erased: i64,
+    ) -> StoreResult<()> {
+        let greatest = if backend == Backend::Postgres { "GREATEST" } else { "MAX" };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE listen_id_marks SET last = {greatest}(last, $1) WHERE name = 'mentions' AND last < $1"
+        )))
+        .bind(erased)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
     }
 
     /// On SQLite, raises the id mark `mark` (workspaces or listening queries) in `tx`, which must then insert the row with the
@@ -833,6 +854,7 @@ impl Store {
             }
         }
         let first = Self::reserve_ids(&mut tx, self.backend, IdMark::MentionErasures, ids.len()).await?;
+        Self::keep_erased_ids(&mut tx, self.backend, ids.iter().copied().max().unwrap_or(0)).await?;
         for (chunk_no, chunk) in ids.chunks(500).enumerate() {
             let list = numbered(1, chunk.len());
             for sql in [

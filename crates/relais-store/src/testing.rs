@@ -52,10 +52,11 @@ pub async fn fresh_store(postgres: Option<&str>, dir: &std::path::Path) -> Store
     Ok(store)
 }
 
-/// Runs `sql` on the store's database as it is, around the store's API: for tests that need a
-/// state the API never writes (a row restored from a backup, inserted by hand). Returns the rows
-/// changed.
-pub async fn execute(store: &Store, sql: &str) -> StoreResult<u64> {
+/// Runs `sql` on the store's database as it is, around the store's API and its invariants: only
+/// for tests that need a state the API never writes (rows written beside the id marks). Returns
+/// the rows changed.
+#[doc(hidden)]
+pub async fn execute_unchecked(store: &Store, sql: &str) -> StoreResult<u64> {
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&store.pool).await?.rows_affected())
 }
 

@@ -931,29 +931,34 @@ async fn ids_created_at_once_are_distinct(store: &Store) {
     assert_eq!(ids.len(), AT_ONCE, "queries created at once share ids: {ids:?}");
 }
 
-/// Mentions and erasures written without the id marks (tables restored from an older backup than
-/// the marks, rows inserted by hand) are never collided with: the next batch's mentions are all
-/// stored, under new ids, none taken for a duplicate, and the rows already there are untouched.
-/// (The bulk insert ignores conflicting rows: a collision would drop the new mention and take the
-/// old row for it.)
+/// Mentions and erasures written beside the id marks (the marks restored from an older backup than
+/// the tables, rows imported or inserted by hand) are never collided with: the next batch's
+/// mentions are all stored, under new ids (above an erased one too), none taken for a duplicate,
+/// and the rows already there are untouched. (A collision dropped the new mention on SQLite, whose
+/// bulk insert ignores conflicting rows, and failed the batch on PostgreSQL.)
 async fn rows_written_beside_the_marks_are_not_collided_with(store: &Store) {
     let owner = user(store, "cm@example.fr").await;
     let a = workspace(store, owner, "A").await;
     let mention = |external_id: &str| relais_store::testing::mention(a.0, external_id, NOW, vec![]);
     let first = store.insert_mentions(&[mention("1")]).await.expect("insert")[0].expect("new");
-    // The next two ids the mark would hand out, taken by rows written beside it.
+    // The next three ids the mark would hand out, taken by rows written beside it.
     let restored =
         |id: i64| format!("({id}, {}, 'rss', 'restored-{id}', 'restored {id}', 'fr', 0, 'neutral', {NOW}, {NOW})", a.0);
     let sql = format!(
         "INSERT INTO mentions (id, workspace_id, source, external_id, text, lang, sentiment, sentiment_label, \
-         published_at, received_at) VALUES {}, {}",
+         published_at, received_at) VALUES {}, {}, {}",
         restored(first + 1),
-        restored(first + 2)
+        restored(first + 2),
+        restored(first + 3)
     );
-    assert_eq!(relais_store::testing::execute(store, &sql).await.expect("rows beside the mark"), 2);
+    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("rows beside the mark"), 3);
+    // The newest of them erased: its id must not come back either (the index would drop the new
+    // mention with the erasure).
+    let erased = store.erase_mentions(a, relais_store::listen::Erase::Ids(&[first + 3]), NOW).await.expect("erase");
+    assert_eq!(erased, [first + 3]);
     let ids = store.insert_mentions(&[mention("2"), mention("3")]).await.expect("insert after them");
     assert!(ids.iter().all(Option::is_some), "a new mention taken for a duplicate: {ids:?}");
-    assert!(ids.iter().flatten().all(|id| *id > first + 2), "ids {ids:?} at or below a row already there");
+    assert!(ids.iter().flatten().all(|id| *id > first + 3), "ids {ids:?} at or below a row already there");
     let stored = store.mentions_after(0, 10).await.expect("after");
     let texts: Vec<(i64, String)> = stored.into_iter().map(|m| (m.id, m.text)).collect();
     assert_eq!(
@@ -967,9 +972,26 @@ async fn rows_written_beside_the_marks_are_not_collided_with(store: &Store) {
         ]
     );
     // The erasure log likewise: an entry written beside its mark is followed, not overwritten.
-    let sql = format!("INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES (1, {}, {NOW})", first + 1);
-    assert_eq!(relais_store::testing::execute(store, &sql).await.expect("erasure beside the mark"), 1);
+    let (log_id, logged) = store.mention_erasures_after(0, 10).await.expect("erasures")[0];
+    let sql = format!(
+        "INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES ({}, {}, {NOW})",
+        log_id + 1,
+        first + 1
+    );
+    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("erasure beside the mark"), 1);
     store.erase_mentions(a, relais_store::listen::Erase::Ids(&[first]), NOW).await.expect("erase after it");
     let log = store.mention_erasures_after(0, 10).await.expect("erasures");
-    assert_eq!(log.iter().map(|e| e.1).collect::<Vec<_>>(), [first + 1, first], "{log:?}");
+    assert_eq!(log.iter().map(|e| e.1).collect::<Vec<_>>(), [logged, first + 1, first], "{log:?}");
+    // A deleted workspace's newest mention, written beside the mark, is kept from coming back too.
+    let b = workspace(store, owner, "B").await;
+    let beside = ids[1].unwrap() + 1;
+    let sql = format!(
+        "INSERT INTO mentions (id, workspace_id, source, external_id, text, lang, sentiment, sentiment_label, \
+         published_at, received_at) VALUES ({beside}, {}, 'rss', 'b', 'b', 'fr', 0, 'neutral', {NOW}, {NOW})",
+        b.0
+    );
+    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("row beside the mark"), 1);
+    store.delete_workspace(b, NOW).await.expect("delete workspace");
+    let next = store.insert_mentions(&[mention("4")]).await.expect("insert")[0].expect("new");
+    assert!(next > beside, "mention {next} took the id of the deleted workspace's mention {beside}");
 }
