@@ -645,12 +645,11 @@ impl Store {
         Ok(found)
     }
 
-    /// Reserves `n` ids of the table of `mark` in `tx`, and returns
-    /// the first: the caller's rows take `first..first + n`. It must be the transaction's first
-    /// statement: on SQLite it takes the write lock before anything is read; on PostgreSQL the
-    /// mark's row stays locked until the transaction ends. Either way the next writer's ids come
-    /// after these and are committed after them, and no id is handed out twice, whatever was
-    /// deleted since (see migration 0008).
+    /// Reserves `n` ids of the table of `mark` in `tx`, and returns the first: the caller's rows
+    /// take `first..first + n`. It must be the transaction's first statement: on SQLite it takes
+    /// the write lock before anything is read; on PostgreSQL the mark's row stays locked until the
+    /// transaction ends. Either way the next writer's ids come after these and are committed after
+    /// them, and no id is handed out twice, whatever was deleted since (see migration 0008).
     ///
     /// The ids also come after the table's own largest: a row written beside the mark (the marks
     /// restored from an older backup than the tables, rows imported or inserted by hand) is never

@@ -610,7 +610,8 @@ fn import(env: &Env, ws: &str, channel: &str, year: i16, existing: usize) {
 /// The pipeline benchmark's `--json` path (posts encoded as NDJSON, read and checked as the
 /// ingest endpoint does) stores the same mentions as handing the posts over directly (the posts
 /// are drawn from fixed seeds), with the index following; the benchmark itself fails when the
-/// database holds another count or the pipeline held more than its capacity.
+/// database holds another count or the pipeline held more than its capacity. Both runs report the
+/// CPU they took per post.
 #[test]
 fn pipeline_benchmark_reads_posts_as_the_ingest_endpoint_does() {
     let env = Env::sqlite();
@@ -631,4 +632,14 @@ fn pipeline_benchmark_reads_posts_as_the_ingest_endpoint_does() {
     // About 92 % of the benchmark's posts match at 200 brands.
     assert!(stored(&direct) > 2_500, "{}", direct.stdout);
     assert_eq!(stored(&json), stored(&direct), "{}\n{}", json.stdout, direct.stdout);
+    // The CPU the run took, per post, until the posts are stored (and searchable with the index).
+    let cpu_per_post = |run: &Run, until: &str| -> f64 {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with("CPU, every thread, from the first post until every post ") && l.contains(until))
+            .and_then(|l| l.rsplit_once(" system, ")?.1.split_once(" µs per post")?.0.parse().ok())
+            .unwrap_or_else(|| panic!("no CPU per post until every post {until} in {}", run.stdout))
+    };
+    assert!(cpu_per_post(&direct, "stored:") > 0.0, "{}", direct.stdout);
+    assert!(cpu_per_post(&json, "searchable:") > 0.0, "{}", json.stdout);
 }
