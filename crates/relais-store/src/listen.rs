@@ -651,11 +651,13 @@ impl Store {
     /// transaction ends. Either way the next writer's ids come after these and are committed after
     /// them, and no id is handed out twice, whatever was deleted since (see migration 0008).
     ///
-    /// The ids also come after the table's own largest: a row written beside the mark (the marks
-    /// restored from an older backup than the tables, rows imported or inserted by hand) is never
-    /// collided with. A collision would drop the new mention on SQLite, silently (the bulk insert
-    /// ignores conflicting rows, see `BULK_PRAGMAS`, and the old row was taken for it), and fail
-    /// the batch on every retry on PostgreSQL.
+    /// The ids also come after the table's own largest, and mention ids after every erased one:
+    /// rows written beside the marks (the marks restored from an older backup than the tables,
+    /// rows imported or inserted by hand) are never collided with. A collision with a row would
+    /// drop the new mention on SQLite, silently (the bulk insert ignores conflicting rows, see
+    /// `BULK_PRAGMAS`, and the old row was taken for it), and fail the batch on every retry on
+    /// PostgreSQL; an erased id handed out again would have the search index drop the new mention
+    /// with the erasure.
     pub(crate) async fn reserve_ids(
         tx: &mut sqlx::AnyConnection,
         backend: Backend,
@@ -664,35 +666,20 @@ impl Store {
     ) -> StoreResult<i64> {
         let table = mark.table();
         let greatest = if backend == Backend::Postgres { "GREATEST" } else { "MAX" };
+        // Mentions: above every erased id too (an index lookup, migration 0010).
+        let erased = match mark {
+            IdMark::Mentions => ", (SELECT COALESCE(MAX(mention_id), 0) FROM mention_erasures)",
+            _ => "",
+        };
         let (last,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE listen_id_marks SET last = {greatest}(last, (SELECT COALESCE(MAX(id), 0) FROM {table})) + $2 \
-             WHERE name = $1 RETURNING last"
+            "UPDATE listen_id_marks SET last = {greatest}(last, (SELECT COALESCE(MAX(id), 0) FROM {table}){erased}) \
+             + $2 WHERE name = $1 RETURNING last"
         )))
         .bind(table)
         .bind(n as i64)
         .fetch_one(&mut *tx)
         .await?;
         Ok(last - n as i64 + 1)
-    }
-
-    /// Raises the mentions mark to `erased` (the largest id being erased) if it is below: the
-    /// mark's guard ([`Self::reserve_ids`]) sees the table's largest id, not the erased ones, and
-    /// an erased id handed out again would be dropped from the search index with the erasure. The
-    /// mark is below only when rows were written beside it; otherwise this changes nothing and
-    /// locks nothing (the row does not satisfy the condition).
-    pub(crate) async fn keep_erased_ids(
-        tx: &mut sqlx::AnyConnection,
-        backend: Backend,
-        erased: i64,
-    ) -> StoreResult<()> {
-        let greatest = if backend == Backend::Postgres { "GREATEST" } else { "MAX" };
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE listen_id_marks SET last = {greatest}(last, $1) WHERE name = 'mentions' AND last < $1"
-        )))
-        .bind(erased)
-        .execute(&mut *tx)
-        .await?;
-        Ok(())
     }
 
     /// On SQLite, raises the id mark `mark` (workspaces or listening queries) in `tx`, which must then insert the row with the
@@ -853,7 +840,6 @@ impl Store {
             }
         }
         let first = Self::reserve_ids(&mut tx, self.backend, IdMark::MentionErasures, ids.len()).await?;
-        Self::keep_erased_ids(&mut tx, self.backend, ids.iter().copied().max().unwrap_or(0)).await?;
         for (chunk_no, chunk) in ids.chunks(500).enumerate() {
             let list = numbered(1, chunk.len());
             for sql in [

@@ -60,6 +60,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_id_marks_for_workspaces_and_queries.sql"),
         include_str!("../migrations/postgres/0009_id_marks_for_workspaces_and_queries.sql"),
     ),
+    (
+        10,
+        "mention_erasures_by_mention",
+        include_str!("../migrations/sqlite/0010_mention_erasures_by_mention.sql"),
+        include_str!("../migrations/postgres/0010_mention_erasures_by_mention.sql"),
+    ),
 ];
 
 /// The migrator for `backend`.

@@ -192,12 +192,10 @@ impl Store {
             // mark above already took the one write lock.)
             sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE").bind(id.0).execute(&mut *tx).await?;
         }
-        let (n, newest): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM mentions WHERE workspace_id = $1")
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-        Self::keep_erased_ids(&mut tx, self.backend, newest).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mentions WHERE workspace_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
         let first = Self::reserve_ids(
             &mut tx,
             self.backend,

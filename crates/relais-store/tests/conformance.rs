@@ -973,6 +973,7 @@ async fn rows_written_beside_the_marks_are_not_collided_with(store: &Store) {
     );
     // The erasure log likewise: an entry written beside its mark is followed, not overwritten.
     let (log_id, logged) = store.mention_erasures_after(0, 10).await.expect("erasures")[0];
+    assert_eq!(logged, first + 3);
     let sql = format!(
         "INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES ({}, {}, {NOW})",
         log_id + 1,
@@ -994,4 +995,13 @@ async fn rows_written_beside_the_marks_are_not_collided_with(store: &Store) {
     store.delete_workspace(b, NOW).await.expect("delete workspace");
     let next = store.insert_mentions(&[mention("4")]).await.expect("insert")[0].expect("new");
     assert!(next > beside, "mention {next} took the id of the deleted workspace's mention {beside}");
+    // An erasure log restored beside the mark, naming mentions above it that are gone.
+    let sql = format!(
+        "INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES ({}, {}, {NOW})",
+        log_id + 100,
+        next + 10
+    );
+    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("erasure beside the mark"), 1);
+    let after = store.insert_mentions(&[mention("5")]).await.expect("insert")[0].expect("new");
+    assert!(after > next + 10, "mention {after} took an erased id ({})", next + 10);
 }

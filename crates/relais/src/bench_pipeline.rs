@@ -280,8 +280,8 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
 }
 
 /// The CPU time of this process so far, every thread, user and system, in seconds (Linux:
-/// `/proc/self/stat`, whose clock ticks are `USER_HZ`, 100 a second on every architecture Linux
-/// runs on); `None` elsewhere.
+/// `/proc/self/stat`, whose clock ticks are `USER_HZ`: 100 a second on x86 and ARM, which this
+/// benchmark assumes); `None` elsewhere.
 fn cpu_secs() -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // After the command name (in parentheses, which may hold spaces): state, then utime and stime
