@@ -200,40 +200,33 @@ fn main() {
     }
 }
 
-/// Matches every post, pass after pass, until at least `least` has passed: the time taken and
-/// how many passes.
+/// One pass: every post matched; the matches and candidates found.
+fn pass(matcher: &Matcher, docs: &[Doc<'_>], scratch: &mut Scratch, out: &mut Vec<u32>) -> (usize, usize) {
+    let (mut found, mut cands) = (0usize, 0usize);
+    for doc in docs {
+        out.clear();
+        matcher.matches_into(doc, scratch, out);
+        found += out.len();
+        cands += Matcher::last_candidates(scratch);
+    }
+    (found, cands)
+}
+
+/// Passes until at least `least` has passed: the time taken and how many passes.
 fn for_at_least(matcher: &Matcher, docs: &[Doc<'_>], least: Duration) -> (Duration, usize) {
     let (mut scratch, mut out) = (Scratch::default(), Vec::new());
     let (t, mut passes) = (Instant::now(), 0);
     while passes == 0 || t.elapsed() < least {
-        // Counted as `run` counts them, so that both timings do the same work.
-        let (mut found, mut cands) = (0usize, 0usize);
-        for doc in docs {
-            out.clear();
-            matcher.matches_into(doc, &mut scratch, &mut out);
-            found += out.len();
-            cands += Matcher::last_candidates(&scratch);
-        }
-        black_box((found, cands));
+        black_box(pass(matcher, docs, &mut scratch, &mut out));
         passes += 1;
     }
     (t.elapsed(), passes)
 }
 
-/// Matches every post; returns the time, matches and candidates.
+/// The best of `runs` passes: its time, matches and candidates.
 fn run(matcher: &Matcher, docs: &[Doc<'_>], runs: usize) -> (Duration, (usize, usize)) {
-    let mut scratch = Scratch::default();
-    let mut out = Vec::new();
-    best(runs, || {
-        let (mut found, mut cands) = (0usize, 0usize);
-        for doc in docs {
-            out.clear();
-            matcher.matches_into(doc, &mut scratch, &mut out);
-            found += out.len();
-            cands += Matcher::last_candidates(&scratch);
-        }
-        (found, cands)
-    })
+    let (mut scratch, mut out) = (Scratch::default(), Vec::new());
+    best(runs, || pass(matcher, docs, &mut scratch, &mut out))
 }
 
 fn row(n: usize, docs: &[Doc<'_>], sample: &[Doc<'_>], o: &Opts) {
