@@ -22,8 +22,12 @@
 //! oldest).
 //!
 //! Search indexing is not in this path: the index follows the mention table by id (see
-//! `App::index_pending`), so it can always be rebuilt and never holds a submitter up. The writer
-//! only hands each committed batch over to it, so that it need not read the batch back.
+//! `App::index_pending`), so it can always be rebuilt. The writer hands each committed batch over
+//! to it, so that it need not read the batch back; when the hand-off is full and an indexer asked
+//! for batches in the last 10 s, the writer waits for room (`search::Handoff`), and so do the
+//! submitters behind it: under a burst the pipeline takes posts at the index's pace. A stuck
+//! indexer holds the writer up for about ten seconds, then the writer drops what it would hand
+//! over (the indexer reads it from the database) and waits no more.
 
 use super::search::Handoff;
 use super::{Compiled, PostPrepared};
