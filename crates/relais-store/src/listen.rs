@@ -682,10 +682,10 @@ impl Store {
         Ok(last - n as i64 + 1)
     }
 
-    /// On SQLite, raises the id mark `mark` (workspaces or listening queries) in `tx`, which must then insert the row with the
-    /// id returned: SQLite would hand the id of the newest row out again once it is deleted (see
-    /// migration 0009). `None` on PostgreSQL, whose sequences never do. A missing mark is an
-    /// error, not a silent fallback to SQLite's own (reusing) choice.
+    /// On SQLite, raises the id mark `mark` (workspaces or listening queries) in `tx`, which must
+    /// then insert the row with the id returned: SQLite would hand the id of the newest row out
+    /// again once it is deleted (see migration 0009). `None` on PostgreSQL, whose sequences never
+    /// do. A missing mark is an error, not a silent fallback to SQLite's own (reusing) choice.
     pub(crate) async fn raise_id_mark(
         tx: &mut sqlx::AnyConnection,
         backend: Backend,

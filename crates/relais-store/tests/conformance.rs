@@ -941,17 +941,25 @@ async fn rows_written_beside_the_marks_are_not_collided_with(store: &Store) {
     let a = workspace(store, owner, "A").await;
     let mention = |external_id: &str| relais_store::testing::mention(a.0, external_id, NOW, vec![]);
     let first = store.insert_mentions(&[mention("1")]).await.expect("insert")[0].expect("new");
+    // Rows written around the store: a mention (text `restored <id>`), an erasure log entry.
+    let beside_mention = |ws: WorkspaceId, id: i64| {
+        format!(
+            "INSERT INTO mentions (id, workspace_id, source, external_id, text, lang, sentiment, sentiment_label, \
+             published_at, received_at) VALUES ({id}, {}, 'rss', 'restored-{id}', 'restored {id}', 'fr', 0, \
+             'neutral', {NOW}, {NOW})",
+            ws.0
+        )
+    };
+    let beside_erasure = |id: i64, mention: i64| {
+        format!("INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES ({id}, {mention}, {NOW})")
+    };
+    let write = |sql: String| async move {
+        assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("a row beside the mark"), 1);
+    };
     // The next three ids the mark would hand out, taken by rows written beside it.
-    let restored =
-        |id: i64| format!("({id}, {}, 'rss', 'restored-{id}', 'restored {id}', 'fr', 0, 'neutral', {NOW}, {NOW})", a.0);
-    let sql = format!(
-        "INSERT INTO mentions (id, workspace_id, source, external_id, text, lang, sentiment, sentiment_label, \
-         published_at, received_at) VALUES {}, {}, {}",
-        restored(first + 1),
-        restored(first + 2),
-        restored(first + 3)
-    );
-    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("rows beside the mark"), 3);
+    for id in first + 1..=first + 3 {
+        write(beside_mention(a, id)).await;
+    }
     // The newest of them erased: its id must not come back either (the index would drop the new
     // mention with the erasure).
     let erased = store.erase_mentions(a, relais_store::listen::Erase::Ids(&[first + 3]), NOW).await.expect("erase");
@@ -974,34 +982,19 @@ async fn rows_written_beside_the_marks_are_not_collided_with(store: &Store) {
     // The erasure log likewise: an entry written beside its mark is followed, not overwritten.
     let (log_id, logged) = store.mention_erasures_after(0, 10).await.expect("erasures")[0];
     assert_eq!(logged, first + 3);
-    let sql = format!(
-        "INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES ({}, {}, {NOW})",
-        log_id + 1,
-        first + 1
-    );
-    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("erasure beside the mark"), 1);
+    write(beside_erasure(log_id + 1, first + 1)).await;
     store.erase_mentions(a, relais_store::listen::Erase::Ids(&[first]), NOW).await.expect("erase after it");
     let log = store.mention_erasures_after(0, 10).await.expect("erasures");
     assert_eq!(log.iter().map(|e| e.1).collect::<Vec<_>>(), [logged, first + 1, first], "{log:?}");
     // A deleted workspace's newest mention, written beside the mark, is kept from coming back too.
     let b = workspace(store, owner, "B").await;
     let beside = ids[1].unwrap() + 1;
-    let sql = format!(
-        "INSERT INTO mentions (id, workspace_id, source, external_id, text, lang, sentiment, sentiment_label, \
-         published_at, received_at) VALUES ({beside}, {}, 'rss', 'b', 'b', 'fr', 0, 'neutral', {NOW}, {NOW})",
-        b.0
-    );
-    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("row beside the mark"), 1);
+    write(beside_mention(b, beside)).await;
     store.delete_workspace(b, NOW).await.expect("delete workspace");
     let next = store.insert_mentions(&[mention("4")]).await.expect("insert")[0].expect("new");
     assert!(next > beside, "mention {next} took the id of the deleted workspace's mention {beside}");
     // An erasure log restored beside the mark, naming mentions above it that are gone.
-    let sql = format!(
-        "INSERT INTO mention_erasures (id, mention_id, erased_at) VALUES ({}, {}, {NOW})",
-        log_id + 100,
-        next + 10
-    );
-    assert_eq!(relais_store::testing::execute_unchecked(store, &sql).await.expect("erasure beside the mark"), 1);
+    write(beside_erasure(log_id + 100, next + 10)).await;
     let after = store.insert_mentions(&[mention("5")]).await.expect("insert")[0].expect("new");
     assert!(after > next + 10, "mention {after} took an erased id ({})", next + 10);
 }

@@ -260,8 +260,8 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
         );
     }
     if let Some((user, system)) = cpu {
-        // CPU time moves less than wall time with a shared host's speed: what a change saves shows
-        // here first.
+        // Closer to the work done than wall time, which also counts the cores left idle (CPU time
+        // too moves with a shared host's speed, less so).
         println!(
             "CPU, every thread, from the first post until every post {}: {user:.2} s user + {system:.2} s \
              system, {:.1} µs per post",

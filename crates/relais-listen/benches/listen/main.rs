@@ -85,6 +85,13 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     best.unwrap()
 }
 
+/// The median of `rounds` (at least one) values of `f`.
+fn median_of(rounds: usize, mut f: impl FnMut() -> f64) -> f64 {
+    let mut values: Vec<f64> = (0..rounds.max(1)).map(|_| f()).collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn rate(posts: usize, d: Duration) -> f64 {
     posts as f64 / d.as_secs_f64()
 }
@@ -276,28 +283,20 @@ fn row(n: usize, docs: &[Doc<'_>], sample: &[Doc<'_>], o: &Opts) {
     // after the other, and the median of the rounds' ratios is kept. On a shared host whose speed
     // changes over seconds, the two bests above may come from different phases; adjacent passes
     // see the same one.
-    let mut ratios: Vec<f64> = (0..o.runs.max(1))
-        .map(|_| {
-            let (relais, _) = run(&matcher, docs, 1);
-            let (moka, _) = best(1, &mut percolate_all);
-            moka.as_secs_f64() / relais.as_secs_f64()
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    let paired = ratios[ratios.len() / 2];
+    let paired = median_of(o.runs, || {
+        let (relais, _) = run(&matcher, docs, 1);
+        let (moka, _) = best(1, &mut percolate_all);
+        moka.as_secs_f64() / relais.as_secs_f64()
+    });
     // And over equal times: one `mokaccino` pass (a quarter of a second at 1k queries), then
     // Relais passes for at least as long. A single Relais pass (about 10 ms) right after a
     // `mokaccino` pass is slower than its best by more than the long `mokaccino` pass is (see
     // BENCHMARKS.md); timing both over the same length of time is another reading.
-    let mut equal: Vec<f64> = (0..o.runs.max(1))
-        .map(|_| {
-            let (moka, _) = best(1, &mut percolate_all);
-            let (elapsed, passes) = for_at_least(&matcher, docs, moka);
-            rate(docs.len() * passes, elapsed) / rate(docs.len(), moka)
-        })
-        .collect();
-    equal.sort_by(f64::total_cmp);
-    let equal = equal[equal.len() / 2];
+    let equal = median_of(o.runs, || {
+        let (moka, _) = best(1, &mut percolate_all);
+        let (elapsed, passes) = for_at_least(&matcher, docs, moka);
+        rate(docs.len() * passes, elapsed) / rate(docs.len(), moka)
+    });
     println!(
         "| {n} | {ours:.0} | {:.2} | {:.1} | {:.0} ({:.1}) | {} / {:.1} MB | {:.2} s | {naive:.0} ({sample} posts) | {moka:.0} | {} | {:.2} s | {:.0}× | {paired:.0}× | {equal:.0}× |",
         found as f64 / docs.len() as f64,
