@@ -91,7 +91,7 @@ pub(crate) fn hash(s: &str) -> u64 {
 /// Whether `stored[..len]` is `probe`: short strings (most tokens) with two overlapping loads
 /// instead of a call to `memcmp`.
 #[inline]
-fn same(stored: &[u8], len: usize, probe: &[u8]) -> bool {
+pub(crate) fn same(stored: &[u8], len: usize, probe: &[u8]) -> bool {
     let n = probe.len();
     if n != len {
         return false;
