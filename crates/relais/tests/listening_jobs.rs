@@ -378,6 +378,82 @@ async fn handed_over_mentions_are_indexed_once_and_never_after_their_erasure() {
     assert_eq!(indexed, stored(app.clone()).await, "every stored mention indexed once");
 }
 
+/// The stories the pipeline remembers are bounded for all workspaces together: past the budget,
+/// the workspaces remembering the most forget their least recent stories, and the others keep
+/// theirs.
+#[tokio::test]
+async fn remembered_stories_are_bounded_across_workspaces() {
+    use relais_app::listening::Listening;
+    use relais_app::listening::pipeline::PipelineConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let mut app: App = test_app(None, dir.path(), clock.clock(), vec![]).await;
+    let config = PipelineConfig { stories_per_workspace: 50, stories_total: 20, ..PipelineConfig::default() };
+    app.listening = Arc::new(Listening::with_config(config));
+    let user = app.create_user("cm@example.fr", "CM", "correct horse battery", "fr").await.unwrap();
+    let actor = Actor { user: UserId(user.id), ip: None };
+    let mut workspaces = Vec::new();
+    for name in ["Grande", "Moyenne", "Petite"] {
+        let ws = WorkspaceId(app.create_workspace(&actor, name, "UTC").await.unwrap().id);
+        let query = QueryInput { name: "Marque".into(), query: "relais".into(), sensitivity: None, min_volume: None };
+        app.create_listen_query(&actor, ws, &query).await.unwrap();
+        workspaces.push(ws);
+    }
+    let (big, medium, small) = (workspaces[0], workspaces[1], workspaces[2]);
+    // Story `n`'s text: words of its own, so that no two stories look alike.
+    let text = |n: u64| {
+        let words: Vec<String> =
+            (1..=6u64).map(|k| format!("{:x}", (n * 7 + k).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 20)).collect();
+        format!("Relais {}", words.join(" "))
+    };
+    let now = clock.now_ms();
+    let mut sent = 0;
+    let mut send = |app: App, ws: WorkspaceId, stories: Vec<u64>| {
+        let posts: Vec<IncomingPost> = stories
+            .iter()
+            .map(|&n| {
+                sent += 1;
+                IncomingPost {
+                    source: "ingest".into(),
+                    external_id: Some(format!("p{sent}")),
+                    text: text(n),
+                    lang: Some("fr".into()),
+                    published_at: Some(now),
+                    ..IncomingPost::default()
+                }
+            })
+            .collect();
+        async move { app.listen_posts(ws, posts).await.unwrap() }
+    };
+    send(app.clone(), big, (0..12).collect()).await;
+    send(app.clone(), medium, (100..105).collect()).await;
+    send(app.clone(), small, (200..202).collect()).await;
+    assert_eq!(app.pipeline_stats().stories, 19, "within the budget");
+    // Eight more stories in the largest: 27 > 20, so down to 18, the largest giving up the
+    // most (2 + 5 kept whole, 11 for the largest).
+    send(app.clone(), big, (12..20).collect()).await;
+    assert_eq!(app.pipeline_stats().stories, 18);
+    let story = |app: App, ws: WorkspaceId| async move {
+        app.store.mentions(ws, &MentionFilter::default(), 100).await.unwrap()
+    };
+    let story_of = |mentions: &[relais_store::listen::MentionRecord], n: u64| {
+        mentions.iter().filter(|m| m.text == text(n)).map(|m| m.story_id.unwrap()).collect::<Vec<_>>()
+    };
+    // A copy of each workspace's first story, and of the largest's last.
+    send(app.clone(), big, vec![0, 19]).await;
+    send(app.clone(), medium, vec![100]).await;
+    send(app.clone(), small, vec![200]).await;
+    let (b, m, s) = (story(app.clone(), big).await, story(app.clone(), medium).await, story(app.clone(), small).await);
+    let first = story_of(&b, 0);
+    assert!(first.len() == 2 && first[0] != first[1], "the largest forgot its least recent story: {first:?}");
+    let last = story_of(&b, 19);
+    assert!(last.len() == 2 && last[0] == last[1], "its recent stories are kept: {last:?}");
+    for (mentions, n) in [(&m, 100), (&s, 200)] {
+        let ids = story_of(mentions, n);
+        assert!(ids.len() == 2 && ids[0] == ids[1], "a smaller workspace keeps its stories: {ids:?}");
+    }
+}
+
 fn post(n: i64, at: i64, text: &str) -> IncomingPost {
     IncomingPost {
         source: "ingest".into(),

@@ -57,11 +57,21 @@ pub struct PipelineConfig {
     pub max_batch: usize,
     /// Stories remembered per workspace for near-duplicate grouping.
     pub stories_per_workspace: usize,
+    /// Stories remembered by all workspaces together (about 1 KB each): when they hold more,
+    /// the workspaces holding the most forget their least recent stories, down to nine tenths of
+    /// this ([`fair_cap`]). Without it the memory would grow with the number of workspaces.
+    pub stories_total: usize,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        Self { capacity: 50_000, job_size: 1_000, max_batch: 16_000, stories_per_workspace: 20_000 }
+        Self {
+            capacity: 50_000,
+            job_size: 1_000,
+            max_batch: 16_000,
+            stories_per_workspace: 20_000,
+            stories_total: 200_000,
+        }
     }
 }
 
@@ -113,6 +123,9 @@ pub struct PipelineStats {
     pub discarded: u64,
     /// Write transactions since start.
     pub batches: u64,
+    /// Near-duplicate stories remembered, all workspaces together (at most
+    /// `stories_total` after each job).
+    pub stories: u64,
 }
 
 #[derive(Debug, Default)]
@@ -123,6 +136,7 @@ struct Counters {
     unmatched: AtomicU64,
     discarded: AtomicU64,
     batches: AtomicU64,
+    stories: AtomicU64,
     next_job: AtomicU64,
     /// Start time of every job in flight, by job number (the first is the oldest).
     in_flight: Mutex<BTreeMap<u64, Instant>>,
@@ -230,6 +244,7 @@ impl Pipeline {
             unmatched: c.unmatched.load(Ordering::Relaxed),
             discarded: c.discarded.load(Ordering::Relaxed),
             batches: c.batches.load(Ordering::Relaxed),
+            stories: c.stories.load(Ordering::Relaxed),
         }
     }
 }
@@ -272,7 +287,7 @@ async fn cpu_stage(
     while let Some((number, workspace, received, received_at, _permit, done, work)) = analysed.next().await {
         let grouped = match work {
             Ok((matched, unmatched)) => {
-                let stories = stories.clone();
+                let (stories, counters) = (stories.clone(), counters.clone());
                 tokio::task::spawn_blocking(move || {
                     let mut map = stories.lock().unwrap_or_else(|e| e.into_inner());
                     let grouper = map.entry(workspace).or_insert_with(|| {
@@ -281,7 +296,24 @@ async fn cpu_stage(
                             ..StoriesConfig::default()
                         })
                     });
-                    (group(grouper, nonce, workspace, matched, received_at), unmatched)
+                    let rows = group(grouper, nonce, workspace, matched, received_at);
+                    // One addition per workspace per job of up to a thousand posts.
+                    let total: usize = map.values().map(Stories::len).sum();
+                    if total > config.stories_total {
+                        let mut lens: Vec<usize> = map.values().map(Stories::len).collect();
+                        let cap = fair_cap(&mut lens, config.stories_total / 10 * 9);
+                        tracing::debug!(
+                            stories = total,
+                            cap,
+                            "Story budget exceeded; the largest workspaces forget their oldest."
+                        );
+                        for stories in map.values_mut() {
+                            stories.shrink_to(cap);
+                        }
+                    }
+                    let total = if total > config.stories_total { map.values().map(Stories::len).sum() } else { total };
+                    counters.stories.store(total as u64, Ordering::Relaxed);
+                    (rows, unmatched)
                 })
                 .await
             }
@@ -323,6 +355,22 @@ fn analyse(enricher: &Enricher, compiled: &Compiled, posts: Vec<IncomingPost>) -
         matched.push(Analysed { post, prepared, query_ids, sketch });
     }
     (matched, unmatched)
+}
+
+/// The most stories each workspace may keep so that together they hold at most `target`, taking
+/// from the largest first ("water-filling": a workspace holding fewer than the cap keeps them
+/// all). `lens` are the workspaces' story counts (sorted here).
+fn fair_cap(lens: &mut [usize], target: usize) -> usize {
+    lens.sort_unstable();
+    let mut left = target;
+    for (i, &len) in lens.iter().enumerate() {
+        let sharing = lens.len() - i;
+        if len.saturating_mul(sharing) > left {
+            return left / sharing;
+        }
+        left -= len;
+    }
+    usize::MAX
 }
 
 /// Gives each matched post its story, in order; returns the mentions to store.
@@ -403,6 +451,43 @@ async fn write_stage(
         }
         if let Some(handoff) = &handoff {
             handoff.push(reserved, ids, batch).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fair_cap;
+
+    #[test]
+    fn the_largest_workspaces_give_up_stories_first() {
+        // Everything fits: no cap.
+        assert_eq!(fair_cap(&mut [10, 20, 30], 60), usize::MAX);
+        // 5 + 10 kept whole; the two large ones share the 45 left.
+        let mut lens = [100, 5, 10, 80];
+        let cap = fair_cap(&mut lens, 60);
+        assert_eq!(cap, 22);
+        assert!(lens.iter().map(|&l| l.min(cap)).sum::<usize>() <= 60);
+        // Fewer stories allowed than workspaces: every workspace is emptied.
+        assert_eq!(fair_cap(&mut [3, 4, 5], 2), 0);
+        assert_eq!(fair_cap(&mut [], 0), usize::MAX);
+        // The cap is the largest that fits, whatever the counts.
+        let mut seed = 7u64;
+        for _ in 0..500 {
+            let mut lens: Vec<usize> = (0..(seed % 9) as usize)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (seed >> 33) as usize % 1000
+                })
+                .collect();
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let target = (seed >> 33) as usize % 3000;
+            let cap = fair_cap(&mut lens, target);
+            let kept = |c: usize| lens.iter().map(|&l| l.min(c)).sum::<usize>();
+            assert!(kept(cap) <= target, "{lens:?} {target} {cap}");
+            if cap != usize::MAX {
+                assert!(kept(cap + 1) > target, "{lens:?} {target} {cap}");
+            }
         }
     }
 }

@@ -186,6 +186,15 @@ impl Stories {
         self.live == 0
     }
 
+    /// Forgets the stories seen least recently until at most `keep` are remembered (a later copy
+    /// of one starts a new story, as after eviction by capacity).
+    pub fn shrink_to(&mut self, keep: usize) {
+        while self.live > keep {
+            self.evict_oldest();
+        }
+        self.compact();
+    }
+
     /// Posts counted in a remembered story (a scan of every story: for tests and tools).
     pub fn count(&self, story: u64) -> Option<u32> {
         self.slots.iter().find(|s| s.id == story && story != 0).map(|s| s.count)

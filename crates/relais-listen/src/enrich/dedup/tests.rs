@@ -91,6 +91,23 @@ fn memory_is_bounded_least_recent_first() {
 }
 
 #[test]
+fn shrinking_forgets_the_least_recent_stories() {
+    let mut stories = Stories::new(StoriesConfig::default());
+    let texts = ["alpha bravo charlie delta", "echo foxtrot golf hotel", "india juliett kilo lima"];
+    let ids: Vec<u64> = texts.iter().map(|t| stories.add(t).story).collect();
+    stories.add(texts[0]); // alpha is now the most recent, echo the least
+    stories.shrink_to(2);
+    assert_eq!(stories.len(), 2);
+    assert_eq!(stories.count(ids[1]), None);
+    assert_eq!(stories.count(ids[0]), Some(2));
+    assert_eq!(stories.add(texts[2]).story, ids[2], "a story kept is still found");
+    assert!(stories.add(texts[1]).new, "a forgotten story starts again");
+    stories.shrink_to(0);
+    assert!(stories.is_empty());
+    assert!(stories.add(texts[0]).new);
+}
+
+#[test]
 fn jaccard_of_sorted_sets() {
     assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
     assert_eq!(jaccard(&[], &[]), 1.0);
