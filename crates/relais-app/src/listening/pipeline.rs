@@ -57,9 +57,10 @@ pub struct PipelineConfig {
     pub max_batch: usize,
     /// Stories remembered per workspace for near-duplicate grouping.
     pub stories_per_workspace: usize,
-    /// Stories remembered by all workspaces together (about 1 KB each): when they hold more,
-    /// the workspaces holding the most forget their least recent stories, down to nine tenths of
-    /// this ([`fair_cap`]). Without it the memory would grow with the number of workspaces.
+    /// Stories remembered by all workspaces together (about 1 KB each), checked after each job:
+    /// when they hold more, the workspaces holding the most forget their least recent stories,
+    /// down to nine tenths of this at most ([`fair_cap`]), and give the memory back
+    /// (`Stories::shrink_to`). Without it the memory would grow with the number of workspaces.
     pub stories_total: usize,
 }
 
@@ -301,7 +302,10 @@ async fn cpu_stage(
                     let total: usize = map.values().map(Stories::len).sum();
                     if total > config.stories_total {
                         let mut lens: Vec<usize> = map.values().map(Stories::len).collect();
-                        let cap = fair_cap(&mut lens, config.stories_total / 10 * 9);
+                        // Down to nine tenths, so that a trim (tens of milliseconds under the
+                        // lock at the default budget) comes once per tenth of it at most.
+                        let target = config.stories_total - config.stories_total.div_ceil(10);
+                        let cap = fair_cap(&mut lens, target);
                         tracing::debug!(
                             stories = total,
                             cap,

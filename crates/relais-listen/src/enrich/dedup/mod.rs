@@ -188,11 +188,62 @@ impl Stories {
 
     /// Forgets the stories seen least recently until at most `keep` are remembered (a later copy
     /// of one starts a new story, as after eviction by capacity).
+    /// When at most half the slots are left in use, the grouper moves its stories into storage
+    /// of their size, so that the memory is given back, not only the stories' shingles.
     pub fn shrink_to(&mut self, keep: usize) {
-        while self.live > keep {
+        while self.live > keep && !self.recency.is_empty() {
             self.evict_oldest();
         }
         self.compact();
+        if self.live <= self.slots.len() / 2 {
+            self.repack();
+        }
+    }
+
+    /// Moves the stories into slots `0..live` (in slot order, so that each bucket keeps its
+    /// order) and shrinks every container to what it holds.
+    fn repack(&mut self) {
+        let mut moved = vec![u32::MAX; self.slots.len()];
+        let mut slots = Vec::with_capacity(self.live);
+        for (old, story) in std::mem::take(&mut self.slots).into_iter().enumerate() {
+            if story.id != 0 {
+                moved[old] = slots.len() as u32;
+                slots.push(story);
+            }
+        }
+        self.slots = slots;
+        self.free = Vec::new();
+        for map in &mut self.bands {
+            for bucket in map.values_mut() {
+                bucket.iter_mut().for_each(|slot| *slot = moved[*slot as usize]);
+                bucket.shrink_to_fit();
+            }
+            map.shrink_to_fit();
+        }
+        self.exact.values_mut().for_each(|slot| *slot = moved[*slot as usize]);
+        self.exact.shrink_to_fit();
+        // Stale entries point at freed slots: drop them before renumbering.
+        let slots = &self.slots;
+        self.recency.retain(|&(_, old)| moved[old as usize] != u32::MAX);
+        self.recency.iter_mut().for_each(|(_, slot)| *slot = moved[*slot as usize]);
+        self.recency.retain(|&(seen, slot)| slots[slot as usize].last_seen_at(seen));
+        self.recency.shrink_to_fit();
+    }
+
+    /// An estimate of the heap held, in bytes (for tests and monitoring).
+    pub fn heap_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(u64, SmallVec<[u32; 4]>)>() + 1;
+        let bands: usize = self
+            .bands
+            .iter()
+            .map(|m| m.capacity() * entry + m.values().filter(|b| b.spilled()).map(|b| b.capacity() * 4).sum::<usize>())
+            .sum();
+        self.slots.capacity() * std::mem::size_of::<Story>()
+            + self.slots.iter().map(|s| s.shingles.hashes.capacity() * 4).sum::<usize>()
+            + bands
+            + self.exact.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
+            + self.recency.capacity() * std::mem::size_of::<(u64, u32)>()
+            + self.free.capacity() * 4
     }
 
     /// Posts counted in a remembered story (a scan of every story: for tests and tools).

@@ -108,6 +108,40 @@ fn shrinking_forgets_the_least_recent_stories() {
 }
 
 #[test]
+fn shrinking_gives_the_memory_back_and_keeps_the_stories_working() {
+    let text = |n: u64| {
+        let words: Vec<String> =
+            (1..=6u64).map(|k| format!("{:x}", (n * 7 + k).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 20)).collect();
+        words.join(" ")
+    };
+    let mut stories = Stories::new(StoriesConfig { capacity: 1_500, ..StoriesConfig::default() });
+    // 2,000 stories (the first 500 evicted by capacity), then a copy of story 600 (now the most
+    // recent).
+    let ids: Vec<u64> = (0..2_000).map(|n| stories.add(&text(n)).story).collect();
+    assert_eq!(stories.add(&text(600)).story, ids[600]);
+    let before = stories.heap_bytes();
+    stories.shrink_to(100);
+    assert_eq!(stories.len(), 100);
+    assert!(stories.heap_bytes() * 5 < before, "{} bytes of {before} kept", stories.heap_bytes());
+    // The 99 most recent stories and story 600 are kept, with their ids and counts.
+    for n in (1_901..2_000).chain([600]) {
+        let a = stories.add(&text(n));
+        assert_eq!((a.story, a.new), (ids[n as usize], false), "story {n}");
+    }
+    assert_eq!(stories.count(ids[600]), Some(3));
+    // The others are forgotten: a copy starts a story with an id never given before.
+    let again = stories.add(&text(1_000));
+    assert!(again.new && again.story > ids[1_999]);
+    // Eviction by capacity still takes the least recent first.
+    for n in 3_000..4_500 {
+        stories.add(&text(n));
+    }
+    assert_eq!(stories.len(), 1_500);
+    assert!(stories.add(&text(4_499)).story != 0 && !stories.add(&text(4_499)).new);
+    assert!(stories.add(&text(1_950)).new, "evicted as the least recent");
+}
+
+#[test]
 fn jaccard_of_sorted_sets() {
     assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
     assert_eq!(jaccard(&[], &[]), 1.0);
