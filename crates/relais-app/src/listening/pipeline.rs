@@ -59,8 +59,8 @@ pub struct PipelineConfig {
     pub stories_per_workspace: usize,
     /// Stories remembered by all workspaces together (about 1 KB each), checked after each job:
     /// when they hold more, the workspaces holding the most forget their least recent stories,
-    /// down to nine tenths of this at most ([`fair_cap`]), and give the memory back
-    /// (`Stories::shrink_to`). Without it the memory would grow with the number of workspaces.
+    /// down to nine tenths of this at most ([`fair_cap`]), and give their memory back once half
+    /// their slots are free (`Stories::shrink_to`). Without it the memory would grow with the number of workspaces.
     pub stories_total: usize,
 }
 

@@ -194,14 +194,16 @@ impl Stories {
         while self.live > keep && !self.recency.is_empty() {
             self.evict_oldest();
         }
+        debug_assert!(self.live <= keep, "every story has a current recency entry");
         self.compact();
         if self.live <= self.slots.len() / 2 {
             self.repack();
         }
     }
 
-    /// Moves the stories into slots `0..live` (in slot order, so that each bucket keeps its
-    /// order) and shrinks every container to what it holds.
+    /// Moves the stories into slots `0..live`, in slot order (buckets are rewritten in place, so
+    /// they keep their order; the ranker breaks ties by slot, so slot order is kept too), and
+    /// shrinks every container to what it holds.
     fn repack(&mut self) {
         let mut moved = vec![u32::MAX; self.slots.len()];
         let mut slots = Vec::with_capacity(self.live);
@@ -230,7 +232,8 @@ impl Stories {
         self.recency.shrink_to_fit();
     }
 
-    /// An estimate of the heap held, in bytes (for tests and monitoring).
+    /// An estimate of the heap held, in bytes, for tests and monitoring: a lower bound (the hash
+    /// maps' deleted entries, the ranker's table and the text buffer are not counted).
     pub fn heap_bytes(&self) -> usize {
         let entry = std::mem::size_of::<(u64, SmallVec<[u32; 4]>)>() + 1;
         let bands: usize = self

@@ -137,8 +137,41 @@ fn shrinking_gives_the_memory_back_and_keeps_the_stories_working() {
         stories.add(&text(n));
     }
     assert_eq!(stories.len(), 1_500);
-    assert!(stories.add(&text(4_499)).story != 0 && !stories.add(&text(4_499)).new);
+    assert!(!stories.add(&text(4_499)).new);
     assert!(stories.add(&text(1_950)).new, "evicted as the least recent");
+}
+
+/// After a repack, near copies (found through the LSH buckets, crowded ones included, not the
+/// exact hash) get the same stories as in a grouper that never held the forgotten ones.
+#[test]
+fn a_repacked_grouper_answers_like_one_that_never_grew() {
+    // Posts of one template: a shared half (crowded buckets, the ranker at work) and words of
+    // their own (each post a story of its own).
+    let word = |n: u64, k: u64| format!("{:x}", (n * 31 + k).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 24);
+    let text = |n: u64| {
+        let own: Vec<String> = (0..8).map(|k| word(n, k)).collect();
+        format!("grand jeu concours relais gagnez un week end a lyon {}", own.join(" "))
+    };
+    let (posts, kept) = (600u64, 100usize);
+    let mut repacked = Stories::new(StoriesConfig::default());
+    let mut small = Stories::new(StoriesConfig { capacity: kept, ..StoriesConfig::default() });
+    for n in 0..posts {
+        let (a, b) = (repacked.add(&text(n)), small.add(&text(n)));
+        assert_eq!((a.story, a.new), (b.story, b.new), "post {n}");
+    }
+    assert!(repacked.bands.iter().any(|m| m.values().any(|b| b.len() > 16)), "no crowded bucket");
+    repacked.shrink_to(kept);
+    assert_eq!(repacked.slots.len(), kept, "repacked");
+    // A near copy (a word added) of each post kept, then of a few forgotten ones (last: a new
+    // story makes the small grouper evict, not the repacked one).
+    let mut joined = 0;
+    for n in (posts - kept as u64..posts).chain(0..10) {
+        let copy = format!("{} bravo", text(n));
+        let (a, b) = (repacked.add(&copy), small.add(&copy));
+        assert_eq!((a.story, a.count, a.new), (b.story, b.count, b.new), "copy of post {n}");
+        joined += usize::from(!a.new);
+    }
+    assert!(joined >= kept / 2, "only {joined} near copies joined their story");
 }
 
 #[test]
