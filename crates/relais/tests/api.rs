@@ -943,6 +943,9 @@ async fn pause_resume_and_audit(t: &TestApp) {
         assert!(paths.contains_key(p), "{p} missing from OpenAPI");
     }
     assert_eq!(openapi["info"]["title"], "Relais API");
+    // The listening status a workspace sees leaves out the story count of all workspaces.
+    let stats = &openapi["components"]["schemas"]["PipelineStats"]["properties"];
+    assert!(stats.get("in_flight").is_some() && stats.get("stories").is_none(), "{stats}");
     let health: Value = t.http.get(format!("{}/healthz", t.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
 }

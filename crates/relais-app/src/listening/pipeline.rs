@@ -124,8 +124,10 @@ pub struct PipelineStats {
     pub discarded: u64,
     /// Write transactions since start.
     pub batches: u64,
-    /// Near-duplicate stories remembered, all workspaces together (at most
-    /// `stories_total` after each job).
+    /// Near-duplicate stories remembered, all workspaces together (at most `stories_total`
+    /// after each job). Left out of the API, whose status is a workspace's: a count over all
+    /// workspaces is not its business.
+    #[serde(skip)]
     pub stories: u64,
 }
 
