@@ -1213,6 +1213,13 @@ async fn listening_tenant_isolation(t: &TestApp) {
     let b = format!("/api/v1/workspaces/{ws_b}/listen");
     let (_, r) = t.call(&bob, "POST", &format!("{b}/ingest"), Some(json!([{ "text": "top secret plan" }]))).await;
     assert_eq!(r["unmatched"], json!(1));
+    // Bob's listening status counts his workspace's posts (none entered the pipeline: no query),
+    // not Alice's stored one.
+    let (_, status) = t.call(&bob, "GET", &format!("{b}/status"), None).await;
+    let counts = (&status["accepted"], &status["stored"]);
+    assert_eq!(counts, (&json!(0), &json!(0)), "{status}");
+    let (_, status) = t.call(&alice, "GET", &format!("{a}/status"), None).await;
+    assert_eq!((&status["accepted"], &status["stored"]), (&json!(1), &json!(1)), "{status}");
     for (method, path, body) in [
         ("GET", format!("{a}/queries"), None),
         ("GET", format!("{a}/queries/{qa}"), None),

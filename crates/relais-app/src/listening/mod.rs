@@ -444,9 +444,14 @@ impl App {
         })
     }
 
-    /// The pipeline's counters and lag.
+    /// The pipeline's counters and lag, every workspace together.
     pub fn pipeline_stats(&self) -> PipelineStats {
         self.listening.pipeline.get().map(Pipeline::stats).unwrap_or_default()
+    }
+
+    /// The pipeline's lag with one workspace's post counts ([`Pipeline::stats_for`]).
+    pub fn pipeline_stats_for(&self, ws: WorkspaceId) -> PipelineStats {
+        self.listening.pipeline.get().map(|p| p.stats_for(ws.0)).unwrap_or_default()
     }
 
     /// Sends posts from a source (already checked) through the pipeline for a workspace.
@@ -911,6 +916,16 @@ mod tests {
             "{report:?}"
         );
         assert_eq!(app.pipeline_stats().discarded, 2);
+        // A workspace's status counts its own posts only.
+        let other = WorkspaceId(app.create_workspace(&actor, "Autre", "Europe/Paris").await.unwrap().id);
+        app.create_listen_query(&actor, other, &query).await.unwrap();
+        let report = app.listen_posts(other, vec![post("Relais répond"), post("rien")]).await.unwrap();
+        assert_eq!((report.stored, report.unmatched), (1, 1));
+        let (all, theirs, gone) = (app.pipeline_stats(), app.pipeline_stats_for(other), app.pipeline_stats_for(ws));
+        assert_eq!((all.accepted, all.stored, all.unmatched, all.discarded), (5, 1, 2, 2));
+        assert_eq!((theirs.accepted, theirs.stored, theirs.unmatched, theirs.discarded), (2, 1, 1, 0));
+        assert_eq!((gone.accepted, gone.stored, gone.unmatched, gone.discarded), (3, 0, 1, 2));
+        assert_eq!(theirs.capacity, all.capacity);
     }
 
     #[test]

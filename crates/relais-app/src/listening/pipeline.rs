@@ -103,7 +103,9 @@ impl IngestReport {
     }
 }
 
-/// Counters and lag of the pipeline (process-wide).
+/// Counters and lag of the pipeline. From [`Pipeline::stats`], every figure is process-wide;
+/// from [`Pipeline::stats_for`] (the API's listening status), the post counts are one
+/// workspace's, while `in_flight`, `capacity`, `lag_ms` and `batches` are the shared pipeline's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct PipelineStats {
     /// Posts accepted and not yet stored.
@@ -140,6 +142,8 @@ struct Counters {
     discarded: AtomicU64,
     batches: AtomicU64,
     stories: AtomicU64,
+    /// Each workspace's counts since start (`received` is what was accepted).
+    by_workspace: Mutex<HashMap<i64, IngestReport>>,
     next_job: AtomicU64,
     /// Start time of every job in flight, by job number (the first is the oldest).
     in_flight: Mutex<BTreeMap<u64, Instant>>,
@@ -216,6 +220,13 @@ impl Pipeline {
             let n = u32::try_from(job.len()).unwrap_or(u32::MAX);
             let permit = self.permits.clone().acquire_many_owned(n).await.map_err(|e| e.to_string())?;
             self.counters.accepted.fetch_add(u64::from(n), Ordering::Relaxed);
+            self.counters
+                .by_workspace
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(workspace)
+                .or_default()
+                .received += u64::from(n);
             let number = self.counters.next_job.fetch_add(1, Ordering::Relaxed);
             self.counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(number, Instant::now());
             let (done, wait) = oneshot::channel();
@@ -232,7 +243,23 @@ impl Pipeline {
         Ok(report)
     }
 
-    /// Counters and lag.
+    /// The shared pipeline's figures with one workspace's post counts (what a workspace may see:
+    /// not the other workspaces' volumes).
+    pub fn stats_for(&self, workspace: i64) -> PipelineStats {
+        let own = self.counters.by_workspace.lock().unwrap_or_else(|e| e.into_inner()).get(&workspace).copied();
+        let own = own.unwrap_or_default();
+        PipelineStats {
+            accepted: own.received,
+            stored: own.stored,
+            duplicates: own.duplicates,
+            unmatched: own.unmatched,
+            discarded: own.discarded,
+            stories: 0,
+            ..self.stats()
+        }
+    }
+
+    /// Counters and lag, every workspace together.
     pub fn stats(&self) -> PipelineStats {
         let c = &self.counters;
         let available = self.permits.available_permits();
@@ -452,6 +479,9 @@ async fn write_stage(
             counters.duplicates.fetch_add(report.duplicates, Ordering::Relaxed);
             counters.unmatched.fetch_add(report.unmatched, Ordering::Relaxed);
             counters.discarded.fetch_add(report.discarded, Ordering::Relaxed);
+            // `received` was counted when the posts were accepted.
+            let own = IngestReport { received: 0, ..report };
+            counters.by_workspace.lock().unwrap_or_else(|e| e.into_inner()).entry(p.workspace).or_default().add(&own);
             counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.number);
             let _ = p.done.send(Ok(report));
         }

@@ -347,7 +347,8 @@ async fn list_alerts(
         .map_err(|e| lang.problem(e))
 }
 
-/// The listening pipeline's counters and lag (this process).
+/// The listening pipeline's lag (this process, shared by every workspace) and the workspace's
+/// own post counts.
 #[utoipa::path(get, path = "/workspaces/{ws}/listen/status", tag = "listening", params(("ws" = i64, Path)), responses((status = 200, body = PipelineStats)))]
 async fn status(
     State(s): State<WebState>,
@@ -356,7 +357,7 @@ async fn status(
     ApiPath(ws): ApiPath<i64>,
 ) -> ApiResult<Json<PipelineStats>> {
     s.app.listen_queries(&actor, WorkspaceId(ws)).await.map_err(|e| lang.problem(e))?;
-    Ok(Json(s.app.pipeline_stats()))
+    Ok(Json(s.app.pipeline_stats_for(WorkspaceId(ws))))
 }
 
 /// Sends posts to listen to: a JSON array of posts (or one post) with `Content-Type:
