@@ -925,7 +925,7 @@ mod tests {
         assert_eq!((all.accepted, all.stored, all.unmatched, all.discarded), (5, 1, 2, 2));
         assert_eq!((theirs.accepted, theirs.stored, theirs.unmatched, theirs.discarded), (2, 1, 1, 0));
         assert_eq!((gone.accepted, gone.stored, gone.unmatched, gone.discarded), (3, 0, 1, 2));
-        assert_eq!(theirs.capacity, all.capacity);
+        assert_eq!((theirs.in_flight, theirs.batches, theirs.capacity), (0, 0, all.capacity));
     }
 
     #[test]

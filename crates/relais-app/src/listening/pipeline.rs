@@ -104,8 +104,9 @@ impl IngestReport {
 }
 
 /// Counters and lag of the pipeline. From [`Pipeline::stats`], every figure is process-wide;
-/// from [`Pipeline::stats_for`] (the API's listening status), the post counts are one
-/// workspace's, while `in_flight`, `capacity`, `lag_ms` and `batches` are the shared pipeline's.
+/// from [`Pipeline::stats_for`] (the API's listening status), the post counts and `in_flight`
+/// are one workspace's, `capacity` and `lag_ms` the shared pipeline's, and `batches` and
+/// `stories` 0 (they carry every workspace's posts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct PipelineStats {
     /// Posts accepted and not yet stored.
@@ -142,11 +143,26 @@ struct Counters {
     discarded: AtomicU64,
     batches: AtomicU64,
     stories: AtomicU64,
-    /// Each workspace's counts since start (`received` is what was accepted).
-    by_workspace: Mutex<HashMap<i64, IngestReport>>,
+    /// Each workspace's counts since start.
+    by_workspace: Mutex<HashMap<i64, WorkspaceCounts>>,
     next_job: AtomicU64,
     /// Start time of every job in flight, by job number (the first is the oldest).
     in_flight: Mutex<BTreeMap<u64, Instant>>,
+}
+
+/// A workspace's share of the counters.
+#[derive(Debug, Default, Clone, Copy)]
+struct WorkspaceCounts {
+    /// `received` is what was accepted.
+    report: IngestReport,
+    /// Posts accepted and not yet answered.
+    in_flight: u64,
+}
+
+impl Counters {
+    fn workspace(&self, workspace: i64, f: impl FnOnce(&mut WorkspaceCounts)) {
+        f(self.by_workspace.lock().unwrap_or_else(|e| e.into_inner()).entry(workspace).or_default());
+    }
 }
 
 struct Job {
@@ -220,13 +236,10 @@ impl Pipeline {
             let n = u32::try_from(job.len()).unwrap_or(u32::MAX);
             let permit = self.permits.clone().acquire_many_owned(n).await.map_err(|e| e.to_string())?;
             self.counters.accepted.fetch_add(u64::from(n), Ordering::Relaxed);
-            self.counters
-                .by_workspace
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(workspace)
-                .or_default()
-                .received += u64::from(n);
+            self.counters.workspace(workspace, |w| {
+                w.report.received += u64::from(n);
+                w.in_flight += u64::from(n);
+            });
             let number = self.counters.next_job.fetch_add(1, Ordering::Relaxed);
             self.counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(number, Instant::now());
             let (done, wait) = oneshot::channel();
@@ -247,13 +260,15 @@ impl Pipeline {
     /// not the other workspaces' volumes).
     pub fn stats_for(&self, workspace: i64) -> PipelineStats {
         let own = self.counters.by_workspace.lock().unwrap_or_else(|e| e.into_inner()).get(&workspace).copied();
-        let own = own.unwrap_or_default();
+        let WorkspaceCounts { report, in_flight } = own.unwrap_or_default();
         PipelineStats {
-            accepted: own.received,
-            stored: own.stored,
-            duplicates: own.duplicates,
-            unmatched: own.unmatched,
-            discarded: own.discarded,
+            in_flight,
+            accepted: report.received,
+            stored: report.stored,
+            duplicates: report.duplicates,
+            unmatched: report.unmatched,
+            discarded: report.discarded,
+            batches: 0,
             stories: 0,
             ..self.stats()
         }
@@ -356,6 +371,7 @@ async fn cpu_stage(
             Ok((rows, unmatched)) => Prepared { number, workspace, rows, unmatched, received, _permit, done },
             Err(e) => {
                 counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&number);
+                counters.workspace(workspace, |w| w.in_flight = w.in_flight.saturating_sub(received));
                 let _ = done.send(Err(format!("the listening pipeline failed: {e}")));
                 continue;
             }
@@ -481,7 +497,10 @@ async fn write_stage(
             counters.discarded.fetch_add(report.discarded, Ordering::Relaxed);
             // `received` was counted when the posts were accepted.
             let own = IngestReport { received: 0, ..report };
-            counters.by_workspace.lock().unwrap_or_else(|e| e.into_inner()).entry(p.workspace).or_default().add(&own);
+            counters.workspace(p.workspace, |w| {
+                w.report.add(&own);
+                w.in_flight = w.in_flight.saturating_sub(p.received);
+            });
             counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.number);
             let _ = p.done.send(Ok(report));
         }

@@ -347,8 +347,8 @@ async fn list_alerts(
         .map_err(|e| lang.problem(e))
 }
 
-/// The listening pipeline's lag (this process, shared by every workspace) and the workspace's
-/// own post counts.
+/// The workspace's own post counts in the listening pipeline (this process) and the pipeline's
+/// capacity and lag, shared by every workspace.
 #[utoipa::path(get, path = "/workspaces/{ws}/listen/status", tag = "listening", params(("ws" = i64, Path)), responses((status = 200, body = PipelineStats)))]
 async fn status(
     State(s): State<WebState>,
