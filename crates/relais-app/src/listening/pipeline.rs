@@ -136,14 +136,9 @@ pub struct PipelineStats {
 
 #[derive(Debug, Default)]
 struct Counters {
-    accepted: AtomicU64,
-    stored: AtomicU64,
-    duplicates: AtomicU64,
-    unmatched: AtomicU64,
-    discarded: AtomicU64,
     batches: AtomicU64,
     stories: AtomicU64,
-    /// Each workspace's counts since start.
+    /// Each workspace's post counts since start (the process's are their sum).
     by_workspace: Mutex<HashMap<i64, WorkspaceCounts>>,
     next_job: AtomicU64,
     /// Start time of every job in flight, by job number (the first is the oldest).
@@ -235,7 +230,6 @@ impl Pipeline {
             let job: Vec<IncomingPost> = posts.by_ref().take(self.config.job_size.max(1)).collect();
             let n = u32::try_from(job.len()).unwrap_or(u32::MAX);
             let permit = self.permits.clone().acquire_many_owned(n).await.map_err(|e| e.to_string())?;
-            self.counters.accepted.fetch_add(u64::from(n), Ordering::Relaxed);
             self.counters.workspace(workspace, |w| {
                 w.report.received += u64::from(n);
                 w.in_flight += u64::from(n);
@@ -261,35 +255,38 @@ impl Pipeline {
     pub fn stats_for(&self, workspace: i64) -> PipelineStats {
         let own = self.counters.by_workspace.lock().unwrap_or_else(|e| e.into_inner()).get(&workspace).copied();
         let WorkspaceCounts { report, in_flight } = own.unwrap_or_default();
-        PipelineStats {
-            in_flight,
-            accepted: report.received,
-            stored: report.stored,
-            duplicates: report.duplicates,
-            unmatched: report.unmatched,
-            discarded: report.discarded,
-            batches: 0,
-            stories: 0,
-            ..self.stats()
-        }
+        PipelineStats { in_flight, ..self.stats_of(report) }
     }
 
     /// Counters and lag, every workspace together.
     pub fn stats(&self) -> PipelineStats {
         let c = &self.counters;
-        let available = self.permits.available_permits();
-        let oldest = c.in_flight.lock().unwrap_or_else(|e| e.into_inner()).first_key_value().map(|(_, t)| *t);
+        let mut all = IngestReport::default();
+        for w in c.by_workspace.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            all.add(&w.report);
+        }
         PipelineStats {
-            in_flight: (self.config.capacity - available.min(self.config.capacity)) as u64,
-            capacity: self.config.capacity as u64,
-            lag_ms: oldest.map_or(0, |t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)),
-            accepted: c.accepted.load(Ordering::Relaxed),
-            stored: c.stored.load(Ordering::Relaxed),
-            duplicates: c.duplicates.load(Ordering::Relaxed),
-            unmatched: c.unmatched.load(Ordering::Relaxed),
-            discarded: c.discarded.load(Ordering::Relaxed),
+            in_flight: (self.config.capacity - self.permits.available_permits().min(self.config.capacity)) as u64,
             batches: c.batches.load(Ordering::Relaxed),
             stories: c.stories.load(Ordering::Relaxed),
+            ..self.stats_of(all)
+        }
+    }
+
+    /// `counts` (`received` being the posts accepted) with the pipeline's capacity and lag; the
+    /// other figures 0.
+    fn stats_of(&self, counts: IngestReport) -> PipelineStats {
+        let oldest =
+            self.counters.in_flight.lock().unwrap_or_else(|e| e.into_inner()).first_key_value().map(|(_, t)| *t);
+        PipelineStats {
+            capacity: self.config.capacity as u64,
+            lag_ms: oldest.map_or(0, |t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)),
+            accepted: counts.received,
+            stored: counts.stored,
+            duplicates: counts.duplicates,
+            unmatched: counts.unmatched,
+            discarded: counts.discarded,
+            ..PipelineStats::default()
         }
     }
 }
@@ -342,24 +339,7 @@ async fn cpu_stage(
                         })
                     });
                     let rows = group(grouper, nonce, workspace, matched, received_at);
-                    // One addition per workspace per job of up to a thousand posts.
-                    let total: usize = map.values().map(Stories::len).sum();
-                    if total > config.stories_total {
-                        let mut lens: Vec<usize> = map.values().map(Stories::len).collect();
-                        // Down to nine tenths, so that a trim (tens of milliseconds under the
-                        // lock at the default budget) comes once per tenth of it at most.
-                        let target = config.stories_total - config.stories_total.div_ceil(10);
-                        let cap = fair_cap(&mut lens, target);
-                        tracing::debug!(
-                            stories = total,
-                            cap,
-                            "Story budget exceeded; the largest workspaces forget their oldest."
-                        );
-                        for stories in map.values_mut() {
-                            stories.shrink_to(cap);
-                        }
-                    }
-                    let total = if total > config.stories_total { map.values().map(Stories::len).sum() } else { total };
+                    let total = keep_within(&mut map, config.stories_total);
                     counters.stories.store(total as u64, Ordering::Relaxed);
                     (rows, unmatched)
                 })
@@ -404,6 +384,25 @@ fn analyse(enricher: &Enricher, compiled: &Compiled, posts: Vec<IncomingPost>) -
         matched.push(Analysed { post, prepared, query_ids, sketch });
     }
     (matched, unmatched)
+}
+
+/// Holds the workspaces' stories to `budget` in all: past it, down to nine tenths of it, the
+/// largest giving up their least recent first ([`fair_cap`]). Returns the stories then kept. One
+/// addition per workspace per job of up to a thousand posts.
+fn keep_within(map: &mut HashMap<i64, Stories>, budget: usize) -> usize {
+    let total: usize = map.values().map(Stories::len).sum();
+    if total <= budget {
+        return total;
+    }
+    // Down to nine tenths, so that a trim (tens of milliseconds under the lock at the default
+    // budget) comes once per tenth of it at most.
+    let mut lens: Vec<usize> = map.values().map(Stories::len).collect();
+    let cap = fair_cap(&mut lens, budget - budget.div_ceil(10));
+    tracing::debug!(stories = total, cap, "Story budget exceeded; the largest workspaces forget their oldest.");
+    for stories in map.values_mut() {
+        stories.shrink_to(cap);
+    }
+    map.values().map(Stories::len).sum()
 }
 
 /// The most stories each workspace may keep so that together they hold at most `target`, taking
@@ -491,10 +490,6 @@ async fn write_stage(
             let (duplicates, discarded) =
                 if workspaces_gone.contains(&p.workspace) { (0, n as u64 - stored) } else { (n as u64 - stored, 0) };
             let report = IngestReport { received: p.received, stored, duplicates, unmatched: p.unmatched, discarded };
-            counters.stored.fetch_add(report.stored, Ordering::Relaxed);
-            counters.duplicates.fetch_add(report.duplicates, Ordering::Relaxed);
-            counters.unmatched.fetch_add(report.unmatched, Ordering::Relaxed);
-            counters.discarded.fetch_add(report.discarded, Ordering::Relaxed);
             // `received` was counted when the posts were accepted.
             let own = IngestReport { received: 0, ..report };
             counters.workspace(p.workspace, |w| {
