@@ -96,7 +96,7 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     }
     app.compiled_queries(ws).await?;
     let _ = app.listening.enricher();
-    let rss_start = rss_kb();
+    let rss_start = Rss::now();
     let mut offered = opts.rate.map_or_else(|| "as fast as taken".to_owned(), |r| format!("offered at {r} posts/s"));
     if opts.json {
         offered.push_str(" as NDJSON read and checked as the ingest endpoint does");
@@ -117,10 +117,10 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     let sampler = {
         let (app, running) = (app.clone(), running.clone());
         tokio::spawn(async move {
-            let (mut rss, mut lag, mut in_flight) = (0u64, 0u64, 0u64);
+            let (mut rss, mut lag, mut in_flight) = (Rss::default(), 0u64, 0u64);
             while running.load(Ordering::Relaxed) {
                 let s = app.pipeline_stats();
-                rss = rss.max(rss_kb());
+                rss = rss.max(Rss::now());
                 lag = lag.max(s.lag_ms);
                 in_flight = in_flight.max(s.in_flight);
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -238,10 +238,12 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     );
     println!(
         "under overload: most posts in flight {in_flight_max} (capacity {}), worst lag {lag_max} ms, \
-         RSS {} MB before, peak {} MB",
+         RSS {} MB before, peak {} MB (heap peak {} MB, mapped files peak {} MB)",
         opts.capacity,
-        rss_start / 1024,
-        rss_peak / 1024
+        rss_start.total / 1024,
+        rss_peak.total / 1024,
+        rss_peak.anon / 1024,
+        rss_peak.file / 1024,
     );
     if let Some((during, behind, after, took, searchable)) = index_report {
         println!(
@@ -292,12 +294,27 @@ fn cpu_secs() -> Option<(f64, f64)> {
     Some((user as f64 / 100.0, system as f64 / 100.0))
 }
 
-/// Resident memory of this process in KiB (Linux), 0 elsewhere.
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+/// Resident memory of this process in KiB (Linux; 0 elsewhere), and its two parts that matter
+/// here: the heap and other anonymous memory, which the process holds, and the pages of mapped
+/// files (tantivy's segments, read through `mmap`), which the kernel can drop and read again.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rss {
+    total: u64,
+    anon: u64,
+    file: u64,
+}
+
+impl Rss {
+    fn now() -> Rss {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| {
+            status.lines().find_map(|l| l.strip_prefix(name)?.split_whitespace().next()?.parse().ok()).unwrap_or(0)
+        };
+        Rss { total: field("VmRSS:"), anon: field("RssAnon:"), file: field("RssFile:") }
+    }
+
+    /// Each part's peak (they need not peak at the same time).
+    fn max(self, other: Rss) -> Rss {
+        Rss { total: self.total.max(other.total), anon: self.anon.max(other.anon), file: self.file.max(other.file) }
+    }
 }

@@ -642,4 +642,16 @@ fn pipeline_benchmark_reads_posts_as_the_ingest_endpoint_does() {
     };
     assert!(cpu_per_post(&direct, "stored:") > 0.0, "{}", direct.stdout);
     assert!(cpu_per_post(&json, "searchable:") > 0.0, "{}", json.stdout);
+    // The peak memory, and its heap part (Linux, where these run): not zero, and within the total.
+    let peak_mb = |run: &Run, what: &str| -> u64 {
+        run.stdout
+            .split_once(what)
+            .and_then(|(_, rest)| rest.split_once(" MB"))
+            .and_then(|(n, _)| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {what:?} in {}", run.stdout))
+    };
+    for run in [&direct, &json] {
+        let (total, heap) = (peak_mb(run, "before, peak "), peak_mb(run, "(heap peak "));
+        assert!(heap > 0 && heap <= total, "{}", run.stdout);
+    }
 }

@@ -77,6 +77,14 @@ async fn scenario(database_url: Option<String>) {
     let health: serde_json::Value =
         http.get(format!("{}/healthz", server.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
+    // Transparent huge pages are off for the process (main.rs: they cost the pipeline page
+    // zeroing and memory). Linux reports it since 5.0.
+    #[cfg(target_os = "linux")]
+    {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+        let thp = status.lines().find_map(|l| l.strip_prefix("THP_enabled:")).map(str::trim);
+        assert_eq!(thp, Some("0"), "{status}");
+    }
     let token = login(&http, &server.base, &password).await;
     let workspaces = get_json(&http, format!("{}/api/v1/workspaces", server.base), &token).await;
     assert_eq!(workspaces[0]["name"], "Mon espace");
