@@ -9,6 +9,9 @@
 //! - `RELAIS_BENCH_QUERIES` (default 200): queries per kind, each run with and without facets;
 //! - `RELAIS_BENCH_THREADS` (default 2) and `RELAIS_BENCH_HEAP_MB` (default 256, per thread):
 //!   the writer's indexing threads and memory;
+//! - `RELAIS_BENCH_COMMIT` (default 500,000): mentions per commit, so per new segment and thread
+//!   (`relais serve` indexes with one thread of 128 MB and commits up to 100,000 mentions a pass:
+//!   `RELAIS_BENCH_THREADS=1 RELAIS_BENCH_HEAP_MB=128 RELAIS_BENCH_COMMIT=100000` builds its layout);
 //! - `RELAIS_BENCH_MERGE=1`: merge the built index into one segment;
 //! - `RELAIS_BENCH_PURGE=1`: after the queries, time an erasure's purge (one mention deleted, its
 //!   segment rewritten without it; the mention is then added back).
@@ -284,7 +287,7 @@ fn open_or_build(world: &World, docs: usize, dir: &Path) -> (SearchIndex, String
     let heap = env_usize("RELAIS_BENCH_HEAP_MB", 256) << 20;
     let mut writer = index.writer(WriterOptions { threads, heap_bytes_per_thread: heap }).unwrap();
     let start = Instant::now();
-    let batch = 500_000;
+    let batch = env_usize("RELAIS_BENCH_COMMIT", 500_000).max(1);
     for id in 1..=docs as i64 {
         writer.add(&world.mention(id)).unwrap();
         if (id as usize).is_multiple_of(batch) {
@@ -302,7 +305,7 @@ fn open_or_build(world: &World, docs: usize, dir: &Path) -> (SearchIndex, String
     }
     let total = start.elapsed();
     let report = format!(
-        "built {docs} mentions with {threads} indexing threads: {:.0} s to index ({:.0} docs/s), {:.0} s with merges; \
+        "built {docs} mentions with {threads} indexing threads, {batch} per commit: {:.0} s to index ({:.0} docs/s), {:.0} s with merges; \
          build peak RSS {} MB",
         indexed.as_secs_f64(),
         docs as f64 / indexed.as_secs_f64(),

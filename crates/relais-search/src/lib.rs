@@ -135,6 +135,6 @@ mod translate;
 
 pub use doc::MentionDoc;
 pub use error::SearchError;
-pub use index::{MentionWriter, Rebuilt, SearchIndex, WriterOptions};
+pub use index::{MERGE_SEGMENTS, MentionWriter, Rebuilt, SearchIndex, WriterOptions};
 pub use request::{Cursor, DayCount, FacetCount, Facets, Filters, Hit, SearchRequest, SearchResults, Sort};
 pub use translate::MAX_NEAR_PAIRS;

@@ -481,6 +481,29 @@ fn excluded_phrases_do_not_panic() {
     assert_eq!(ids(&index, "sosh -\"sosh orange\""), vec![1, 2]);
 }
 
+/// Segments are merged `MERGE_SEGMENTS` (16) at a time, not tantivy's default 8: fifteen small
+/// commits stay fifteen segments (with 8 they would have merged), the sixteenth merges them all
+/// into one; every mention stays findable.
+#[test]
+fn segments_merge_sixteen_at_a_time() {
+    assert_eq!(relais_search::MERGE_SEGMENTS, 16);
+    let index = SearchIndex::in_ram().unwrap();
+    let options = WriterOptions { threads: 1, heap_bytes_per_thread: 15 << 20 };
+    let mut w = index.writer(options).unwrap();
+    for id in 1..=15 {
+        w.add(&mention(id, "fr", "la livraison est en retard")).unwrap();
+        w.commit().unwrap();
+    }
+    w.finish().unwrap();
+    assert_eq!(index.num_segments(), 15);
+    let mut w = index.writer(options).unwrap();
+    w.add(&mention(16, "fr", "la livraison est en retard")).unwrap();
+    w.commit().unwrap();
+    w.finish().unwrap();
+    assert_eq!(index.num_segments(), 1);
+    assert_eq!(ids(&index, "livraison"), (1..=16).collect::<Vec<_>>());
+}
+
 #[test]
 fn the_index_is_shared_between_threads_and_the_writer_can_move() {
     fn shared<T: Send + Sync>() {}

@@ -204,6 +204,8 @@ pub async fn run(opts: PipelineBench) -> anyhow::Result<()> {
     let mut cpu_end = cpu_secs();
     running.store(false, Ordering::Relaxed);
     let (rss_peak, lag_max, in_flight_max) = sampler.await?;
+    // One more sample: a short run may end before the sampler's first.
+    let rss_peak = rss_peak.max(Rss::now());
     let index_report = match indexer {
         Some(task) => {
             let during = task.await??;
@@ -295,8 +297,10 @@ fn cpu_secs() -> Option<(f64, f64)> {
 }
 
 /// Resident memory of this process in KiB (Linux; 0 elsewhere), and its two parts that matter
-/// here: the heap and other anonymous memory, which the process holds, and the pages of mapped
-/// files (tantivy's segments, read through `mmap`), which the kernel can drop and read again.
+/// here: anonymous memory (the heap, with what mimalloc has freed and not yet given back, and the
+/// threads' stacks), which the process holds, and the pages of mapped files (mostly tantivy's
+/// segments, read through `mmap`; the binary's own pages too), which the kernel can drop and read
+/// again.
 #[derive(Debug, Clone, Copy, Default)]
 struct Rss {
     total: u64,

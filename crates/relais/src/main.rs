@@ -18,7 +18,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    without_transparent_huge_pages();
+    let huge_pages = without_transparent_huge_pages();
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -26,6 +26,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Err(e) = huge_pages {
+        // Not fatal: the process works with them, with more page zeroing.
+        tracing::warn!("could not turn transparent huge pages off ({e}); going on with them");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -45,17 +49,17 @@ fn main() -> ExitCode {
 /// Transparent huge pages off for this process (Linux), before the heap grows.
 ///
 /// mimalloc asks the kernel for huge pages on its memory (`madvise(MADV_HUGEPAGE)`) and gives
-/// freed memory back after a few milliseconds; touched again, each such region faults in a whole
-/// 2 MiB page that the kernel zeroes first. Under the listening pipeline's churn (posts in
-/// flight, tantivy's per-segment arenas) that zeroing was about 5 % of the CPU samples. With huge
-/// pages off: less kernel time, a little more user time, 1–6 % less CPU per
-/// post over 600,000 posts, the same over three million, and 50–100 MB less peak memory
-/// (BENCHMARKS.md, eighteenth session). Same as `MIMALLOC_ALLOW_THP=0`, which safe code cannot
-/// set, and it holds whatever the system's THP mode (`always` or `madvise`).
-fn without_transparent_huge_pages() {
+/// freed memory back after about a second (mimalloc v3's purge delay); touched again, each such
+/// region faults in a whole 2 MiB page that the kernel zeroes first. Under the listening
+/// pipeline's churn (posts in flight, tantivy's per-segment arenas) that zeroing was about 5 % of
+/// the CPU samples. With huge pages off: about a second less kernel time per 600,000 posts and a
+/// little more user time, 1–4 % less CPU per post over 600,000 posts, no gain measured over three
+/// million, and 50–100 MB less peak RSS over three million (BENCHMARKS.md, eighteenth session).
+/// Nearly the same as `MIMALLOC_ALLOW_THP=0` (which safe code cannot set, and which also covers
+/// the few allocations before `main`), and it holds whatever the system's THP mode (`always` or
+/// `madvise`).
+fn without_transparent_huge_pages() -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
-    if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
-        // Not fatal: the process works with them, only with more page zeroing.
-        eprintln!("relais: could not turn transparent huge pages off ({e}); going on with them");
-    }
+    rustix::thread::disable_transparent_huge_pages(true)?;
+    Ok(())
 }
