@@ -9,12 +9,16 @@
 //! - `RELAIS_BENCH_QUERIES` (default 200): queries per kind, each run with and without facets;
 //! - `RELAIS_BENCH_THREADS` (default 2) and `RELAIS_BENCH_HEAP_MB` (default 256, per thread):
 //!   the writer's indexing threads and memory;
-//! - `RELAIS_BENCH_COMMIT` (default 500,000): mentions per commit, so per new segment and thread
-//!   (`relais serve` indexes with one thread of 128 MB and commits up to 100,000 mentions a pass:
-//!   `RELAIS_BENCH_THREADS=1 RELAIS_BENCH_HEAP_MB=128 RELAIS_BENCH_COMMIT=100000` builds its layout);
+//! - `RELAIS_BENCH_COMMIT` (default 500,000): mentions per commit; each commit gives one segment
+//!   per thread, of about COMMIT / THREADS mentions (fewer if the thread's memory fills first).
+//!   `relais serve` indexes with one thread of 128 MB and commits up to 100,000 mentions a pass:
+//!   `RELAIS_BENCH_THREADS=1 RELAIS_BENCH_HEAP_MB=128 RELAIS_BENCH_COMMIT=100000` builds its layout;
 //! - `RELAIS_BENCH_MERGE=1`: merge the built index into one segment;
 //! - `RELAIS_BENCH_PURGE=1`: after the queries, time an erasure's purge (one mention deleted, its
 //!   segment rewritten without it; the mention is then added back).
+//!
+//! An index in the folder is reused only when it was built with the same settings and merge policy
+//! (its marker file says how) and holds as many mentions; otherwise it is built again.
 
 use relais_search::{Filters, MentionDoc, SearchIndex, SearchRequest, WriterOptions};
 use std::path::{Path, PathBuf};
@@ -275,7 +279,20 @@ fn rss_mb() -> (u64, u64) {
 /// Opens the cached index, or builds it; returns the index and the build report line.
 fn open_or_build(world: &World, docs: usize, dir: &Path) -> (SearchIndex, String) {
     let marker = dir.join("relais-bench-built.txt");
-    if let Ok(report) = std::fs::read_to_string(&marker) {
+    let threads = env_usize("RELAIS_BENCH_THREADS", 2);
+    let heap = env_usize("RELAIS_BENCH_HEAP_MB", 256) << 20;
+    let batch = env_usize("RELAIS_BENCH_COMMIT", 500_000).max(1);
+    let merge_all = std::env::var("RELAIS_BENCH_MERGE").is_ok_and(|v| v == "1");
+    // An index built another way (other settings, another merge policy) is not reused.
+    let layout = format!(
+        "layout: {threads} threads of {} MB, {batch} per commit, {} segments per merge{}",
+        heap >> 20,
+        relais_search::MERGE_SEGMENTS,
+        if merge_all { ", merged into one" } else { "" }
+    );
+    if let Ok(report) = std::fs::read_to_string(&marker)
+        && report.starts_with(&layout)
+    {
         let index = SearchIndex::open_or_create(dir).unwrap();
         if index.num_docs() == docs as u64 {
             return (index, format!("reused {} ({report})", dir.display()));
@@ -283,11 +300,8 @@ fn open_or_build(world: &World, docs: usize, dir: &Path) -> (SearchIndex, String
     }
     let _ = std::fs::remove_dir_all(dir);
     let index = SearchIndex::open_or_create(dir).unwrap();
-    let threads = env_usize("RELAIS_BENCH_THREADS", 2);
-    let heap = env_usize("RELAIS_BENCH_HEAP_MB", 256) << 20;
     let mut writer = index.writer(WriterOptions { threads, heap_bytes_per_thread: heap }).unwrap();
     let start = Instant::now();
-    let batch = env_usize("RELAIS_BENCH_COMMIT", 500_000).max(1);
     for id in 1..=docs as i64 {
         writer.add(&world.mention(id)).unwrap();
         if (id as usize).is_multiple_of(batch) {
@@ -298,15 +312,14 @@ fn open_or_build(world: &World, docs: usize, dir: &Path) -> (SearchIndex, String
     }
     writer.commit().unwrap();
     let indexed = start.elapsed();
-    if std::env::var("RELAIS_BENCH_MERGE").is_ok_and(|v| v == "1") {
+    if merge_all {
         writer.merge_all().unwrap();
     } else {
         writer.finish().unwrap();
     }
     let total = start.elapsed();
     let report = format!(
-        "built {docs} mentions with {threads} indexing threads, {batch} per commit: {:.0} s to index ({:.0} docs/s), {:.0} s with merges; \
-         build peak RSS {} MB",
+        "{layout}; built {docs} mentions: {:.0} s to index ({:.0} docs/s), {:.0} s with merges; build peak RSS {} MB",
         indexed.as_secs_f64(),
         docs as f64 / indexed.as_secs_f64(),
         total.as_secs_f64(),

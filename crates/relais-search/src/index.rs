@@ -41,12 +41,14 @@ impl std::fmt::Debug for SearchIndex {
 }
 
 /// Segments of about the same size merged together (tantivy's log merge policy; its default is
-/// 8). Each merge rewrites its mentions, and a mention is rewritten once per level it climbs: with
-/// 16 a level is 16 times the one below, so by ten million mentions, from the pipeline's segments
-/// of 100,000, a mention is rewritten about 0.9 times instead of about 1.65 with 8 (the merge into
-/// 6.4 million is not reached). That was 6 % of the listening pipeline's CPU over ten million
-/// posts, and less memory; the price is up to twice as many segments to search (BENCHMARKS.md,
-/// eighteenth session: search latency at ten million mentions unchanged within the noise).
+/// 8). Each merge rewrites its mentions, and a mention is rewritten once per level it climbs; with
+/// 16 a level is 16 times the one below. From the pipeline's segments of 100,000 mentions: by ten
+/// million, a mention is rewritten about 0.9 times instead of about 1.65 with 8 (no merge into
+/// 6.4 million); at 25.6 million as often (twice: 16 merges sixteen segments of 1.6 million into
+/// one); in the long run twice instead of three times (tantivy merges no segment above ten million
+/// documents). Over ten million posts the listening pipeline needed 4–6 % less CPU per post (two
+/// pairs). The price: about twice as many segments to search (17 at 9.2 million instead of 8;
+/// BENCHMARKS.md, eighteenth session: p95 over all kinds within 5 % at ten million, one run each).
 pub const MERGE_SEGMENTS: usize = 16;
 
 /// How much a writer may use while indexing.

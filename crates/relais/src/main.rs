@@ -56,8 +56,9 @@ fn main() -> ExitCode {
 /// little more user time, 1–4 % less CPU per post over 600,000 posts, no gain measured over three
 /// million, and 50–100 MB less peak RSS over three million (BENCHMARKS.md, eighteenth session).
 /// Nearly the same as `MIMALLOC_ALLOW_THP=0` (which safe code cannot set, and which also covers
-/// the few allocations before `main`), and it holds whatever the system's THP mode (`always` or
-/// `madvise`).
+/// the few allocations before `main`), and it holds whatever the system's THP mode: mimalloc's
+/// `no_thp` feature would only drop its `madvise`, which leaves huge pages on where the mode is
+/// `always`.
 fn without_transparent_huge_pages() -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     rustix::thread::disable_transparent_huge_pages(true)?;
