@@ -46,7 +46,7 @@ impl std::fmt::Debug for SearchIndex {
 /// million, a mention is rewritten about 0.9 times instead of about 1.65 with 8 (no merge into
 /// 6.4 million); at 25.6 million as often (twice: 16 merges sixteen segments of 1.6 million into
 /// one); in the long run twice instead of three times (tantivy merges no segment above ten million
-/// documents). Over ten million posts the listening pipeline needed 4–6 % less CPU per post (two
+/// documents). Over ten million posts the listening pipeline needed 3–6 % less CPU per post (three
 /// pairs). The price: about twice as many segments to search (17 at 9.2 million instead of 8;
 /// BENCHMARKS.md, eighteenth session: p95 over all kinds within 5 % at ten million, one run each).
 pub const MERGE_SEGMENTS: usize = 16;
