@@ -48,7 +48,8 @@ impl std::fmt::Debug for SearchIndex {
 /// one); in the long run twice instead of three times (tantivy merges no segment above ten million
 /// documents). Over ten million posts the listening pipeline needed 3–6 % less CPU per post (three
 /// pairs). The price: about twice as many segments to search (17 at 9.2 million instead of 8;
-/// BENCHMARKS.md, eighteenth session: p95 over all kinds within 5 % at ten million, one run each).
+/// BENCHMARKS.md, eighteenth session: at ten million, p95 over all kinds the same within the
+/// noise, `NEAR/3` 2–12 % slower).
 pub const MERGE_SEGMENTS: usize = 16;
 
 /// How much a writer may use while indexing.
