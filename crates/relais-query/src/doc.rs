@@ -37,23 +37,60 @@ impl<'a> Doc<'a> {
     }
 }
 
-/// The bytes of an author or a domain already in folded form.
-const fn folded_bytes(extra: &[u8]) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 128 {
-        t[b] = (b as u8).is_ascii_lowercase() || (b as u8).is_ascii_digit();
-        b += 1;
+/// Whether every byte of `value` is one of the bytes of a `kind` value in folded form (ASCII
+/// lower-case letters and digits; `-`; `.` but in a source; `_` in an author or a source; `@` in
+/// an author), and where
+/// its first `@` is (`value.len()` if none): eight bytes at a time (SWAR), without a branch per byte.
+/// A byte loop over a table cost about 40 ns per post, a tenth of the matcher's time at 1k queries.
+fn folded_meta(value: &[u8], kind: FilterKind) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Which optional bytes are allowed, as all-ones or zero masks (no branch in the loop).
+    let when = |yes: bool| if yes { u64::MAX } else { 0 };
+    let (dot, under, at_sign) =
+        (when(kind != FilterKind::Source), when(kind != FilterKind::Domain), when(kind == FilterKind::Author));
+    // The high bit of each byte of `x` that is allowed, and of each `@`.
+    let classify = |x: u64| {
+        let t = x & !HIGH;
+        // Per byte, the high bit of `t + (0x80 - lo)` is set when `t >= lo` (no carry between bytes).
+        let at_least = |lo: u8| t + u64::from(0x80 - lo) * ONES;
+        let within = |lo: u8, hi: u8| at_least(lo) & !at_least(hi + 1);
+        let at = within(b'@', b'@') & !x & HIGH;
+        let ok = within(b'a', b'z')
+            | within(b'0', b'9')
+            | within(b'-', b'-')
+            | (within(b'.', b'.') & dot)
+            | (within(b'_', b'_') & under)
+            | (at & at_sign);
+        (ok & !x & HIGH, at)
+    };
+    let n = value.len();
+    if n < 8 {
+        // One word, the bytes past the value zero (a copy of a length known only here would call
+        // `memcpy`): only the first `n` bytes count.
+        let word = value.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+        let (ok, at) = classify(word);
+        let mask = (1u64 << (8 * n)) - 1;
+        return (ok & mask == HIGH & mask).then(|| if at == 0 { n } else { (at.trailing_zeros() / 8) as usize });
     }
-    let mut i = 0;
-    while i < extra.len() {
-        t[extra[i] as usize] = true;
-        i += 1;
+    let (mut all_ok, mut first_at, mut start) = (true, n, 0);
+    loop {
+        // The last word overlaps the one before it rather than reading past the end.
+        let from = start.min(n - 8);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&value[from..from + 8]);
+        let (ok, at) = classify(u64::from_le_bytes(word));
+        all_ok &= ok == HIGH;
+        if at != 0 {
+            first_at = first_at.min(from + (at.trailing_zeros() / 8) as usize);
+        }
+        if from + 8 == n {
+            break;
+        }
+        start += 8;
     }
-    t
+    all_ok.then_some(first_at)
 }
-const AUTHOR_BYTES: [bool; 256] = folded_bytes(b".-_@");
-const DOMAIN_BYTES: [bool; 256] = folded_bytes(b".-");
 
 /// Calls `f` with every filter value that the post's metadata `value` satisfies: the language's
 /// primary subtag; the handle and, for `user@instance`, `user`; the domain and each parent domain.
@@ -66,31 +103,42 @@ pub fn for_each_meta_key(kind: FilterKind, value: &str, f: impl FnMut(&str)) {
 /// once warm).
 pub fn for_each_meta_key_in(kind: FilterKind, value: &str, buf: &mut String, mut f: impl FnMut(&str)) {
     let value = if kind == FilterKind::Domain { value.strip_prefix("www.").unwrap_or(value) } else { value };
+    // A value already in folded form (the usual case) is its own key; `at`: where its first `@` is.
     let simple = match kind {
-        FilterKind::Lang => (2..=3).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_lowercase()),
-        _ => {
-            let allowed = if kind == FilterKind::Author { &AUTHOR_BYTES } else { &DOMAIN_BYTES };
-            !value.is_empty()
-                && !value.starts_with(['@', '.'])
-                && !value.ends_with('.')
-                && value.bytes().all(|b| allowed[b as usize])
+        FilterKind::Lang => {
+            ((2..=3).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_lowercase())).then_some(value.len())
         }
+        // (`www.www.x`: the general path strips the second `www.` too.)
+        _ if value.is_empty()
+            || value.starts_with(['@', '.'])
+            || value.ends_with('.')
+            || (kind == FilterKind::Domain && value.starts_with("www.")) =>
+        {
+            None
+        }
+        _ => folded_meta(value.as_bytes(), kind),
     };
-    let v = if simple {
-        value
-    } else {
-        match filter_value_in(kind, value, buf) {
-            Some(v) => v,
+    let (v, at) = match simple {
+        Some(at) => (value, Some(at)),
+        None => match filter_value_in(kind, value, buf) {
+            Some(v) => (v, None),
             None => return,
-        }
+        },
     };
     f(v);
     match kind {
-        FilterKind::Author => {
-            if let Some((local, _)) = v.split_once('@') {
-                f(local);
+        FilterKind::Author => match at {
+            Some(at) => {
+                if let Some(local) = v.get(..at).filter(|_| at < v.len()) {
+                    f(local);
+                }
             }
-        }
+            None => {
+                if let Some((local, _)) = v.split_once('@') {
+                    f(local);
+                }
+            }
+        },
         FilterKind::Domain => {
             let mut rest = v;
             while let Some((_, parent)) = rest.split_once('.') {
@@ -101,5 +149,56 @@ pub fn for_each_meta_key_in(kind: FilterKind, value: &str, buf: &mut String, mut
             }
         }
         FilterKind::Lang | FilterKind::Source => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of `value`, and the keys by the general path alone (folding every value).
+    fn keys(kind: FilterKind, value: &str) -> (Vec<String>, Vec<String>) {
+        let mut fast = Vec::new();
+        for_each_meta_key_in(kind, value, &mut String::new(), |k| fast.push(k.to_owned()));
+        let mut general = Vec::new();
+        let stripped = if kind == FilterKind::Domain { value.strip_prefix("www.").unwrap_or(value) } else { value };
+        if let Some(v) = filter_value_in(kind, stripped, &mut String::new()) {
+            general.push(v.to_owned());
+            match kind {
+                FilterKind::Author => general.extend(v.split_once('@').map(|(local, _)| local.to_owned())),
+                FilterKind::Domain => {
+                    let mut rest = v;
+                    while let Some((_, parent)) = rest.split_once('.') {
+                        if !parent.is_empty() {
+                            general.push(parent.to_owned());
+                        }
+                        rest = parent;
+                    }
+                }
+                FilterKind::Lang | FilterKind::Source => {}
+            }
+        }
+        (fast, general)
+    }
+
+    #[test]
+    fn keys_of_folded_values_agree_with_the_general_path() {
+        assert_eq!(keys(FilterKind::Author, "bob@mastodon.social").0, ["bob@mastodon.social", "bob"]);
+        assert_eq!(keys(FilterKind::Domain, "www.blog.lemonde.fr").0, ["blog.lemonde.fr", "lemonde.fr", "fr"]);
+        let pieces = ["a", "z", "0", "9", "A", "é", "_", "-", ".", "@", "/", ":", " ", "`", "{", "ab", "www.", "xyz12"];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..50_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = (state >> 59) as usize;
+            let mut value = String::new();
+            for _ in 0..len {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                value.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            for kind in [FilterKind::Lang, FilterKind::Author, FilterKind::Domain, FilterKind::Source] {
+                let (fast, general) = keys(kind, &value);
+                assert_eq!(fast, general, "{kind:?} {value:?}");
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use relais_listen::corpus::{self, Post, Rng};
 use relais_listen::matcher::{Matcher, Scratch};
 use relais_query::doc::for_each_meta_key;
 use relais_query::eval::{analyze, matches};
-use relais_query::text::{Tokens, for_each_token};
+use relais_query::text::{Tokens, for_each_token, for_each_token_bytes};
 use relais_query::{Doc, FilterKind, Node, TextField, parse};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -189,9 +189,9 @@ fn main() {
     let (d, _) = best(o.runs, || {
         let mut n = 0usize;
         for d in &docs {
-            for_each_token(d.text, &mut buf, |t| n += t.len());
+            for_each_token_bytes(d.text, &mut buf, |t| n += t.len());
             if let Some(t) = d.title {
-                for_each_token(t, &mut buf, |t| n += t.len());
+                for_each_token_bytes(t, &mut buf, |t| n += t.len());
             }
         }
         black_box(n)

@@ -5,7 +5,7 @@ use super::table::{Table, hash, same};
 use aho_corasick::AhoCorasick;
 use relais_query::doc::for_each_meta_key_in;
 use relais_query::eval::{kind_index, raw_boundary_ok};
-use relais_query::text::for_each_token;
+use relais_query::text::for_each_token_bytes;
 use relais_query::{Doc, FilterKind, TextField};
 use rustc_hash::FxHashMap;
 
@@ -48,8 +48,7 @@ fn starts_with(tok: &[u8], prefix: &[u8]) -> bool {
 }
 
 /// The key of a prefix bucket: a token's first three bytes (every prefix has at least three).
-fn head(s: &str) -> Option<u32> {
-    let b = s.as_bytes();
+fn head(b: &[u8]) -> Option<u32> {
     (b.len() >= 3).then(|| (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]))
 }
 
@@ -60,7 +59,7 @@ impl FieldDict {
 
     /// Pushes `(atom, position)` for every atom token `tok` (at `pos`) is or starts with.
     #[inline(always)]
-    fn scan(&self, tok: &str, pos: u32, occ: &mut Vec<u64>) {
+    fn scan(&self, tok: &[u8], pos: u32, occ: &mut Vec<u64>) {
         if let Some(a) = self.exact.get(tok, hash(tok)) {
             occ.push(pack(a, pos));
         }
@@ -74,7 +73,7 @@ impl FieldDict {
         }
         if let Some((start, len)) = self.prefix_buckets.get(&h) {
             for (p, a) in &self.prefixes[*start as usize..(*start + *len) as usize] {
-                if starts_with(tok.as_bytes(), p.as_bytes()) {
+                if starts_with(tok, p.as_bytes()) {
                     occ.push(pack(*a, pos));
                 }
             }
@@ -158,8 +157,8 @@ impl Dict {
             list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut start = 0;
             while start < list.len() {
-                let h = head(&list[start].0).unwrap_or(0);
-                let len = list[start..].iter().take_while(|(p, _)| head(p) == Some(h)).count().max(1);
+                let h = head(list[start].0.as_bytes()).unwrap_or(0);
+                let len = list[start..].iter().take_while(|(p, _)| head(p.as_bytes()) == Some(h)).count().max(1);
                 fd.prefix_buckets.insert(h, (start as u32, len as u32));
                 if fd.head_bits.is_empty() {
                     fd.head_bits = vec![0; 1024];
@@ -182,13 +181,13 @@ impl Dict {
     /// [`Self::scan_meta`] for the others.
     pub(crate) fn scan(&self, doc: &Doc<'_>, kinds: [bool; 4], buf: &mut String, occ: &mut Vec<u64>) {
         let mut pos = 0;
-        for_each_token(doc.text, buf, |tok| {
+        for_each_token_bytes(doc.text, buf, |tok| {
             self.body.scan(tok, pos, occ);
             pos += 1;
         });
         if let Some(title) = doc.title.filter(|_| !self.title.is_empty()) {
             let mut pos = 0;
-            for_each_token(title, buf, |tok| {
+            for_each_token_bytes(title, buf, |tok| {
                 self.title.scan(tok, pos, occ);
                 pos += 1;
             });
@@ -210,7 +209,7 @@ impl Dict {
             let map = &self.filters[kind_index(kind)];
             if let Some(v) = doc.meta(kind).filter(|_| kinds[kind_index(kind)] && !map.is_empty()) {
                 for_each_meta_key_in(kind, v, buf, |k| {
-                    if let Some(a) = map.get(k, hash(k)) {
+                    if let Some(a) = map.get(k.as_bytes(), hash(k.as_bytes())) {
                         f(a);
                     }
                 });

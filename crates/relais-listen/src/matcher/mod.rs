@@ -4,9 +4,10 @@
 //!
 //! 1. **One dictionary over every query's atoms.** An atom is a distinct folded token (per text
 //!    field), a trailing-wildcard prefix, a `raw:` pattern or a filter value. The post is tokenised
-//!    once ([`relais_query::text::for_each_token`]: lower-case ASCII tokens are slices of the text,
-//!    others are folded into one reusable buffer) and each token is
-//!    looked up, which yields every `(atom, position)` occurrence in the post.
+//!    once ([`relais_query::text::for_each_token_bytes`]: lower-case ASCII tokens are slices of
+//!    the text, short ones with capitals or accented Latin letters are folded on the stack, others
+//!    into one reusable buffer; all handed out as bytes) and each token is looked up, which yields
+//!    every `(atom, position)` occurrence in the post.
 //!    - Whole tokens: a hash table from folded token to atom id. The issue asks for "one
 //!      multi-pattern automaton over all terms"; terms match whole tokens (`café` must not match
 //!      `cafés`), so a token-level dictionary is that automaton: one O(1) probe per token instead

@@ -63,8 +63,7 @@ fn read4(b: &[u8], at: usize) -> u64 {
 
 /// The hash of a string's bytes (not cryptographic: the atoms are the workspace's own terms).
 #[inline]
-pub(crate) fn hash(s: &str) -> u64 {
-    let b = s.as_bytes();
+pub(crate) fn hash(b: &[u8]) -> u64 {
     let n = b.len();
     let (a, c) = if n <= 16 {
         if n >= 8 {
@@ -126,7 +125,7 @@ impl Table {
             len: entries.len(),
         };
         for (s, atom) in entries {
-            let h = hash(s);
+            let h = hash(s.as_bytes());
             let bit = (h >> t.bits_shift) as usize;
             t.bits[bit >> 6] |= 1 << (bit & 63);
             let mask = t.slots.len() - 1;
@@ -147,7 +146,7 @@ impl Table {
 
     /// The atom of `s`, whose [`hash`] is `h`.
     #[inline(always)]
-    pub(crate) fn get(&self, s: &str, h: u64) -> Option<AtomId> {
+    pub(crate) fn get(&self, s: &[u8], h: u64) -> Option<AtomId> {
         let bit = (h >> self.bits_shift) as usize;
         if self.bits[bit >> 6] & (1 << (bit & 63)) == 0 {
             return None;
@@ -157,7 +156,7 @@ impl Table {
 
     /// [`Self::get`] past the bit array.
     #[inline(never)]
-    fn find(&self, s: &str, h: u64) -> Option<AtomId> {
+    fn find(&self, s: &[u8], h: u64) -> Option<AtomId> {
         let mask = self.slots.len() - 1;
         let mut i = (h.rotate_left(32) >> self.slots_shift) as usize;
         loop {
@@ -165,7 +164,7 @@ impl Table {
             if slot.atom == EMPTY {
                 return None;
             }
-            if slot.hash == h && same(&self.arena.as_bytes()[slot.start as usize..], slot.len as usize, s.as_bytes()) {
+            if slot.hash == h && same(&self.arena.as_bytes()[slot.start as usize..], slot.len as usize, s) {
                 return Some(slot.atom);
             }
             i = (i + 1) & mask;
@@ -186,15 +185,16 @@ mod tests {
         let words: Vec<String> = (0..5_000).map(|i| format!("w{i}{}", "x".repeat(i % 23))).collect();
         let t = Table::new(words.iter().enumerate().map(|(i, w)| (w.as_str(), i as AtomId)));
         for (i, w) in words.iter().enumerate() {
-            assert_eq!(t.get(w, hash(w)), Some(i as AtomId), "{w}");
-            let other = format!("{w}y");
-            assert_eq!(t.get(&other, hash(&other)), None, "{other}");
+            let w = w.as_bytes();
+            assert_eq!(t.get(w, hash(w)), Some(i as AtomId), "{w:?}");
+            let other = [w, b"y"].concat();
+            assert_eq!(t.get(&other, hash(&other)), None, "{other:?}");
         }
         for s in ["", "a", "ab", "abc", "w1xx"] {
-            assert_eq!(t.get(s, hash(s)), None, "{s}");
+            assert_eq!(t.get(s.as_bytes(), hash(s.as_bytes())), None, "{s}");
         }
         let empty = Table::default();
-        assert!(empty.is_empty() && empty.get("a", hash("a")).is_none());
+        assert!(empty.is_empty() && empty.get(b"a", hash(b"a")).is_none());
     }
 
     #[test]
@@ -202,11 +202,10 @@ mod tests {
         // Strings differing in one byte at any position, for every length up to 40.
         for n in 1..40 {
             let base: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
-            let h = hash(&base);
+            let h = hash(base.as_bytes());
             for i in 0..n {
                 let mut other = base.clone().into_bytes();
                 other[i] = b'Z';
-                let other = String::from_utf8(other).unwrap_or_default();
                 assert_ne!(hash(&other), h, "length {n}, byte {i}");
             }
         }
