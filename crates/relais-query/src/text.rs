@@ -14,7 +14,9 @@
 //!
 //! ASCII is the fast path: one byte at a time, no decoding, and a lower-case ASCII token is handed
 //! out as a slice of the text ([`for_each_token`]); other tokens are folded into one reusable
-//! buffer, so tokenising a post allocates nothing once warm.
+//! buffer, so tokenising a post allocates nothing once warm. [`for_each_token_bytes`] (the
+//! matcher's) hands the same tokens out as bytes, and folds short words with capitals or accented
+//! Latin letters into an array on the stack instead of the buffer.
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
@@ -80,8 +82,7 @@ pub fn for_each_token(text: &str, scratch: &mut String, mut f: impl FnMut(&str))
         f(match token {
             Tok::Written => &text[start..end],
             Tok::Folded(t) => t,
-            // Not made without `ASCII`.
-            Tok::Ascii(b) => std::str::from_utf8(b).unwrap_or_default(),
+            Tok::Ascii(_) => unreachable!("no stack-folded token without ASCII"),
         })
     };
     Scanner::<_, true, true, false> { bytes: text.as_bytes(), text, at: 0, buf: scratch, lower: [0; LOWER_MAX], f }
@@ -120,8 +121,7 @@ pub fn for_each_word(text: &str, scratch: &mut String, mut f: impl FnMut(&str, &
             match token {
                 Tok::Written => written,
                 Tok::Folded(t) => t,
-                // Not made without `ASCII`.
-                Tok::Ascii(b) => std::str::from_utf8(b).unwrap_or_default(),
+                Tok::Ascii(_) => unreachable!("no stack-folded word without ASCII"),
             },
         )
     };
@@ -144,9 +144,9 @@ pub fn fold(text: &str) -> String {
     out
 }
 
-/// [`fold`], appending to `out`. Runs of ASCII are copied whole and lower-cased in place, accented
-/// Latin letters folded from a table; other characters go through [`fold_char`] (a character at a
-/// time, each pushed, cost about 100 ns for a twenty-letter handle with one accent).
+/// [`fold`], appending to `out`. Runs of ASCII are copied whole and lower-cased in place, and
+/// accented Latin letters read straight from the bytes; other characters go through [`fold_char`]
+/// (which every character went through before, each pushed on its own).
 pub fn fold_into(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
     let mut at = 0;
@@ -331,9 +331,11 @@ const LOWER_MAX: usize = 32;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Folded {
     Written,
-    /// `lower[..n]`: a short token with capitals or accented Latin letters, folded without the
-    /// buffer (copying into a `String` called `memcpy` twice per token; its lower-casing went a
-    /// byte at a time).
+    /// `lower[..n]` (with `ASCII` only): a short token with capitals (up to 16 bytes, with 16
+    /// bytes of text left from its start) or with accented Latin letters (up to 32 bytes; no `_`,
+    /// `.` or `-` inside a tag or handle), or a lower-case one that `’`, `…` or an emoji ends,
+    /// folded without the buffer (copying into a `String` called `memcpy` twice per token; its
+    /// lower-casing went a byte at a time).
     Lower(u8),
     Buf,
     Nothing,
@@ -738,10 +740,9 @@ mod tests {
             at: 0,
             buf: &mut general,
             lower: [0; LOWER_MAX],
-            f: |_: usize, _: usize, t: Tok<'_>| {
-                if let Tok::Folded(t) = t {
-                    tokens.push(t.to_owned());
-                }
+            f: |_: usize, _: usize, t: Tok<'_>| match t {
+                Tok::Folded(t) => tokens.push(t.to_owned()),
+                _ => unreachable!("the general path folds every token into the buffer"),
             },
         }
         .run();
