@@ -100,7 +100,7 @@ pub fn for_each_meta_key(kind: FilterKind, value: &str, f: impl FnMut(&str)) {
 
 /// [`for_each_meta_key`], folding a value that needs it into `buf` (reused: nothing is allocated
 /// once warm).
-pub fn for_each_meta_key_in(kind: FilterKind, value: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+pub fn for_each_meta_key_in(kind: FilterKind, value: &str, buf: &mut String, f: impl FnMut(&str)) {
     // A value already in folded form (the usual case) is its own key, less a leading `www.` for a
     // domain; `at`: where its first `@` is. Any other value is folded by the general path, which
     // strips the `www.` itself (once, as a query's value is).
@@ -119,20 +119,20 @@ pub fn for_each_meta_key_in(kind: FilterKind, value: &str, buf: &mut String, mut
             None => return,
         },
     };
+    for_each_key_of(kind, v, at, f);
+}
+
+/// Calls `f` with the folded value `v` and the keys it implies: for an author `user@instance`,
+/// `user` (its first `@` at `at`, or looked for when `None`); for a domain, each parent domain.
+fn for_each_key_of(kind: FilterKind, v: &str, at: Option<usize>, mut f: impl FnMut(&str)) {
     f(v);
     match kind {
-        FilterKind::Author => match at {
-            Some(at) => {
-                if let Some(local) = v.get(..at).filter(|_| at < v.len()) {
-                    f(local);
-                }
+        FilterKind::Author => {
+            let at = at.unwrap_or_else(|| v.find('@').unwrap_or(v.len()));
+            if let Some(local) = v.get(..at).filter(|_| at < v.len()) {
+                f(local);
             }
-            None => {
-                if let Some((local, _)) = v.split_once('@') {
-                    f(local);
-                }
-            }
-        },
+        }
         FilterKind::Domain => {
             let mut rest = v;
             while let Some((_, parent)) = rest.split_once('.') {
@@ -150,26 +150,14 @@ pub fn for_each_meta_key_in(kind: FilterKind, value: &str, buf: &mut String, mut
 mod tests {
     use super::*;
 
-    /// The keys of `value`, and the keys by the general path alone (folding every value).
+    /// The keys of `value`, and the keys by the general path alone (folding every value, its `@`
+    /// looked for).
     fn keys(kind: FilterKind, value: &str) -> (Vec<String>, Vec<String>) {
         let mut fast = Vec::new();
         for_each_meta_key_in(kind, value, &mut String::new(), |k| fast.push(k.to_owned()));
         let mut general = Vec::new();
         if let Some(v) = filter_value_in(kind, value, &mut String::new()) {
-            general.push(v.to_owned());
-            match kind {
-                FilterKind::Author => general.extend(v.split_once('@').map(|(local, _)| local.to_owned())),
-                FilterKind::Domain => {
-                    let mut rest = v;
-                    while let Some((_, parent)) = rest.split_once('.') {
-                        if !parent.is_empty() {
-                            general.push(parent.to_owned());
-                        }
-                        rest = parent;
-                    }
-                }
-                FilterKind::Lang | FilterKind::Source => {}
-            }
+            for_each_key_of(kind, v, None, |k| general.push(k.to_owned()));
         }
         (fast, general)
     }

@@ -78,14 +78,7 @@ impl Tokens {
 /// `scratch` (reused, so nothing is allocated once warm).
 #[inline(always)]
 pub fn for_each_token(text: &str, scratch: &mut String, mut f: impl FnMut(&str)) {
-    let f = |start: usize, end: usize, token: Tok<'_>| {
-        f(match token {
-            Tok::Written => &text[start..end],
-            Tok::Folded(t) => t,
-            Tok::Ascii(_) => unreachable!("no stack-folded token without ASCII"),
-        })
-    };
-    Scanner::<_, true, true, false> { bytes: text.as_bytes(), text, at: 0, buf: scratch, lower: [0; LOWER_MAX], f }
+    Scanner::<_, true, true, false>::new(text, scratch, |start, end, token: Tok<'_>| f(token.text(text, start, end)))
         .run();
 }
 
@@ -96,14 +89,14 @@ pub fn for_each_token(text: &str, scratch: &mut String, mut f: impl FnMut(&str))
 #[inline(always)]
 pub fn for_each_token_bytes(text: &str, scratch: &mut String, mut f: impl FnMut(&[u8])) {
     let bytes = text.as_bytes();
-    let f = |start: usize, end: usize, token: Tok<'_>| {
+    Scanner::<_, true, true, true>::new(text, scratch, |start, end, token: Tok<'_>| {
         f(match token {
             Tok::Written => &bytes[start..end],
             Tok::Folded(t) => t.as_bytes(),
             Tok::Ascii(b) => b,
         })
-    };
-    Scanner::<_, true, true, true> { bytes, text, at: 0, buf: scratch, lower: [0; LOWER_MAX], f }.run();
+    })
+    .run();
 }
 
 /// Calls `f` with each word of `text` in order, as written and folded: runs of word characters,
@@ -114,19 +107,10 @@ pub fn for_each_token_bytes(text: &str, scratch: &mut String, mut f: impl FnMut(
 /// a lower-case ASCII word is handed out as the same slice twice.
 #[inline(always)]
 pub fn for_each_word(text: &str, scratch: &mut String, mut f: impl FnMut(&str, &str)) {
-    let f = |start: usize, end: usize, token: Tok<'_>| {
-        let written = &text[start..end];
-        f(
-            written,
-            match token {
-                Tok::Written => written,
-                Tok::Folded(t) => t,
-                Tok::Ascii(_) => unreachable!("no stack-folded word without ASCII"),
-            },
-        )
-    };
-    Scanner::<_, true, false, false> { bytes: text.as_bytes(), text, at: 0, buf: scratch, lower: [0; LOWER_MAX], f }
-        .run();
+    Scanner::<_, true, false, false>::new(text, scratch, |start, end, token: Tok<'_>| {
+        f(&text[start..end], token.text(text, start, end))
+    })
+    .run();
 }
 
 /// Tokenises `text` into owned tokens (convenient for queries and tests; posts use [`Tokens`]).
@@ -309,6 +293,22 @@ enum Tok<'s> {
     Ascii(&'s [u8]),
 }
 
+impl<'s> Tok<'s> {
+    /// The token, at `text[start..end]`, as a `&str`: for a scanner without `ASCII`, which makes no
+    /// [`Tok::Ascii`].
+    #[inline(always)]
+    fn text<'t>(self, text: &'t str, start: usize, end: usize) -> &'t str
+    where
+        's: 't,
+    {
+        match self {
+            Tok::Written => &text[start..end],
+            Tok::Folded(t) => t,
+            Tok::Ascii(_) => unreachable!("no stack-folded token without ASCII"),
+        }
+    }
+}
+
 /// The tokeniser; `FAST` enables the slice fast path of [`Scanner::word`] (tests compare it with
 /// the general path alone); without `SIGILS`, `#` and `@` separate words like any punctuation;
 /// `ASCII` enables the stack-folded tokens ([`Folded::Lower`]), for a caller that takes bytes.
@@ -341,9 +341,15 @@ enum Folded {
     Nothing,
 }
 
-impl<F: FnMut(usize, usize, Tok<'_>), const FAST: bool, const SIGILS: bool, const ASCII: bool>
-    Scanner<'_, F, FAST, SIGILS, ASCII>
+impl<'a, F: FnMut(usize, usize, Tok<'_>), const FAST: bool, const SIGILS: bool, const ASCII: bool>
+    Scanner<'a, F, FAST, SIGILS, ASCII>
 {
+    /// A scanner of `text` folding into `buf`, calling `f` with each token's place and form.
+    #[inline(always)]
+    fn new(text: &'a str, buf: &'a mut String, f: F) -> Self {
+        Self { bytes: text.as_bytes(), text, at: 0, buf, lower: [0; LOWER_MAX], f }
+    }
+
     /// The scan. Its position is a local (`self.at` only carries it into and out of the slow
     /// paths): as a field of a struct whose address the slow paths take, it was stored and
     /// reloaded on every byte. And `f` is called from one place, so that it is inlined into the
@@ -460,6 +466,8 @@ impl<F: FnMut(usize, usize, Tok<'_>), const FAST: bool, const SIGILS: bool, cons
                 && end - start <= 16
                 && let Some(chunk) = self.bytes.get(start..start + 16)
             {
+                // (Lower-cased in a local array, then stored: in place, it cost about 8 more
+                // instructions a post.)
                 let mut w = [0u8; 16];
                 w.copy_from_slice(chunk);
                 w.make_ascii_lowercase();
@@ -734,17 +742,10 @@ mod tests {
     /// The tokens of `text` by the general path alone (one character at a time, no fast path).
     fn general_tokens(text: &str) -> Vec<String> {
         let (mut general, mut tokens) = (String::new(), Vec::new());
-        Scanner::<_, false, true, false> {
-            bytes: text.as_bytes(),
-            text,
-            at: 0,
-            buf: &mut general,
-            lower: [0; LOWER_MAX],
-            f: |_: usize, _: usize, t: Tok<'_>| match t {
-                Tok::Folded(t) => tokens.push(t.to_owned()),
-                _ => unreachable!("the general path folds every token into the buffer"),
-            },
-        }
+        Scanner::<_, false, true, false>::new(text, &mut general, |_, _, t: Tok<'_>| match t {
+            Tok::Folded(t) => tokens.push(t.to_owned()),
+            _ => unreachable!("the general path folds every token into the buffer"),
+        })
         .run();
         tokens
     }
